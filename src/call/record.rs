@@ -1,0 +1,73 @@
+//! The persisted call: machine state plus what we know about the call.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{CallState, Disposition};
+use crate::phone::E164;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiFailure {
+    pub code: Option<u64>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    pub call_id: String,
+    pub tenant: String,
+    pub flow_id: String,
+    pub flow_version: String,
+    pub to: E164,
+    pub from: E164,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub call_sid: Option<String>,
+    /// Twilio's call status, never moved backwards by a late callback.
+    pub status: String,
+    pub state: CallState,
+    #[serde(default)]
+    pub consent: Option<bool>,
+    #[serde(default)]
+    pub recording_sid: Option<String>,
+    #[serde(default)]
+    pub recording_status: Option<String>,
+    #[serde(default)]
+    pub disposition: Option<Disposition>,
+    #[serde(default)]
+    pub answered_by: Option<String>,
+    /// How many `<Gather>` documents we have issued; names the current one.
+    #[serde(default)]
+    pub turn: u32,
+    #[serde(default)]
+    pub last_sequence: Option<u32>,
+    #[serde(default)]
+    pub duration_secs: Option<u32>,
+    #[serde(default)]
+    pub error: Option<ApiFailure>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default)]
+    pub answered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// One line of a call's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub from: String,
+    pub to: String,
+    /// States passed through within this one event (e.g. record, pitch).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twiml: Option<String>,
+}

@@ -1,0 +1,262 @@
+//! Settings from the environment (and `.env` when present). Each bad or missing
+//! setting stops startup with one line naming it; secrets never print.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+
+use crate::phone::E164;
+
+/// A secret value: its Debug and Display never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// API key credentials for REST calls, when set (the auth token still signs webhooks).
+    pub api_key: Option<(String, Secret)>,
+    pub voice_number: E164,
+    pub api_base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Where Twilio reaches us, without a trailing slash; webhook URLs and
+    /// signatures are built from it, never from request headers.
+    pub public_base_url: String,
+    /// `None`: start a private `redis-server`.
+    pub redis_url: Option<String>,
+    pub api_token: Secret,
+    pub twilio: TwilioSettings,
+    pub company_name: String,
+    pub call_purpose: String,
+    pub require_recording_consent: bool,
+    pub timezone_default: Tz,
+    pub flows_dir: PathBuf,
+    /// The flow used when a request names none.
+    pub default_flow: String,
+    pub tenant: String,
+}
+
+/// Reads settings through `get`, so tests and the demo can supply their own.
+pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+    let value = |name: &'static str| {
+        get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let required = |name: &'static str| {
+        value(name).ok_or_else(|| ConfigError {
+            name,
+            reason: "is required (see .env.example)".into(),
+        })
+    };
+    let bad = |name: &'static str, reason: String| ConfigError { name, reason };
+
+    let port = match value("PORT") {
+        None => 3000,
+        Some(v) => v
+            .parse::<u16>()
+            .map_err(|_| bad("PORT", format!("'{v}' is not a port number (0-65535)")))?,
+    };
+    let bind = match value("BIND") {
+        None => IpAddr::from([127, 0, 0, 1]),
+        Some(v) => v
+            .parse()
+            .map_err(|_| bad("BIND", format!("'{v}' is not an IP address")))?,
+    };
+    let public_base_url = required("PUBLIC_BASE_URL")?;
+    let public_base_url = public_base_url.trim_end_matches('/').to_string();
+    let parsed = reqwest::Url::parse(&public_base_url)
+        .map_err(|e| bad("PUBLIC_BASE_URL", format!("is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        return Err(bad(
+            "PUBLIC_BASE_URL",
+            "must be an http(s) URL without a query, e.g. https://calls.example.com".into(),
+        ));
+    }
+    let redis_url = value("REDIS_URL");
+    if let Some(url) = &redis_url {
+        redis::Client::open(url.as_str())
+            .map_err(|e| bad("REDIS_URL", format!("is not a Redis URL: {e}")))?;
+    }
+    let api_token = required("API_TOKEN")?;
+    if api_token.len() < 16 {
+        return Err(bad("API_TOKEN", "must be at least 16 characters".into()));
+    }
+    let account_sid = required("TWILIO_ACCOUNT_SID")?;
+    if !account_sid.starts_with("AC") || account_sid.len() != 34 {
+        return Err(bad(
+            "TWILIO_ACCOUNT_SID",
+            "must be 'AC' followed by 32 characters".into(),
+        ));
+    }
+    let auth_token = Secret::new(required("TWILIO_AUTH_TOKEN")?);
+    let api_key = match (value("TWILIO_API_KEY_SID"), value("TWILIO_API_KEY_SECRET")) {
+        (Some(sid), Some(secret)) => Some((sid, Secret::new(secret))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(bad(
+                "TWILIO_API_KEY_SECRET",
+                "is required when TWILIO_API_KEY_SID is set".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(bad(
+                "TWILIO_API_KEY_SID",
+                "is required when TWILIO_API_KEY_SECRET is set".into(),
+            ))
+        }
+    };
+    let voice_number = E164::parse(&required("TWILIO_VOICE_NUMBER")?)
+        .map_err(|e| bad("TWILIO_VOICE_NUMBER", e.to_string()))?;
+    let api_base_url = value("TWILIO_API_BASE_URL")
+        .unwrap_or_else(|| "https://api.twilio.com".into())
+        .trim_end_matches('/')
+        .to_string();
+    reqwest::Url::parse(&api_base_url)
+        .map_err(|e| bad("TWILIO_API_BASE_URL", format!("is not a URL: {e}")))?;
+    let require_recording_consent = match value("FEATURE_REQUIRE_RECORDING_CONSENT").as_deref() {
+        None | Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(v) => {
+            return Err(bad(
+                "FEATURE_REQUIRE_RECORDING_CONSENT",
+                format!("'{v}' is not true or false"),
+            ))
+        }
+    };
+    let timezone_default = match value("TIMEZONE_DEFAULT") {
+        None => chrono_tz::America::New_York,
+        Some(v) => v.parse::<Tz>().map_err(|_| {
+            bad(
+                "TIMEZONE_DEFAULT",
+                format!("'{v}' is not an IANA time zone (e.g. America/Chicago)"),
+            )
+        })?,
+    };
+    let tenant = value("TENANT_ID").unwrap_or_else(|| "default".into());
+    if !tenant
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || tenant.len() > 64
+    {
+        return Err(bad(
+            "TENANT_ID",
+            "must be 1-64 of a-z, A-Z, 0-9, '_' or '-'".into(),
+        ));
+    }
+
+    Ok(Settings {
+        bind,
+        port,
+        public_base_url,
+        redis_url,
+        api_token: Secret::new(api_token),
+        twilio: TwilioSettings {
+            account_sid,
+            auth_token,
+            api_key,
+            voice_number,
+            api_base_url,
+        },
+        company_name: required("COMPANY_NAME")?,
+        call_purpose: required("CALL_PURPOSE")?,
+        require_recording_consent,
+        timezone_default,
+        flows_dir: PathBuf::from(value("FLOWS_DIR").unwrap_or_else(|| "flows".into())),
+        default_flow: value("DEFAULT_FLOW").unwrap_or_else(|| "outbound_booking".into()),
+        tenant,
+    })
+}
+
+/// Reads `.env` (if present) and the process environment.
+pub fn from_env() -> Result<Settings, ConfigError> {
+    let _ = dotenvy::dotenv();
+    from_lookup(|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("PUBLIC_BASE_URL", "https://calls.example.com/"),
+            ("API_TOKEN", "0123456789abcdef"),
+            ("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
+            ("TWILIO_AUTH_TOKEN", "secret-token"),
+            ("TWILIO_VOICE_NUMBER", "+15550001111"),
+            ("COMPANY_NAME", "Acme"),
+            ("CALL_PURPOSE", "about your booking"),
+        ])
+    }
+
+    fn load(env: &HashMap<&'static str, &'static str>) -> Result<Settings, ConfigError> {
+        from_lookup(|k| env.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_apply() {
+        let s = load(&base()).unwrap();
+        assert_eq!(s.port, 3000);
+        assert_eq!(s.public_base_url, "https://calls.example.com");
+        assert_eq!(s.twilio.api_base_url, "https://api.twilio.com");
+        assert_eq!(s.tenant, "default");
+        assert!(s.require_recording_consent);
+        assert!(!format!("{s:?}").contains("secret-token"));
+        assert!(!format!("{s:?}").contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        for (name, value) in [
+            ("PORT", "http"),
+            ("PUBLIC_BASE_URL", "not a url"),
+            ("TWILIO_VOICE_NUMBER", "555"),
+            ("TIMEZONE_DEFAULT", "Mars/Olympus"),
+            ("FEATURE_REQUIRE_RECORDING_CONSENT", "maybe"),
+            ("API_TOKEN", "short"),
+            ("REDIS_URL", "http://nope"),
+        ] {
+            let mut env = base();
+            env.insert(name, value);
+            assert_eq!(load(&env).unwrap_err().name, name);
+        }
+        let mut env = base();
+        env.remove("TWILIO_AUTH_TOKEN");
+        assert_eq!(load(&env).unwrap_err().name, "TWILIO_AUTH_TOKEN");
+        let mut env = base();
+        env.insert("TWILIO_API_KEY_SID", "SK1");
+        assert_eq!(load(&env).unwrap_err().name, "TWILIO_API_KEY_SECRET");
+    }
+}

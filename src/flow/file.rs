@@ -1,0 +1,525 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::Regex;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::call::{Intent, Prompt, Rules, VoicemailAction};
+
+/// Placeholders every flow may use without declaring them.
+pub const BUILTIN_PLACEHOLDERS: [&str; 4] = ["company", "purpose", "name", "callback_number"];
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{file}: {field}: {reason}")]
+pub struct FlowError {
+    pub file: String,
+    pub field: String,
+    pub reason: String,
+}
+
+/// Whether the flow asks to record. Recording always needs an explicit yes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingConsent {
+    /// Follow `FEATURE_REQUIRE_RECORDING_CONSENT`.
+    #[default]
+    Default,
+    /// Always ask (and record after a yes).
+    Ask,
+    /// Never ask, never record.
+    Off,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlowToml {
+    #[serde(default)]
+    description: String,
+    voice: String,
+    language: String,
+    /// Overrides `CALL_PURPOSE` for this flow.
+    purpose: Option<String>,
+    #[serde(default)]
+    recording_consent: RecordingConsent,
+    /// Twilio `MachineDetection` (`Enable` or `DetectMessageEnd`), when wanted.
+    machine_detection: Option<String>,
+    voicemail: VoicemailAction,
+    max_reprompts: u8,
+    gather: GatherToml,
+    keys: KeysToml,
+    prompts: BTreeMap<String, String>,
+    intents: IntentsToml,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatherToml {
+    timeout_secs: u32,
+    speech_timeout: String,
+    #[serde(default)]
+    hints: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysToml {
+    yes: String,
+    no: String,
+    opt_out: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IntentsToml {
+    yes: String,
+    no: String,
+    opt_out: String,
+}
+
+/// Compiled intent patterns and keys.
+#[derive(Debug, Clone)]
+pub struct Intents {
+    yes: Regex,
+    no: Regex,
+    opt_out: Regex,
+    key_yes: String,
+    key_no: String,
+    key_opt_out: String,
+}
+
+impl Intents {
+    /// Opt-out wins over everything ("no, stop calling me"), then no over yes
+    /// ("not interested" contains "interested").
+    pub fn classify(&self, speech: Option<&str>, digits: Option<&str>) -> Intent {
+        if let Some(d) = digits.map(str::trim).filter(|d| !d.is_empty()) {
+            return if d == self.key_opt_out {
+                Intent::OptOut
+            } else if d == self.key_yes {
+                Intent::Yes
+            } else if d == self.key_no {
+                Intent::No
+            } else {
+                Intent::Unclear
+            };
+        }
+        let Some(s) = speech.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Intent::Silence;
+        };
+        if self.opt_out.is_match(s) {
+            Intent::OptOut
+        } else if self.no.is_match(s) {
+            Intent::No
+        } else if self.yes.is_match(s) {
+            Intent::Yes
+        } else {
+            Intent::Unclear
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Flow {
+    pub id: String,
+    pub version: String,
+    pub source: String,
+    pub description: String,
+    pub voice: String,
+    pub language: String,
+    pub purpose: Option<String>,
+    pub recording_consent: RecordingConsent,
+    pub machine_detection: Option<String>,
+    pub voicemail: VoicemailAction,
+    pub max_reprompts: u8,
+    pub gather_timeout_secs: u32,
+    pub speech_timeout: String,
+    pub hints: String,
+    pub intents: Intents,
+    prompts: BTreeMap<String, String>,
+    /// Declared per-call variables and their defaults ("" = required).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// The hash that identifies one text of a flow.
+pub fn version_of(source: &str) -> String {
+    let digest = Sha256::digest(source.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// The `{placeholder}` names in a template, or the reason it is malformed.
+pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err("has a '}' without a matching '{'".into());
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| "has a '{' without a matching '}'".to_string())?;
+        let name = &after[..close];
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(format!("has an invalid placeholder '{{{name}}}'"));
+        }
+        out.push(name);
+        rest = &after[close + 1..];
+    }
+    Ok(out)
+}
+
+impl Flow {
+    pub fn load(path: &Path) -> Result<Flow, FlowError> {
+        let file = path.display().to_string();
+        let source = std::fs::read_to_string(path).map_err(|e| FlowError {
+            file: file.clone(),
+            field: "-".into(),
+            reason: format!("cannot read: {e}"),
+        })?;
+        let id = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        Flow::parse(&id, &source, &file)
+    }
+
+    /// Parses and validates a flow's text. `file` only names it in errors.
+    pub fn parse(id: &str, source: &str, file: &str) -> Result<Flow, FlowError> {
+        let err = |field: &str, reason: String| FlowError {
+            file: file.to_string(),
+            field: field.to_string(),
+            reason,
+        };
+        if !is_valid_id(id) {
+            return Err(err(
+                "id",
+                format!("file name '{id}' must be 1-64 of a-z, 0-9, '_' or '-'"),
+            ));
+        }
+        let raw: FlowToml = toml::from_str(source).map_err(|e| {
+            let field = e
+                .span()
+                .map(|s| {
+                    let line = source[..s.start].matches('\n').count() + 1;
+                    format!("line {line}")
+                })
+                .unwrap_or_else(|| "-".into());
+            err(&field, e.message().to_string())
+        })?;
+
+        let compile = |field: &str, pattern: &str| {
+            Regex::new(pattern).map_err(|e| err(field, format!("invalid regex: {e}")))
+        };
+        let intents = Intents {
+            yes: compile("intents.yes", &raw.intents.yes)?,
+            no: compile("intents.no", &raw.intents.no)?,
+            opt_out: compile("intents.opt_out", &raw.intents.opt_out)?,
+            key_yes: raw.keys.yes.clone(),
+            key_no: raw.keys.no.clone(),
+            key_opt_out: raw.keys.opt_out.clone(),
+        };
+        let keys = [
+            ("keys.yes", &raw.keys.yes),
+            ("keys.no", &raw.keys.no),
+            ("keys.opt_out", &raw.keys.opt_out),
+        ];
+        for (field, key) in keys {
+            if key.len() != 1 || !matches!(key.as_bytes()[0], b'0'..=b'9' | b'*' | b'#') {
+                return Err(err(field, "must be one phone key: 0-9, * or #".into()));
+            }
+        }
+        if raw.keys.yes == raw.keys.no
+            || raw.keys.yes == raw.keys.opt_out
+            || raw.keys.no == raw.keys.opt_out
+        {
+            return Err(err(
+                "keys",
+                "yes, no and opt_out need different keys".into(),
+            ));
+        }
+
+        for name in raw.variables.keys() {
+            if BUILTIN_PLACEHOLDERS.contains(&name.as_str()) {
+                return Err(err(
+                    &format!("variables.{name}"),
+                    "is a built-in placeholder and cannot be redeclared".into(),
+                ));
+            }
+            if placeholders(&format!("{{{name}}}")).is_err() {
+                return Err(err(
+                    &format!("variables.{name}"),
+                    "names may only hold letters, digits and '_'".into(),
+                ));
+            }
+        }
+        for prompt in Prompt::ALL {
+            let field = format!("prompts.{}", prompt.key());
+            let text = raw
+                .prompts
+                .get(prompt.key())
+                .ok_or_else(|| err(&field, "missing prompt".into()))?;
+            if text.trim().is_empty() {
+                return Err(err(&field, "must not be empty".into()));
+            }
+            for name in placeholders(text).map_err(|reason| err(&field, reason))? {
+                if !BUILTIN_PLACEHOLDERS.contains(&name) && !raw.variables.contains_key(name) {
+                    return Err(err(
+                        &field,
+                        format!("unknown placeholder '{{{name}}}' (declare it under [variables])"),
+                    ));
+                }
+            }
+        }
+        if let Some(extra) = raw
+            .prompts
+            .keys()
+            .find(|k| !Prompt::ALL.iter().any(|p| p.key() == k.as_str()))
+        {
+            return Err(err(&format!("prompts.{extra}"), "unknown prompt".into()));
+        }
+        if let Some(md) = &raw.machine_detection {
+            if md != "Enable" && md != "DetectMessageEnd" {
+                return Err(err(
+                    "machine_detection",
+                    "must be \"Enable\" or \"DetectMessageEnd\"".into(),
+                ));
+            }
+        }
+        if raw.max_reprompts > 5 {
+            return Err(err("max_reprompts", "must be between 0 and 5".into()));
+        }
+        if !(1..=60).contains(&raw.gather.timeout_secs) {
+            return Err(err(
+                "gather.timeout_secs",
+                "must be between 1 and 60".into(),
+            ));
+        }
+        if raw.gather.speech_timeout != "auto" && raw.gather.speech_timeout.parse::<u32>().is_err()
+        {
+            return Err(err(
+                "gather.speech_timeout",
+                "must be \"auto\" or a whole number of seconds".into(),
+            ));
+        }
+        for (field, value) in [("voice", &raw.voice), ("language", &raw.language)] {
+            if value.trim().is_empty() {
+                return Err(err(field, "must not be empty".into()));
+            }
+        }
+
+        Ok(Flow {
+            id: id.to_string(),
+            version: version_of(source),
+            source: source.to_string(),
+            description: raw.description,
+            voice: raw.voice,
+            language: raw.language,
+            purpose: raw.purpose,
+            recording_consent: raw.recording_consent,
+            machine_detection: raw.machine_detection,
+            voicemail: raw.voicemail,
+            max_reprompts: raw.max_reprompts,
+            gather_timeout_secs: raw.gather.timeout_secs,
+            speech_timeout: raw.gather.speech_timeout,
+            hints: raw.gather.hints,
+            intents,
+            prompts: raw.prompts,
+            variables: raw.variables,
+        })
+    }
+
+    /// The machine's rules for one call of this flow.
+    pub fn rules(&self, name_known: bool, require_consent_default: bool) -> Rules {
+        let consent = match self.recording_consent {
+            RecordingConsent::Default => require_consent_default,
+            RecordingConsent::Ask => true,
+            RecordingConsent::Off => false,
+        };
+        Rules {
+            ask_name: name_known,
+            consent,
+            max_reprompts: self.max_reprompts,
+            voicemail: self.voicemail,
+        }
+    }
+
+    /// Checks per-call variables against the flow: each must be declared, and
+    /// every declared one without a default must be given. Errors name the field.
+    pub fn check_variables(
+        &self,
+        given: &BTreeMap<String, String>,
+    ) -> Result<(), (String, String)> {
+        for name in given.keys() {
+            if !self.variables.contains_key(name) {
+                let declared: Vec<&str> = self.variables.keys().map(String::as_str).collect();
+                return Err((
+                    format!("variables.{name}"),
+                    format!(
+                        "is not declared by flow '{}' (declared: {})",
+                        self.id,
+                        if declared.is_empty() {
+                            "none".into()
+                        } else {
+                            declared.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        for (name, default) in &self.variables {
+            if default.is_empty() && given.get(name).is_none_or(|v| v.is_empty()) {
+                return Err((
+                    format!("variables.{name}"),
+                    format!("is required by flow '{}'", self.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The words of a prompt with every placeholder filled in.
+    pub fn render(&self, prompt: Prompt, values: &dyn Fn(&str) -> Option<String>) -> String {
+        let template = self
+            .prompts
+            .get(prompt.key())
+            .map(String::as_str)
+            .unwrap_or("");
+        let mut out = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        // Templates were validated at load, so every brace pair is a placeholder.
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let Some(close) = after.find('}') else { break };
+            let name = &after[..close];
+            let value = values(name)
+                .or_else(|| self.variables.get(name).cloned())
+                .unwrap_or_default();
+            out.push_str(&value);
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: &str = include_str!("../../flows/outbound_booking.toml");
+
+    fn flow() -> Flow {
+        Flow::parse("outbound_booking", DEFAULT, "flows/outbound_booking.toml").unwrap()
+    }
+
+    #[test]
+    fn default_flow_is_valid_and_versioned() {
+        let f = flow();
+        assert_eq!(f.version.len(), 16);
+        assert_eq!(f.version, version_of(DEFAULT));
+        assert_ne!(f.version, version_of(&format!("{DEFAULT}\n# edit")));
+    }
+
+    #[test]
+    fn intents_classify_speech_and_keys() {
+        let i = flow().intents;
+        let c = |s: &str| i.classify(Some(s), None);
+        assert_eq!(c("yes"), Intent::Yes);
+        assert_eq!(c("Yeah, that's me"), Intent::Yes);
+        assert_eq!(c("sure, go ahead"), Intent::Yes);
+        assert_eq!(c("no"), Intent::No);
+        assert_eq!(c("No thanks, not interested"), Intent::No);
+        assert_eq!(c("no, you have the wrong number"), Intent::No);
+        for phrase in [
+            "stop",
+            "Please remove me from your list",
+            "do not call me again",
+            "don't call me",
+            "take me off your list",
+            "unsubscribe",
+            "I want to opt out",
+            "no, stop calling",
+        ] {
+            assert_eq!(c(phrase), Intent::OptOut, "{phrase}");
+        }
+        assert_eq!(c("what is this about"), Intent::Unclear);
+        assert_eq!(
+            c("nobody"),
+            Intent::Unclear,
+            "words containing 'no' are not a no"
+        );
+        assert_eq!(c("yesterday"), Intent::Unclear);
+        assert_eq!(c("  "), Intent::Silence);
+        assert_eq!(i.classify(None, None), Intent::Silence);
+        assert_eq!(i.classify(None, Some("1")), Intent::Yes);
+        assert_eq!(i.classify(None, Some("2")), Intent::No);
+        assert_eq!(i.classify(None, Some("9")), Intent::OptOut);
+        assert_eq!(i.classify(Some("yes"), Some("5")), Intent::Unclear);
+    }
+
+    #[test]
+    fn renders_placeholders() {
+        let f = flow();
+        let text = f.render(Prompt::Intro, &|name| match name {
+            "company" => Some("Smith & <Sons>".into()),
+            "purpose" => Some("about your booking".into()),
+            _ => None,
+        });
+        assert!(text.contains("Smith & <Sons>"), "{text}");
+        assert!(!text.contains('{'), "{text}");
+    }
+
+    fn with(find: &str, replace: &str) -> Result<Flow, FlowError> {
+        assert!(DEFAULT.contains(find), "{find}");
+        Flow::parse("t", &DEFAULT.replacen(find, replace, 1), "flows/t.toml")
+    }
+
+    #[test]
+    fn rejects_bad_regex_unknown_placeholder_and_missing_prompt() {
+        let e = with("yes = '''", "yes = '''(unclosed").unwrap_err();
+        assert_eq!(
+            (e.file.as_str(), e.field.as_str()),
+            ("flows/t.toml", "intents.yes")
+        );
+        assert!(e.reason.contains("invalid regex"), "{e}");
+
+        let e = with("intro = \"", "intro = \"{nope} ").unwrap_err();
+        assert_eq!(e.field, "prompts.intro");
+        assert!(e.reason.contains("unknown placeholder '{nope}'"), "{e}");
+
+        let e = with("pitch_reprompt = ", "not_a_prompt = ").unwrap_err();
+        assert!(e.field.starts_with("prompts."), "{e}");
+
+        let e = with(
+            "machine_detection = \"DetectMessageEnd\"",
+            "machine_detection = \"Maybe\"",
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "machine_detection");
+
+        let e = Flow::parse("Bad Id", DEFAULT, "x").unwrap_err();
+        assert_eq!(e.field, "id");
+        let e = Flow::parse("t", "voice = 3", "x").unwrap_err();
+        assert!(e.field.starts_with("line"), "{e}");
+    }
+
+    #[test]
+    fn placeholder_syntax() {
+        assert_eq!(placeholders("a {b} c {d_1}").unwrap(), vec!["b", "d_1"]);
+        assert!(placeholders("a {b").is_err());
+        assert!(placeholders("a } b").is_err());
+        assert!(placeholders("a {b c}").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! Flows: the words, voice, intent patterns and rules of a call, in `flows/*.toml`.
+//!
+//! A flow is validated when loaded (bad regex, unknown placeholder, missing
+//! prompt all fail with the file, field and reason) and versioned by a hash of
+//! its text, so a call keeps the flow it started with while the file changes.
+
+mod file;
+mod registry;
+
+pub use file::{Flow, FlowError, Intents, RecordingConsent};
+pub use registry::FlowRegistry;

@@ -1,0 +1,93 @@
+//! `callflow flows graph`: the call machine as a Mermaid state diagram,
+//! discovered by running the machine itself over every state, event and rule set.
+
+use std::collections::BTreeMap;
+
+use crate::call::machine::{sample_events, sample_states};
+use crate::call::{advance, CallState, Rules, VoicemailAction};
+
+pub fn mermaid() -> String {
+    // (from, to) -> event labels, in a stable order.
+    let mut edges: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut add = |from: &str, to: &str, label: String| {
+        let labels = edges.entry((from.to_string(), to.to_string())).or_default();
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    };
+    for ask_name in [true, false] {
+        for consent in [true, false] {
+            for voicemail in [VoicemailAction::LeaveMessage, VoicemailAction::Hangup] {
+                let rules = Rules {
+                    ask_name,
+                    consent,
+                    max_reprompts: 1,
+                    voicemail,
+                };
+                for state in sample_states() {
+                    for event in sample_events() {
+                        let step = advance(&state, &event, rules);
+                        if !step.changed_from(&state) {
+                            continue;
+                        }
+                        let mut from = state.name();
+                        let mut label = event.name();
+                        for next in step.via.iter().chain(std::iter::once(&step.state)) {
+                            add(from, next.name(), label);
+                            from = next.name();
+                            label = "proceed".into();
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = String::from("stateDiagram-v2\n    [*] --> queued\n");
+    for ((from, to), labels) in &edges {
+        if labels.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("    {from} --> {to}: {}\n", labels.join(", ")));
+    }
+    out.push_str(&format!(
+        "    {} --> [*]\n",
+        CallState::Ended {
+            disposition: crate::call::Disposition::Interested
+        }
+        .name()
+    ));
+    out.push_str(
+        "    note right of ended\n        interested, declined, no_response, opted_out, wrong_party,\n        voicemail, busy, no_answer, failed, canceled, hung_up\n    end note\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn graph_has_every_state_and_the_happy_path() {
+        let g = super::mermaid();
+        for state in [
+            "queued",
+            "dialing",
+            "ringing",
+            "identify",
+            "consent",
+            "record",
+            "pitch",
+            "gather",
+            "opt_out",
+            "voicemail",
+            "ended",
+        ] {
+            assert!(
+                g.contains(&format!("    {state} --> ")),
+                "{state} missing:\n{g}"
+            );
+        }
+        assert!(g.contains("consent --> record: input:yes"), "{g}");
+        assert!(g.contains("record --> pitch: proceed"), "{g}");
+        assert!(g.contains("pitch --> gather: proceed"), "{g}");
+        assert!(g.contains("gather --> ended: input:yes"), "{g}");
+    }
+}

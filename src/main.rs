@@ -1,0 +1,125 @@
+//! The `callflow` command: thin; everything lives in the library.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use callflow::{config, graph, redis_server::RedisServer, startup};
+
+#[derive(Parser)]
+#[command(
+    name = "callflow",
+    version,
+    about = "Outbound phone calls on Twilio as persisted state machines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API and Twilio webhooks).
+    Serve,
+    /// Run a self-contained demo: private Redis, a simulated Twilio and a handful of calls.
+    Demo,
+    /// Work with flow files.
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FlowsCommand {
+    /// Validate every flow in FLOWS_DIR (default `flows`).
+    Check,
+    /// Print the call state machine as a Mermaid diagram.
+    Graph,
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let result = match cli.command {
+        Command::Flows {
+            command: FlowsCommand::Graph,
+        } => {
+            print!("{}", graph::mermaid());
+            Ok(())
+        }
+        Command::Flows {
+            command: FlowsCommand::Check,
+        } => flows_check(),
+        Command::Serve => {
+            init_tracing();
+            runtime().block_on(serve())
+        }
+        Command::Demo => runtime().block_on(callflow_demo()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn flows_check() -> Result<(), String> {
+    let _ = dotenvy::dotenv();
+    let dir = std::env::var("FLOWS_DIR").unwrap_or_else(|_| "flows".into());
+    let flows =
+        callflow::flow::FlowRegistry::load_dir(dir.as_ref()).map_err(|e| format!("flow {e}"))?;
+    for id in flows.ids() {
+        let flow = flows.current(&id).expect("listed flow exists");
+        println!("ok  {id}  (version {})  {}", flow.version, flow.description);
+    }
+    Ok(())
+}
+
+async fn serve() -> Result<(), String> {
+    let settings = config::from_env().map_err(|e| e.to_string())?;
+    // Without REDIS_URL, a private redis-server lives as long as this process.
+    let (_private, redis_url) = match settings.redis_url.clone() {
+        Some(url) => (None, url),
+        None => {
+            let server = RedisServer::start().map_err(|e| e.to_string())?;
+            tracing::info!(
+                port = server.port(),
+                "started a private redis-server (set REDIS_URL to use your own)"
+            );
+            let url = server.url();
+            (Some(server), url)
+        }
+    };
+    let listener = TcpListener::bind((settings.bind, settings.port))
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", settings.bind, settings.port))?;
+    let app = startup::Application::build(settings, &redis_url, listener)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(port = app.port, "callflow listening");
+    app.server.await.map_err(|e| e.to_string())
+}
+
+async fn callflow_demo() -> Result<(), String> {
+    Err("demo: not built yet".into())
+}

@@ -1,0 +1,70 @@
+//! Builds the application: store, flows, services and the HTTP server.
+//! Tests and the demo start it on port 0 and read the port back.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::flow::{FlowError, FlowRegistry};
+use crate::http;
+use crate::service::CallService;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("flow {0}")]
+    Flow(#[from] FlowError),
+    #[error("configuration: DEFAULT_FLOW: flow '{0}' does not exist in FLOWS_DIR")]
+    DefaultFlow(String),
+    #[error("cannot reach Redis: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct Application {
+    pub port: u16,
+    pub server: Server,
+    pub service: Arc<CallService>,
+}
+
+/// Loads and checks every flow; the server refuses to start with an invalid one.
+pub fn load_flows(settings: &Settings) -> Result<FlowRegistry, StartupError> {
+    let flows = FlowRegistry::load_dir(&settings.flows_dir)?;
+    if flows.current(&settings.default_flow).is_none() {
+        return Err(StartupError::DefaultFlow(settings.default_flow.clone()));
+    }
+    Ok(flows)
+}
+
+impl Application {
+    /// Builds the server on `listener`; run it with `tokio::spawn(app.server)` or `.await`.
+    pub async fn build(
+        settings: Settings,
+        redis_url: &str,
+        listener: TcpListener,
+    ) -> Result<Application, StartupError> {
+        let flows = load_flows(&settings)?;
+        let store = Store::connect(redis_url, &settings.tenant).await?;
+        store.ping().await?;
+        let service = CallService::new(settings, store, flows);
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(service.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(http::routes)
+                .default_service(web::to(http::not_found))
+        })
+        .listen(listener)?
+        .run();
+        Ok(Application {
+            port,
+            server,
+            service,
+        })
+    }
+}

@@ -1,0 +1,178 @@
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+use std::sync::LazyLock;
+
+use super::Keys;
+
+/// How long a callback's reply is remembered for retries (Twilio retries within minutes).
+const SEEN_TTL_SECS: u64 = 7 * 24 * 3600;
+
+static TRANSITION: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/transition.lua")));
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A call as read: its version, record JSON and, if the callback was seen, the reply given then.
+#[derive(Debug)]
+pub struct Loaded {
+    pub version: u64,
+    pub record: Option<String>,
+    pub seen: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cas {
+    Written {
+        version: u64,
+    },
+    /// The same callback was already handled; this is the reply given then.
+    Seen(String),
+    /// Someone else moved the call on; reload and retry.
+    Conflict,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    conn: ConnectionManager,
+    keys: Keys,
+}
+
+impl Store {
+    pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
+        let client = redis::Client::open(url)?;
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
+            .set_response_timeout(Some(std::time::Duration::from_secs(2)))
+            .set_number_of_retries(2);
+        let conn = ConnectionManager::new_with_config(client, config).await?;
+        Ok(Store {
+            conn,
+            keys: Keys::new(tenant),
+        })
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut c).await?;
+        Ok(())
+    }
+
+    /// One round trip: the record, its version and the reply to `idem_key` if seen.
+    pub async fn load(&self, call_id: &str, idem_key: &str) -> Result<Loaded, StoreError> {
+        let mut c = self.conn.clone();
+        let ((version, record), seen): ((Option<u64>, Option<String>), Option<String>) =
+            redis::pipe()
+                .cmd("HMGET")
+                .arg(self.keys.call(call_id))
+                .arg("v")
+                .arg("d")
+                .hget(self.keys.seen(call_id), idem_key)
+                .query_async(&mut c)
+                .await?;
+        Ok(Loaded {
+            version: version.unwrap_or(0),
+            record,
+            seen,
+        })
+    }
+
+    /// The atomic transition (see `scripts/transition.lua`).
+    pub async fn transition(
+        &self,
+        call_id: &str,
+        expected_version: u64,
+        record_json: &str,
+        idem: Option<(&str, &str)>,
+        timeline: &[String],
+    ) -> Result<Cas, StoreError> {
+        let (idem_key, reply) = idem.unwrap_or(("", ""));
+        let mut inv = TRANSITION.prepare_invoke();
+        inv.key(self.keys.call(call_id))
+            .key(self.keys.timeline(call_id))
+            .key(self.keys.seen(call_id))
+            .arg(expected_version)
+            .arg(record_json)
+            .arg(idem_key)
+            .arg(reply)
+            .arg(SEEN_TTL_SECS);
+        for entry in timeline {
+            inv.arg(entry);
+        }
+        let mut c = self.conn.clone();
+        let (tag, value): (String, String) = inv.invoke_async(&mut c).await?;
+        match tag.as_str() {
+            "ok" => Ok(Cas::Written {
+                version: value
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("version '{value}'")))?,
+            }),
+            "seen" => Ok(Cas::Seen(value)),
+            "conflict" => Ok(Cas::Conflict),
+            other => Err(StoreError::Corrupt(format!("script answered '{other}'"))),
+        }
+    }
+
+    pub async fn timeline(&self, call_id: &str) -> Result<Vec<String>, StoreError> {
+        let mut c = self.conn.clone();
+        Ok(c.lrange(self.keys.timeline(call_id), 0, -1).await?)
+    }
+
+    pub async fn index_call_sid(&self, call_sid: &str, call_id: &str) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let _: () = c.set(self.keys.call_sid(call_sid), call_id).await?;
+        Ok(())
+    }
+
+    pub async fn call_id_for_sid(&self, call_sid: &str) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn.clone();
+        Ok(c.get(self.keys.call_sid(call_sid)).await?)
+    }
+
+    pub async fn dnc_add(&self, number: &str, entry_json: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let added: bool = c.hset_nx(self.keys.dnc(), number, entry_json).await?;
+        Ok(added)
+    }
+
+    pub async fn dnc_remove(&self, number: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let removed: u32 = c.hdel(self.keys.dnc(), number).await?;
+        Ok(removed > 0)
+    }
+
+    pub async fn dnc_get(&self, number: &str) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn.clone();
+        Ok(c.hget(self.keys.dnc(), number).await?)
+    }
+
+    /// Saves a flow version once; calls in flight load it after the file changes.
+    pub async fn save_flow(
+        &self,
+        flow_id: &str,
+        version: &str,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let _: bool = c.set_nx(self.keys.flow(flow_id, version), source).await?;
+        Ok(())
+    }
+
+    pub async fn load_flow(
+        &self,
+        flow_id: &str,
+        version: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn.clone();
+        Ok(c.get(self.keys.flow(flow_id, version)).await?)
+    }
+}
