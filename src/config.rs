@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use chrono_tz::Tz;
 
+use crate::clock::Clock;
 use crate::phone::E164;
 
 /// A secret value: its Debug and Display never show it.
@@ -43,6 +44,8 @@ pub struct TwilioSettings {
     pub api_key: Option<(String, Secret)>,
     pub voice_number: E164,
     pub api_base_url: String,
+    /// Whole-request timeout of REST calls.
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +67,16 @@ pub struct Settings {
     /// The flow used when a request names none.
     pub default_flow: String,
     pub tenant: String,
+    /// Account-wide dial rate limit (calls per second) across all instances.
+    pub twilio_max_cps: f64,
+    /// Signs campaign webhook events (HMAC-SHA256).
+    pub campaign_webhook_secret: Option<Secret>,
+    /// Run the campaign dispatcher in this process.
+    pub dispatcher: bool,
+    /// How long a dispatcher's claim on a contact lasts before another instance
+    /// may take it over. Always well above the REST timeout.
+    pub dispatch_lease: std::time::Duration,
+    pub clock: Clock,
 }
 
 /// Reads settings through `get`, so tests and the demo can supply their own.
@@ -175,6 +188,55 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         ));
     }
 
+    let twilio_max_cps = match value("TWILIO_MAX_CPS") {
+        None => 1.0,
+        Some(v) => match v.parse::<f64>() {
+            Ok(n) if n > 0.0 && n <= 1000.0 => n,
+            _ => return Err(bad("TWILIO_MAX_CPS", format!("'{v}' is not a number of calls per second (0-1000]"))),
+        },
+    };
+    let bool_setting = |name: &'static str, default: bool| match value(name).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(v) => Err(bad(name, format!("'{v}' is not true or false"))),
+    };
+    let dispatcher = bool_setting("DISPATCHER_ENABLED", true)?;
+    let secs = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match value(name) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(bad(name, format!("'{v}' is not a whole number of seconds in {}..={}", range.start(), range.end()))),
+        },
+    };
+    let twilio_timeout = std::time::Duration::from_secs(secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?);
+    let lease = secs("DISPATCH_LEASE_SECS", 30, 2..=3600)?;
+    if lease < 2 * twilio_timeout.as_secs() {
+        return Err(bad(
+            "DISPATCH_LEASE_SECS",
+            format!("must be at least twice TWILIO_TIMEOUT_SECS ({}s), so no dial is still in flight when another instance takes over", twilio_timeout.as_secs()),
+        ));
+    }
+    let clock = match (value("CALLFLOW_CLOCK_START"), value("CALLFLOW_CLOCK_SPEED")) {
+        (None, None) => Clock::system(),
+        (start, speed) => {
+            let start = match start {
+                None => chrono::Utc::now(),
+                Some(v) => chrono::DateTime::parse_from_rfc3339(&v)
+                    .map_err(|_| bad("CALLFLOW_CLOCK_START", format!("'{v}' is not an RFC 3339 time")))?
+                    .with_timezone(&chrono::Utc),
+            };
+            let speed = match speed {
+                None => 1.0,
+                Some(v) => match v.parse::<f64>() {
+                    Ok(n) if n > 0.0 && n <= 100_000.0 => n,
+                    _ => return Err(bad("CALLFLOW_CLOCK_SPEED", format!("'{v}' is not a positive factor"))),
+                },
+            };
+            Clock::starting_at(start, speed)
+        }
+    };
+
     Ok(Settings {
         bind,
         port,
@@ -187,6 +249,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
             api_key,
             voice_number,
             api_base_url,
+            timeout: twilio_timeout,
         },
         company_name: required("COMPANY_NAME")?,
         call_purpose: required("CALL_PURPOSE")?,
@@ -195,6 +258,11 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         flows_dir: PathBuf::from(value("FLOWS_DIR").unwrap_or_else(|| "flows".into())),
         default_flow: value("DEFAULT_FLOW").unwrap_or_else(|| "outbound_booking".into()),
         tenant,
+        twilio_max_cps,
+        campaign_webhook_secret: value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
+        dispatcher,
+        dispatch_lease: std::time::Duration::from_secs(lease),
+        clock,
     })
 }
 
@@ -247,6 +315,10 @@ mod tests {
             ("FEATURE_REQUIRE_RECORDING_CONSENT", "maybe"),
             ("API_TOKEN", "short"),
             ("REDIS_URL", "http://nope"),
+            ("TWILIO_MAX_CPS", "0"),
+            ("CALLFLOW_CLOCK_SPEED", "-2"),
+            ("CALLFLOW_CLOCK_START", "yesterday"),
+            ("DISPATCHER_ENABLED", "perhaps"),
         ] {
             let mut env = base();
             env.insert(name, value);

@@ -1,6 +1,8 @@
 //! callflow: outbound phone calls on Twilio, each one a persisted state machine.
 
 pub mod call;
+pub mod campaign;
+pub mod clock;
 pub mod config;
 pub mod flow;
 pub mod graph;
@@ -14,3 +16,12 @@ pub mod startup;
 pub mod store;
 pub mod twilio;
 pub mod twiml;
+
+/// Installs the TLS crypto provider once (reqwest is built without a default one).
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+pub mod demo;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use callflow::{config, graph, redis_server::RedisServer, startup};
+use callflow::{config, demo, graph, redis_server::RedisServer, startup};
 
 #[derive(Parser)]
 #[command(
@@ -51,7 +51,7 @@ fn init_tracing() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    callflow::install_crypto();
     let result = match cli.command {
         Command::Flows {
             command: FlowsCommand::Graph,
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
             init_tracing();
             runtime().block_on(serve())
         }
-        Command::Demo => runtime().block_on(callflow_demo()),
+        Command::Demo => runtime().block_on(demo::run()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -120,6 +120,3 @@ async fn serve() -> Result<(), String> {
     app.server.await.map_err(|e| e.to_string())
 }
 
-async fn callflow_demo() -> Result<(), String> {
-    Err("demo: not built yet".into())
-}

@@ -9,7 +9,8 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::call::apply::{apply_callback, apply_event, rules_for, via_names, Applied};
-use crate::call::{ApiFailure, CallRecord, CallState, Event, TimelineEntry};
+use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Event, TimelineEntry};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::flow::{Flow, FlowRegistry};
 use crate::phone::{mask, E164};
@@ -55,6 +56,20 @@ pub struct NewCall {
     pub variables: BTreeMap<String, String>,
 }
 
+/// What became of a dial.
+#[derive(Debug, Clone)]
+pub enum Dialed {
+    Placed(CallRecord),
+    /// Twilio refused: nothing was placed. The record is failed.
+    Rejected {
+        status: u16,
+        code: Option<u64>,
+        message: String,
+    },
+    /// No clear answer: the call may exist. Never retried blindly.
+    Uncertain(String),
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PlacedCall {
     pub call_id: String,
@@ -73,6 +88,7 @@ pub struct DncEntry {
 }
 
 pub struct CallService {
+    pub clock: Clock,
     pub settings: Settings,
     pub store: Store,
     pub flows: FlowRegistry,
@@ -89,6 +105,7 @@ impl CallService {
             callback_number: settings.twilio.voice_number.as_str().to_string(),
         };
         Arc::new(Self {
+            clock: settings.clock,
             twilio: TwilioClient::new(&settings.twilio),
             settings,
             store,
@@ -97,19 +114,23 @@ impl CallService {
         })
     }
 
-    /// The flow version a call started with: from memory, else from the store.
+    /// The flow version a call started with.
     async fn flow_for(&self, record: &CallRecord) -> Result<Arc<Flow>, ServiceError> {
-        if let Some(flow) = self.flows.version(&record.flow_id, &record.flow_version) {
+        self.flow_for_version(&record.flow_id, &record.flow_version)
+            .await
+    }
+
+    /// A flow version: from memory, else from the store (saved with its first call).
+    pub async fn flow_for_version(&self, flow_id: &str, version: &str) -> Result<Arc<Flow>, ServiceError> {
+        if let Some(flow) = self.flows.version(flow_id, version) {
             return Ok(flow);
         }
         let source = self
             .store
-            .load_flow(&record.flow_id, &record.flow_version)
+            .load_flow(flow_id, version)
             .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("flow version {} missing", record.flow_version))
-            })?;
-        let flow = Flow::parse(&record.flow_id, &source, "stored flow")
+            .ok_or_else(|| StoreError::Corrupt(format!("flow version {version} missing")))?;
+        let flow = Flow::parse(flow_id, &source, "stored flow")
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let flow = Arc::new(flow);
         self.flows.remember(flow.clone());
@@ -164,7 +185,7 @@ impl CallService {
                 call_sid,
                 &flow,
                 self.settings.require_recording_consent,
-                Utc::now(),
+                self.clock.now(),
             );
             let reply = if voice_doc {
                 self.voice.twiml(&flow, &applied.record, applied.effects())
@@ -219,6 +240,11 @@ impl CallService {
                 }
             }
         }
+        if after.campaign.is_some() && after.is_finished() && !before.is_finished() {
+            if let Err(e) = crate::campaign::settle::call_finished(self, after).await {
+                warn!(call_id = %after.call_id, error = %e, "could not settle the campaign contact");
+            }
+        }
         if before.state != after.state {
             info!(
                 call_id = %after.call_id,
@@ -233,7 +259,7 @@ impl CallService {
 
     pub async fn add_to_dnc(&self, number: &E164, source: &str) -> Result<bool, StoreError> {
         let entry = DncEntry {
-            added_at: Utc::now(),
+            added_at: self.clock.now(),
             source: source.to_string(),
         };
         let json = serde_json::to_string(&entry).expect("entries serialize");
@@ -285,18 +311,37 @@ impl CallService {
         if self.store.dnc_get(new.to.as_str()).await?.is_some() {
             return Err(ServiceError::DoNotCall(new.to.masked()));
         }
+        let record = self.create_record(&flow, new, None).await?;
+        let call_id = record.call_id.clone();
+        match self.dial(&record, &flow).await? {
+            Dialed::Placed(record) => Ok(placed(&record)),
+            Dialed::Rejected { code, message, .. } => Err(ServiceError::TwilioRejected {
+                call_id,
+                code,
+                message,
+            }),
+            Dialed::Uncertain(message) => Err(ServiceError::TwilioUncertain { call_id, message }),
+        }
+    }
+
+    /// Stores a new call record (version 1) and the flow version it will use.
+    pub async fn create_record(
+        &self,
+        flow: &Flow,
+        new: NewCall,
+        campaign: Option<CampaignLink>,
+    ) -> Result<CallRecord, ServiceError> {
         self.store
             .save_flow(&flow.id, &flow.version, &flow.source)
             .await?;
-
-        let now = Utc::now();
+        let now = self.clock.now();
         let call_id = uuid::Uuid::new_v4().simple().to_string();
         let record = CallRecord {
             call_id: call_id.clone(),
             tenant: self.settings.tenant.clone(),
             flow_id: flow.id.clone(),
             flow_version: flow.version.clone(),
-            to: new.to.clone(),
+            to: new.to,
             from: self.settings.twilio.voice_number.clone(),
             name: new.name.filter(|n| !n.trim().is_empty()),
             variables: new.variables,
@@ -316,19 +361,21 @@ impl CallService {
             updated_at: now,
             answered_at: None,
             ended_at: None,
+            campaign,
         };
         let json = serde_json::to_string(&record).expect("records serialize");
         let entry = Self::entry("created", &CallState::Queued, &record, Vec::new(), None);
-        if self
-            .store
-            .transition(&call_id, 0, &json, None, &[entry])
-            .await?
-            != (Cas::Written { version: 1 })
-        {
+        if self.store.transition(&call_id, 0, &json, None, &[entry]).await? != (Cas::Written { version: 1 }) {
             return Err(StoreError::Corrupt(format!("call id {call_id} already exists")).into());
         }
-        info!(call_id, to = %mask(new.to.as_str()), flow = %flow.id, "placing call");
+        Ok(record)
+    }
 
+    /// Asks Twilio to place a stored call and records the answer. Never retried
+    /// here: create-call is not idempotent.
+    pub async fn dial(&self, record: &CallRecord, flow: &Flow) -> Result<Dialed, ServiceError> {
+        let call_id = record.call_id.clone();
+        info!(call_id, to = %mask(record.to.as_str()), flow = %flow.id, "placing call");
         let base = &self.settings.public_base_url;
         let url = webhook_url(base, "incoming", &call_id);
         let status_callback = webhook_url(base, "status", &call_id);
@@ -350,36 +397,32 @@ impl CallService {
                     })
                     .await?;
                 self.store.index_call_sid(&sid, &call_id).await?;
-                Ok(placed(&updated))
+                Ok(Dialed::Placed(updated))
             }
-            Err(TwilioError::Api {
-                code,
-                message,
-                status,
-            }) => {
+            Err(TwilioError::Api { code, message, status }) => {
                 warn!(call_id, status, ?code, %message, "Twilio refused the call");
-                let rules = rules_for(&record, &flow, self.settings.require_recording_consent);
+                let rules = rules_for(record, flow, self.settings.require_recording_consent);
                 let failure = ApiFailure {
                     code,
                     message: message.clone(),
                 };
+                let now = self.clock.now();
                 self.update(&call_id, "rejected", |r| {
-                    let (mut next, _) = apply_event(r, &Event::Rejected, rules, Utc::now());
+                    let (mut next, _) = apply_event(r, &Event::Rejected, rules, now);
                     next.status = "failed".into();
                     next.error = Some(failure.clone());
-                    next.ended_at.get_or_insert_with(Utc::now);
+                    next.ended_at.get_or_insert(now);
                     next
                 })
                 .await?;
-                Err(ServiceError::TwilioRejected {
-                    call_id,
+                Ok(Dialed::Rejected {
+                    status,
                     code,
                     message,
                 })
             }
             Err(TwilioError::Uncertain(message)) => {
-                // Create-call is not idempotent: never retry blindly. The call's own
-                // callbacks (they carry our call id) will settle it if it was placed.
+                // The call's own callbacks (they carry our call id) settle it if it was placed.
                 warn!(call_id, %message, "Twilio did not confirm the call");
                 let failure = ApiFailure {
                     code: None,
@@ -391,9 +434,52 @@ impl CallService {
                     next
                 })
                 .await?;
-                Err(ServiceError::TwilioUncertain { call_id, message })
+                Ok(Dialed::Uncertain(message))
             }
         }
+    }
+
+    /// Gives up on a stored call that was never placed (its dial was lost).
+    pub async fn abandon(&self, call_id: &str, reason: &str) -> Result<CallRecord, ServiceError> {
+        let now = self.clock.now();
+        self.update(call_id, "abandoned", |r| {
+            if r.call_sid.is_some() || r.state.disposition().is_some() {
+                return r.clone();
+            }
+            let mut next = r.clone();
+            next.state = CallState::Ended {
+                disposition: crate::call::Disposition::Failed,
+            };
+            next.disposition = Some(crate::call::Disposition::Failed);
+            next.status = "failed".into();
+            next.error = Some(ApiFailure {
+                code: None,
+                message: reason.to_string(),
+            });
+            next.ended_at.get_or_insert(now);
+            next.updated_at = now;
+            next
+        })
+        .await
+    }
+
+    /// Records the CallSid of a call whose dial was uncertain, once it is known.
+    pub async fn adopt_call_sid(&self, call_id: &str, sid: &str) -> Result<CallRecord, ServiceError> {
+        let record = self
+            .update(call_id, "reconciled", |r| {
+                let mut next = r.clone();
+                next.call_sid.get_or_insert_with(|| sid.to_string());
+                next
+            })
+            .await?;
+        self.store.index_call_sid(sid, call_id).await?;
+        Ok(record)
+    }
+
+    /// The stored record of a call.
+    pub async fn record(&self, call_id: &str) -> Result<CallRecord, ServiceError> {
+        let loaded = self.store.load(call_id, "").await?;
+        Ok(Self::parse_record(loaded.record.as_deref().ok_or(ServiceError::NotFound)?)?)
     }
 
     /// A call and its timeline, by our id or by Twilio's CallSid.

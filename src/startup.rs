@@ -29,6 +29,8 @@ pub struct Application {
     pub port: u16,
     pub server: Server,
     pub service: Arc<CallService>,
+    /// Stops the background tasks (dispatcher, webhook delivery) when set or dropped.
+    pub stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// Loads and checks every flow; the server refuses to start with an invalid one.
@@ -61,10 +63,16 @@ impl Application {
         })
         .listen(listener)?
         .run();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        if service.settings.dispatcher {
+            tokio::spawn(crate::campaign::dispatcher::run(service.clone(), stopped.clone()));
+            tokio::spawn(crate::campaign::events::deliver_loop(service.clone(), stopped));
+        }
         Ok(Application {
             port,
             server,
             service,
+            stop,
         })
     }
 }

@@ -12,4 +12,4 @@ pub use disposition::Disposition;
 pub use effect::{Effect, Prompt};
 pub use event::{CallStatus, Event, Intent};
 pub use machine::{advance, CallState, Rules, Step, VoicemailAction};
-pub use record::{ApiFailure, CallRecord, TimelineEntry};
+pub use record::{ApiFailure, CallRecord, CampaignLink, TimelineEntry};

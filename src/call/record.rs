@@ -14,6 +14,13 @@ pub struct ApiFailure {
     pub message: String,
 }
 
+/// The campaign contact a call was placed for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignLink {
+    pub campaign_id: String,
+    pub contact: u32,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
     pub call_id: String,
@@ -56,6 +63,16 @@ pub struct CallRecord {
     pub answered_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<CampaignLink>,
+}
+
+impl CallRecord {
+    /// Over for good: the machine has ended and Twilio reported a final status.
+    pub fn is_finished(&self) -> bool {
+        self.state.disposition().is_some()
+            && super::CallStatus::parse(&self.status).is_some_and(super::CallStatus::is_terminal)
+    }
 }
 
 /// One line of a call's history.

@@ -105,6 +105,13 @@ pub async fn create_outbound(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let map = json_object(&body)?;
+    if map.contains_key("contacts") {
+        if map.contains_key("to") {
+            return Err(ApiError::invalid("to", "give either `to` (one call) or `contacts` (a campaign), not both"));
+        }
+        let created = crate::campaign::create::create(&service, &map).await?;
+        return Ok(HttpResponse::Accepted().json(created));
+    }
     reject_unknown(&map, &["to", "flow", "name", "variables"])?;
     let to = e164_field(&map, "to")?;
     let flow =
@@ -202,4 +209,61 @@ pub async fn remove_dnc(
             number.masked()
         )))
     }
+}
+
+/// `GET /api/campaigns/{id}`: status, counts, next scheduled dial.
+pub async fn get_campaign(
+    _: Authenticated,
+    service: web::Data<CallService>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::campaign::status::get(&service, &id).await?))
+}
+
+/// `GET /api/campaigns/{id}/calls?state=&disposition=&cursor=&limit=`.
+pub async fn list_campaign_calls(
+    _: Authenticated,
+    service: web::Data<CallService>,
+    id: web::Path<String>,
+    query: web::Query<BTreeMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::campaign::model::Phase;
+    if let Some(k) = query.keys().find(|k| !["state", "disposition", "cursor", "limit"].contains(&k.as_str())) {
+        return Err(ApiError::invalid(k, "unknown query parameter (expected state, disposition, cursor, limit)"));
+    }
+    let phase = match query.get("state").map(String::as_str) {
+        None | Some("") => None,
+        Some(s) => Some(
+            serde_json::from_value::<Phase>(Value::String(s.to_string()))
+                .map_err(|_| ApiError::invalid("state", "must be one of pending, dialing, in_progress, done"))?,
+        ),
+    };
+    let cursor = match query.get("cursor").map(String::as_str) {
+        None | Some("") => 0,
+        Some(c) => c.parse().map_err(|_| ApiError::invalid("cursor", "must be a cursor returned as next_cursor"))?,
+    };
+    let limit = match query.get("limit").map(String::as_str) {
+        None | Some("") => 50,
+        Some(l) => match l.parse::<u32>() {
+            Ok(n @ 1..=500) => n,
+            _ => return Err(ApiError::invalid("limit", "must be a whole number from 1 to 500")),
+        },
+    };
+    let q = crate::campaign::status::ListQuery {
+        phase,
+        disposition: query.get("disposition").filter(|d| !d.is_empty()).cloned(),
+        cursor,
+        limit,
+    };
+    Ok(HttpResponse::Ok().json(crate::campaign::status::list(&service, &id, q).await?))
+}
+
+/// `POST /api/campaigns/{id}/{pause|resume|cancel}`.
+pub async fn steer_campaign(
+    _: Authenticated,
+    service: web::Data<CallService>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, action) = path.into_inner();
+    Ok(HttpResponse::Ok().json(crate::campaign::status::steer(&service, &id, &action).await?))
 }

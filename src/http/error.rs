@@ -48,6 +48,9 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Store(e) => e.into(),
+            ServiceError::Invalid { field, reason } if field == "status" => {
+                ApiError::Conflict(format!("{field}: {reason}"))
+            }
             ServiceError::Invalid { field, reason } => ApiError::Invalid { field, reason },
             ServiceError::UnknownFlow(flow) => {
                 ApiError::NotFound(format!("flow: '{flow}' does not exist"))
@@ -65,7 +68,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::TwilioUncertain { call_id, message } => {
                 ApiError::TwilioUncertain { call_id, message }
             }
-            ServiceError::NotFound => ApiError::NotFound("call not found".into()),
+            ServiceError::NotFound => ApiError::NotFound("not found".into()),
             e @ ServiceError::Contended => ApiError::Conflict(e.to_string()),
         }
     }

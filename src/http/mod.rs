@@ -16,7 +16,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/ready", web::get().to(health::ready))
         .service(
             web::scope("/api")
+                // Campaigns of 100,000+ contacts arrive in one request.
+                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                 .route("/calls/outbound", web::post().to(api::create_outbound))
+                .route("/campaigns/{id}", web::get().to(api::get_campaign))
+                .route("/campaigns/{id}/calls", web::get().to(api::list_campaign_calls))
+                .route(
+                    "/campaigns/{id}/{action:pause|resume|cancel}",
+                    web::post().to(api::steer_campaign),
+                )
                 .route("/calls/{id}", web::get().to(api::get_call))
                 .route("/dnc", web::post().to(api::add_dnc))
                 .route("/dnc/{number}", web::get().to(api::get_dnc))

@@ -61,6 +61,11 @@ impl Store {
         &self.keys
     }
 
+    /// A handle on the shared multiplexed connection.
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut c).await?;

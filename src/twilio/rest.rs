@@ -26,6 +26,17 @@ pub enum TwilioError {
 pub struct CallResource {
     pub sid: String,
     pub status: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    /// RFC 2822, as Twilio writes it.
+    #[serde(default)]
+    pub date_created: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CallPage {
+    #[serde(default)]
+    calls: Vec<CallResource>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,9 +100,10 @@ impl TwilioClient {
                 settings.auth_token.expose().to_string(),
             ),
         };
+        crate::install_crypto();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
+            .timeout(settings.timeout)
             .user_agent(concat!("callflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("static client configuration is valid");
@@ -165,6 +177,14 @@ impl TwilioClient {
     pub async fn fetch_call(&self, call_sid: &str) -> Result<CallResource, TwilioError> {
         self.send(self.http.get(self.url(&format!("Calls/{call_sid}.json"))))
             .await
+    }
+
+    /// The most recent calls to `to` (one page), to reconcile an uncertain dial.
+    pub async fn list_calls_to(&self, to: &str) -> Result<Vec<CallResource>, TwilioError> {
+        let page: CallPage = self
+            .send(self.http.get(format!("{}?{}", self.url("Calls.json"), serde_urlencoded::to_string([("To", to), ("PageSize", "50")]).unwrap_or_default())))
+            .await?;
+        Ok(page.calls)
     }
 
     pub async fn create_message(

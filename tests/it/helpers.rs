@@ -1,1 +1,236 @@
+//! Starting real parts for a test: redis-server, the Twilio simulator and callflow.
 
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use callflow::config::{self, Settings};
+use callflow::redis_server::RedisServer;
+use callflow::service::CallService;
+use callflow::sim::{CallbackClient, Persona, SimCall, SimConfig, Simulator};
+use callflow::startup::Application;
+use serde_json::Value;
+
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const AUTH_TOKEN: &str = "test-auth-token";
+pub const API_TOKEN: &str = "test-api-token-0123456789";
+pub const VOICE_NUMBER: &str = "+15550001111";
+/// Wednesday 2026-01-14, 14:00 in New York, 11:00 in Los Angeles.
+pub const DAYTIME: &str = "2026-01-14T19:00:00Z";
+
+pub struct TestApp {
+    pub redis: RedisServer,
+    pub sim: Simulator,
+    pub port: u16,
+    pub base_url: String,
+    pub service: Arc<CallService>,
+    pub http: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    _stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// The environment callflow runs with in tests.
+pub fn env_for(redis_url: &str, sim_url: &str, port: u16) -> HashMap<&'static str, String> {
+    HashMap::from([
+        ("PORT", port.to_string()),
+        ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}")),
+        ("REDIS_URL", redis_url.to_string()),
+        ("API_TOKEN", API_TOKEN.to_string()),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.to_string()),
+        ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.to_string()),
+        ("TWILIO_VOICE_NUMBER", VOICE_NUMBER.to_string()),
+        ("TWILIO_API_BASE_URL", sim_url.to_string()),
+        ("COMPANY_NAME", "Smith & <Sons>".to_string()),
+        ("CALL_PURPOSE", "about your booking request".to_string()),
+        ("FLOWS_DIR", flows_dir().display().to_string()),
+        // A fixed weekday afternoon in every US zone, so calling windows never
+        // depend on when the tests run.
+        ("CALLFLOW_CLOCK_START", DAYTIME.to_string()),
+        ("TWILIO_TIMEOUT_SECS", "2".to_string()),
+        ("DISPATCH_LEASE_SECS", "5".to_string()),
+    ])
+}
+
+pub fn flows_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/flows"))
+}
+
+pub fn settings(env: &HashMap<&'static str, String>) -> Settings {
+    config::from_lookup(|k| env.get(k).cloned()).expect("test settings are valid")
+}
+
+pub async fn start_sim() -> Simulator {
+    callflow::install_crypto();
+    Simulator::start(SimConfig {
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        api_key_sid: None,
+        api_key_secret: None,
+    })
+    .await
+    .expect("simulator starts")
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<&'static str, String>)) -> TestApp {
+    let redis = RedisServer::start().expect("redis-server starts (is it installed?)");
+    let sim = start_sim().await;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut env = env_for(&redis.url(), &sim.base_url(), port);
+    adjust(&mut env);
+    let app = Application::build(settings(&env), &redis.url(), listener)
+        .await
+        .expect("app builds");
+    let handle = app.server.handle();
+    tokio::spawn(app.server);
+    TestApp {
+        redis,
+        sim,
+        port,
+        base_url: format!("http://127.0.0.1:{port}"),
+        service: app.service,
+        http: reqwest::Client::new(),
+        handle,
+        _stop: app.stop,
+    }
+}
+
+impl TestApp {
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(API_TOKEN)
+    }
+
+    /// `POST /api/calls/outbound`; returns status and JSON body.
+    pub async fn place(&self, body: Value) -> (u16, Value) {
+        let resp = self
+            .api(reqwest::Method::POST, "/api/calls/outbound")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /api/calls/{id}`.
+    pub async fn get_call(&self, id: &str) -> Value {
+        let resp = self
+            .api(reqwest::Method::GET, &format!("/api/calls/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "GET call {id}");
+        resp.json().await.unwrap()
+    }
+
+    /// Places a call to `to` with `persona`, waits for the simulated callee to finish,
+    /// and returns the simulator's view and callflow's view of it.
+    pub async fn run_call(&self, to: &str, name: Option<&str>, persona: Persona) -> (SimCall, Value) {
+        self.sim.set_persona(to, persona);
+        let mut body = serde_json::json!({"to": to});
+        if let Some(name) = name {
+            body["name"] = name.into();
+        }
+        let (status, placed) = self.place(body).await;
+        assert_eq!(status, 201, "{placed}");
+        let sid = placed["call_sid"].as_str().expect("call_sid").to_string();
+        let sim_call = self
+            .sim
+            .wait_finished(&sid, Duration::from_secs(20))
+            .await
+            .expect("call finishes");
+        let call = self.get_call(placed["call_id"].as_str().unwrap()).await;
+        (sim_call, call)
+    }
+}
+
+/// The states a call passed through, in order, from its timeline.
+pub fn state_path(call: &Value) -> Vec<String> {
+    let mut path = vec!["queued".to_string()];
+    for entry in call["timeline"].as_array().unwrap() {
+        for s in entry["via"].as_array().into_iter().flatten() {
+            path.push(s.as_str().unwrap().to_string());
+        }
+        let to = entry["to"].as_str().unwrap().to_string();
+        if path.last() != Some(&to) {
+            path.push(to);
+        }
+    }
+    path.dedup();
+    path
+}
+
+/// Plays Twilio by hand: signed callbacks to this app for one call.
+pub struct Twilio {
+    pub client: CallbackClient,
+    pub base_url: String,
+    pub call_id: String,
+    pub call_sid: String,
+}
+
+impl Twilio {
+    pub fn new(base_url: &str, call_id: &str, call_sid: &str) -> Self {
+        Self {
+            client: CallbackClient::new(AUTH_TOKEN),
+            base_url: base_url.to_string(),
+            call_id: call_id.to_string(),
+            call_sid: call_sid.to_string(),
+        }
+    }
+
+    pub fn params(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p = vec![
+            ("AccountSid".to_string(), ACCOUNT_SID.to_string()),
+            ("CallSid".to_string(), self.call_sid.clone()),
+            ("From".to_string(), VOICE_NUMBER.to_string()),
+            ("To".to_string(), "+15557654321".to_string()),
+            ("Direction".to_string(), "outbound-api".to_string()),
+            ("ApiVersion".to_string(), "2010-04-01".to_string()),
+        ];
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        p
+    }
+
+    pub fn url(&self, hook: &str, extra_query: &str) -> String {
+        format!("{}/twilio/voice/{hook}?call_id={}{extra_query}", self.base_url, self.call_id)
+    }
+
+    pub async fn post(&self, hook: &str, extra_query: &str, extra: &[(&str, &str)]) -> (u16, String) {
+        self.client
+            .post(&self.url(hook, extra_query), &self.params(extra))
+            .await
+            .expect("callback delivered")
+    }
+
+    pub async fn answer(&self) -> (u16, String) {
+        self.post("incoming", "", &[("CallStatus", "in-progress"), ("AnsweredBy", "human")]).await
+    }
+
+    pub async fn say(&self, turn: u32, speech: &str) -> (u16, String) {
+        let turn = format!("&turn={turn}");
+        self.post("gather", &turn, &[("CallStatus", "in-progress"), ("SpeechResult", speech), ("Confidence", "0.9")]).await
+    }
+
+    pub async fn status(&self, status: &str, seq: u32) -> (u16, String) {
+        let seq = seq.to_string();
+        self.post("status", "", &[("CallStatus", status), ("SequenceNumber", &seq), ("CallbackSource", "call-progress-events")]).await
+    }
+}
+
+/// The `turn` of the Gather action in a TwiML document.
+pub fn turn_of(twiml: &str) -> u32 {
+    let start = twiml.find("turn=").expect("a Gather action") + 5;
+    twiml[start..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+}

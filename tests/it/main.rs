@@ -1,5 +1,12 @@
 //! Integration tests: a real redis-server per test, the Twilio simulator over
 //! real HTTP, and the server started on a free port.
 
+mod api;
+mod campaign_scale;
+mod campaign_windows;
+mod campaigns;
 mod helpers;
+mod personas;
+mod restart;
 mod snapshots;
+mod webhooks;

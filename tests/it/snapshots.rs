@@ -51,6 +51,7 @@ fn record(state: CallState, name: Option<&str>) -> CallRecord {
         updated_at: now,
         answered_at: None,
         ended_at: None,
+        campaign: None,
     }
 }
 

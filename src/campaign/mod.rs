@@ -1,0 +1,31 @@
+//! Campaigns: many contacts dialed under pacing, concurrency, calling windows,
+//! do-not-call and retry rules, with every bit of state in Redis so several
+//! instances share one campaign and any of them may die at any point.
+
+pub mod create;
+pub mod dispatcher;
+pub mod duration;
+pub mod events;
+pub mod model;
+pub mod settle;
+pub mod status;
+pub mod timezones;
+pub mod window;
+
+use chrono_tz::Tz;
+
+use model::Contact;
+
+/// The zones to judge a contact's calling window by: its explicit zone, else
+/// the zones of its number's prefix, else the configured default.
+pub fn contact_zones(contact: &Contact, default: Tz) -> Vec<Tz> {
+    if let Some(tz) = contact.tz.as_deref().and_then(|z| z.parse::<Tz>().ok()) {
+        return vec![tz];
+    }
+    let zones = timezones::zones_for_number(&contact.to);
+    if zones.is_empty() {
+        vec![default]
+    } else {
+        zones
+    }
+}

@@ -1,0 +1,166 @@
+//! A campaign's settings and its contacts, as stored.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::window::Window;
+use crate::call::Disposition;
+
+/// Dispositions that end a contact for good: never retried.
+pub const FINAL_DISPOSITIONS: [Disposition; 4] = [
+    Disposition::Interested,
+    Disposition::Declined,
+    Disposition::OptedOut,
+    Disposition::WrongParty,
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Dispositions that earn another attempt.
+    pub on: Vec<Disposition>,
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Wait before attempt 2, 3, ...; the last value repeats.
+    pub backoff_secs: Vec<u64>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            on: Vec::new(),
+            max_attempts: 1,
+            backoff_secs: Vec::new(),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before the next attempt, if `disposition` after `attempts` tries earns one.
+    pub fn next_wait_secs(&self, disposition: Disposition, attempts: u32) -> Option<u64> {
+        if FINAL_DISPOSITIONS.contains(&disposition) || !self.on.contains(&disposition) || attempts >= self.max_attempts {
+            return None;
+        }
+        let i = (attempts as usize).saturating_sub(1);
+        Some(self.backoff_secs.get(i).or(self.backoff_secs.last()).copied().unwrap_or(60))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    pub start: String,
+    pub end: String,
+    pub days: Option<Vec<String>>,
+}
+
+impl WindowSpec {
+    pub fn window(&self) -> Window {
+        // Validated when the campaign was created.
+        Window::parse(&self.start, &self.end, self.days.as_deref()).unwrap_or_else(|_| Window::legal())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignConfig {
+    pub campaign_id: String,
+    pub flow_id: String,
+    pub flow_version: String,
+    pub window: Option<WindowSpec>,
+    pub max_concurrent: u32,
+    pub calls_per_second: f64,
+    pub retry: RetryPolicy,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+    pub total: u32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl CampaignConfig {
+    pub fn window(&self) -> Window {
+        self.window.as_ref().map(WindowSpec::window).unwrap_or_else(Window::legal)
+    }
+
+    /// Milliseconds between two dials of this campaign.
+    pub fn interval_ms(&self) -> u64 {
+        (1000.0 / self.calls_per_second).ceil() as u64
+    }
+}
+
+/// A contact as loaded. Static: what changes lives in [`ContactState`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub to: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Explicit IANA zone, if the contact came with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Waiting for its turn, its window or its retry time.
+    #[default]
+    Pending,
+    /// Claimed by a dispatcher; a call record may exist, Twilio may not know yet.
+    Dialing,
+    /// Twilio accepted the call; it has not finished.
+    InProgress,
+    /// Done: a final disposition, retries exhausted, or skipped.
+    Done,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::Dialing => "dialing",
+            Phase::InProgress => "in_progress",
+            Phase::Done => "done",
+        }
+    }
+}
+
+/// What changes about a contact. Absent in Redis means a fresh pending contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ContactState {
+    #[serde(default)]
+    pub phase: Phase,
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+    /// Epoch ms of the next planned attempt, while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_policy_follows_dispositions_and_backoff() {
+        let p = RetryPolicy {
+            on: vec![Disposition::Busy, Disposition::NoAnswer],
+            max_attempts: 3,
+            backoff_secs: vec![30, 7200],
+        };
+        assert_eq!(p.next_wait_secs(Disposition::Busy, 1), Some(30));
+        assert_eq!(p.next_wait_secs(Disposition::NoAnswer, 2), Some(7200));
+        assert_eq!(p.next_wait_secs(Disposition::NoAnswer, 3), None);
+        assert_eq!(p.next_wait_secs(Disposition::Voicemail, 1), None);
+        let all = RetryPolicy {
+            on: vec![Disposition::Interested, Disposition::Busy],
+            max_attempts: 5,
+            backoff_secs: vec![10],
+        };
+        assert_eq!(all.next_wait_secs(Disposition::Interested, 1), None, "final is never retried");
+        assert_eq!(all.next_wait_secs(Disposition::Busy, 4), Some(10), "the last backoff repeats");
+    }
+}

@@ -1,0 +1,69 @@
+//! Settling a contact's attempt: final, or queued again under the retry policy.
+
+use super::events;
+use super::model::{CampaignConfig, ContactState, Phase};
+use crate::call::CallRecord;
+use crate::service::{CallService, ServiceError};
+use crate::store::{Finish, StoreError};
+
+pub async fn load_config(service: &CallService, campaign_id: &str) -> Result<Option<CampaignConfig>, ServiceError> {
+    let snapshot = service.store.campaign_snapshot(campaign_id, service.clock.now_ms()).await?;
+    let Some(snapshot) = snapshot else { return Ok(None) };
+    let json = snapshot.fields.get("config").ok_or_else(|| StoreError::Corrupt("campaign without config".into()))?;
+    Ok(Some(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("campaign config: {e}")))?))
+}
+
+pub fn parse_state(json: Option<&str>) -> ContactState {
+    json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+}
+
+/// A campaign call is over: settle its contact. Idempotent (guarded by call id).
+pub async fn call_finished(service: &CallService, record: &CallRecord) -> Result<Finish, ServiceError> {
+    let Some(link) = &record.campaign else { return Ok(Finish::Stale) };
+    let disposition = record.disposition.map(|d| d.as_str()).unwrap_or("failed");
+    settle(service, &link.campaign_id, link.contact, Some(&record.call_id), disposition, record.disposition).await
+}
+
+/// Settles the current attempt of contact `idx` with `disposition`.
+pub async fn settle(
+    service: &CallService,
+    campaign_id: &str,
+    idx: u32,
+    call_id: Option<&str>,
+    disposition: &str,
+    parsed: Option<crate::call::Disposition>,
+) -> Result<Finish, ServiceError> {
+    let Some(config) = load_config(service, campaign_id).await? else {
+        return Ok(Finish::Stale);
+    };
+    let (_, state_json) = service.store.contact(campaign_id, idx).await?;
+    let mut state = parse_state(state_json.as_deref());
+    let now_ms = service.clock.now_ms();
+    let wait = parsed.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
+    let retry_at = wait.map(|secs| now_ms + secs as i64 * 1000);
+    state.disposition = Some(disposition.to_string());
+    state.phase = if retry_at.is_some() { Phase::Pending } else { Phase::Done };
+    state.next_at = retry_at;
+    let json = serde_json::to_string(&state).expect("states serialize");
+    let result = service
+        .store
+        .finish_contact(
+            campaign_id,
+            idx,
+            call_id.unwrap_or(""),
+            disposition,
+            retry_at,
+            &json,
+            &service.clock.now().to_rfc3339(),
+        )
+        .await?;
+    if matches!(result, Finish::Final | Finish::Completed) {
+        events::contact_finished(service, &config, idx, call_id, disposition, state.attempts).await?;
+    }
+    if result == Finish::Completed {
+        events::campaign_completed(service, &config).await?;
+        service.store.forget_live_campaign(campaign_id).await?;
+        tracing::info!(campaign_id, "campaign completed");
+    }
+    Ok(result)
+}

@@ -1,0 +1,259 @@
+//! A simulated callee: walks a call through Twilio's callbacks as Twilio would,
+//! following the TwiML it gets back and answering as its persona says.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::twiml::{parse_twiml, resolve_url, TwimlVerb};
+use super::{sid, CallbackLog, Line, Persona, Reply, SimCall, State};
+
+/// Documents followed per call at most, against loops.
+const MAX_DOCUMENTS: usize = 50;
+/// Spreads callbacks over load-balanced upstreams.
+static NEXT_UPSTREAM: AtomicUsize = AtomicUsize::new(0);
+
+struct Run {
+    state: Arc<State>,
+    call: SimCall,
+    sequence: u32,
+    started: Instant,
+    recording: Option<(String, String)>,
+}
+
+impl Run {
+    fn base_params(&self, status: &str) -> Vec<(String, String)> {
+        let c = &self.call;
+        [
+            ("AccountSid", self.state.config.account_sid.as_str()),
+            ("CallSid", c.sid.as_str()),
+            ("From", c.from.as_str()),
+            ("To", c.to.as_str()),
+            ("Called", c.to.as_str()),
+            ("Caller", c.from.as_str()),
+            ("CallStatus", status),
+            ("Direction", "outbound-api"),
+            ("ApiVersion", "2010-04-01"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    fn set_status(&mut self, status: &str) {
+        self.call.status = status.to_string();
+        let s = status.to_string();
+        self.state.with_call(&self.call.sid, |c| c.status = s);
+    }
+
+    fn log(&self, line: Line) {
+        let recording = line == Line::Recording;
+        self.state.with_call(&self.call.sid, |c| {
+            c.transcript.push(line);
+            if recording {
+                c.recording_started = true;
+            }
+        });
+    }
+
+    fn hung_up_by_api(&self) -> bool {
+        self.state.ended.lock().unwrap_or_else(|p| p.into_inner()).contains(&self.call.sid)
+    }
+
+    /// Posts a signed callback, like Twilio: a few tries with the same
+    /// idempotency token when the connection fails or the answer is a 5xx.
+    async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
+        let targets: Vec<String> = match &*self.state.upstreams.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some((public, upstreams)) if url.starts_with(public.as_str()) && !upstreams.is_empty() => {
+                let start = NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed);
+                (0..upstreams.len())
+                    .map(|i| format!("{}{}", upstreams[(start + i) % upstreams.len()], &url[public.len()..]))
+                    .collect()
+            }
+            _ => vec![url.to_string()],
+        };
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let mut last = None;
+        for backoff in [0u64, 50, 200, 500] {
+            tokio::time::sleep(Duration::from_millis(backoff)).await;
+            for target in &targets {
+                match self.state.callbacks.post_via(url, target, &params, &token).await {
+                    Ok((status, body)) => {
+                        last = Some((status, body.clone()));
+                        if status < 500 {
+                            self.state.with_call(&self.call.sid, |c| {
+                                c.callbacks.push(CallbackLog {
+                                    url: url.to_string(),
+                                    params: params.clone(),
+                                    http_status: status,
+                                    body,
+                                })
+                            });
+                            return last;
+                        }
+                    }
+                    Err(e) => tracing::debug!(error = %e, "simulated callback failed"),
+                }
+            }
+        }
+        last
+    }
+
+    async fn status(&mut self, status: &str, event: &str) {
+        self.set_status(status);
+        let Some(url) = self.call.status_callback.clone() else { return };
+        let terminal = matches!(status, "completed" | "busy" | "no-answer" | "failed" | "canceled");
+        if !terminal && !self.call.status_callback_events.iter().any(|e| e == event) {
+            return;
+        }
+        let mut params = self.base_params(status);
+        params.push(("CallbackSource".into(), "call-progress-events".into()));
+        params.push(("SequenceNumber".into(), self.sequence.to_string()));
+        params.push(("Timestamp".into(), chrono::Utc::now().to_rfc2822()));
+        if terminal {
+            let secs = self.started.elapsed().as_secs().to_string();
+            params.push(("CallDuration".into(), secs.clone()));
+            params.push(("Duration".into(), secs));
+        }
+        self.sequence += 1;
+        self.deliver(&url, params).await;
+    }
+
+    async fn recording_callback(&self, status: &str) {
+        let Some((url, rec_sid)) = self.recording.clone() else { return };
+        let mut params: Vec<(String, String)> = [
+            ("AccountSid", self.state.config.account_sid.as_str()),
+            ("CallSid", self.call.sid.as_str()),
+            ("RecordingSid", rec_sid.as_str()),
+            ("RecordingStatus", status),
+            ("RecordingSource", "StartCallRecording"),
+            ("RecordingChannels", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        params.push((
+            "RecordingUrl".into(),
+            format!("https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{rec_sid}", self.state.config.account_sid),
+        ));
+        params.push(("RecordingStartTime".into(), chrono::Utc::now().to_rfc2822()));
+        if status == "completed" {
+            params.push(("RecordingDuration".into(), self.started.elapsed().as_secs().to_string()));
+        }
+        self.deliver(&url, params).await;
+    }
+
+    /// Follows TwiML from the answer URL until the call ends.
+    async fn converse(&mut self) {
+        let mut params = self.base_params("in-progress");
+        if self.call.machine_detection.is_some() {
+            let by = if self.call.persona == Persona::Voicemail { "machine_end_beep" } else { "human" };
+            params.push(("AnsweredBy".into(), by.into()));
+        }
+        let mut doc_url = self.call.url.clone();
+        let Some((200, mut doc)) = self.deliver(&doc_url, params).await else { return };
+        let mut replies = self.call.persona.replies().into_iter();
+        let deaf = matches!(self.call.persona, Persona::Voicemail | Persona::Silent);
+        'documents: for _ in 0..MAX_DOCUMENTS {
+            let Ok(verbs) = parse_twiml(&doc) else { return };
+            for verb in verbs {
+                if self.hung_up_by_api() {
+                    return;
+                }
+                match verb {
+                    TwimlVerb::Say(text) => self.log(Line::Said(text)),
+                    TwimlVerb::Gather { action, action_on_empty_result, says, .. } => {
+                        for s in says {
+                            self.log(Line::Said(s));
+                        }
+                        let reply = if deaf { Reply::Silence } else { replies.next().unwrap_or(Reply::Silence) };
+                        let mut params = self.base_params("in-progress");
+                        match &reply {
+                            Reply::Speech(t) => {
+                                self.log(Line::Heard(t.clone()));
+                                params.push(("SpeechResult".into(), t.clone()));
+                                params.push(("Confidence".into(), "0.92".into()));
+                            }
+                            Reply::Digits(d) => {
+                                self.log(Line::Heard(d.clone()));
+                                params.push(("Digits".into(), d.clone()));
+                            }
+                            Reply::Silence => {
+                                self.log(Line::Heard("<silence>".into()));
+                                if !action_on_empty_result {
+                                    continue;
+                                }
+                            }
+                            Reply::HangUp => return,
+                        }
+                        let url = resolve_url(&doc_url, &action);
+                        match self.deliver(&url, params).await {
+                            Some((200, next)) => {
+                                doc = next;
+                                doc_url = url;
+                                continue 'documents;
+                            }
+                            _ => return,
+                        }
+                    }
+                    TwimlVerb::StartRecording { status_callback } => {
+                        self.log(Line::Recording);
+                        if let Some(cb) = status_callback {
+                            self.recording = Some((resolve_url(&doc_url, &cb), sid("RE")));
+                            self.recording_callback("in-progress").await;
+                        }
+                    }
+                    TwimlVerb::Redirect(url) => {
+                        let url = resolve_url(&doc_url, &url);
+                        match self.deliver(&url, self.base_params("in-progress")).await {
+                            Some((200, next)) => {
+                                doc = next;
+                                doc_url = url;
+                                continue 'documents;
+                            }
+                            _ => return,
+                        }
+                    }
+                    TwimlVerb::Hangup => {
+                        self.log(Line::Hangup);
+                        return;
+                    }
+                    TwimlVerb::Pause | TwimlVerb::Other(_) => {}
+                }
+            }
+            // The end of a document ends the call.
+            return;
+        }
+    }
+}
+
+pub async fn run(state: Arc<State>, call_sid: String) {
+    let Some(call) = state.with_call(&call_sid, |c| c.clone()) else { return };
+    let mut run = Run {
+        state: state.clone(),
+        call,
+        sequence: 0,
+        started: Instant::now(),
+        recording: None,
+    };
+    let pause = Duration::from_millis(5);
+    tokio::time::sleep(pause).await;
+    run.status("initiated", "initiated").await;
+    tokio::time::sleep(pause).await;
+    run.status("ringing", "ringing").await;
+    tokio::time::sleep(pause).await;
+    match run.call.persona {
+        Persona::Busy => run.status("busy", "completed").await,
+        Persona::NoAnswer => run.status("no-answer", "completed").await,
+        _ => {
+            run.status("in-progress", "answered").await;
+            run.converse().await;
+            if run.recording.is_some() {
+                run.recording_callback("completed").await;
+            }
+            run.status("completed", "completed").await;
+        }
+    }
+    state.with_call(&call_sid, |c| c.finished = true);
+    state.finished.notify_waiters();
+}
