@@ -184,9 +184,14 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
             return Ok(());
         }
     }
-    // Checked again right before the dial: an opt-out may have landed meanwhile.
+    // Checked again right before the dial: an opt-out, a pause or a cancel may
+    // have landed while this dial waited for its slot.
     if on_dnc(service, &contact).await? {
         settle::settle(service, id, idx, None, "do_not_call", None).await?;
+        return Ok(());
+    }
+    if service.store.campaign_status(id).await?.as_deref() != Some("running") {
+        service.store.release(id, idx, None, service.clock.now_ms()).await?;
         return Ok(());
     }
 

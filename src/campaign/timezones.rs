@@ -35,17 +35,26 @@ impl PrefixZones {
         Self { by_prefix, longest }
     }
 
-    fn lookup(&self, digits: &str) -> Option<&[Tz]> {
+    /// The longest matching prefix and its zones.
+    fn lookup<'a>(&self, digits: &'a str) -> Option<(&'a str, &[Tz])> {
         (1..=digits.len().min(self.longest))
             .rev()
-            .find_map(|n| self.by_prefix.get(&digits[..n]).map(Vec::as_slice))
+            .find_map(|n| self.by_prefix.get(&digits[..n]).map(|z| (&digits[..n], z.as_slice())))
     }
 }
 
 /// The zones a number may be in (E.164 with or without '+'); empty when unknown.
+///
+/// A match on a country code alone that lists several zones (`1` names every
+/// zone from Guam to Adak) says nothing about where the number is: the area
+/// code is unknown, so it counts as unknown rather than as "all of them".
 pub fn zones_for_number(number: &str) -> Vec<Tz> {
     let digits = number.trim_start_matches('+');
-    MAP.lookup(digits).map(<[Tz]>::to_vec).unwrap_or_default()
+    match MAP.lookup(digits) {
+        Some((prefix, zones)) if prefix.len() <= 3 && zones.len() > 1 => Vec::new(),
+        Some((_, zones)) => zones.to_vec(),
+        None => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -60,6 +69,14 @@ mod tests {
         assert_eq!(zones_for_number("+12082015555"), vec![America::Denver]);
         let boise = zones_for_number("+12083005555");
         assert!(boise.contains(&America::Boise) && boise.contains(&America::Los_Angeles));
+    }
+
+    #[test]
+    fn a_bare_multi_zone_country_code_is_unknown() {
+        // 555 is no real area code: only "1" (every North American zone) matches.
+        assert!(zones_for_number("+15551234567").is_empty());
+        // A single-zone country is precise enough.
+        assert_eq!(zones_for_number("+33612345678"), vec![chrono_tz::Europe::Paris]);
     }
 
     #[test]

@@ -278,6 +278,10 @@ impl Store {
         Ok(if answer == "ok" { Ok(()) } else { Err(answer) })
     }
 
+    pub async fn campaign_status(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn().hget(self.keys().campaign(id), "status").await?)
+    }
+
     pub async fn set_campaign_fields(&self, id: &str, fields: &[(&str, String)]) -> Result<(), StoreError> {
         let _: () = self.conn().hset_multiple(self.keys().campaign(id), fields).await?;
         Ok(())
