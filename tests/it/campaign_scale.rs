@@ -85,7 +85,7 @@ async fn thousand_contacts_two_instances_one_killed() {
             4 => sim.set_persona(&to, Persona::Voicemail),
             _ => {}
         }
-        contacts.push(json!({"to": to, "timezone": if i % 2 == 0 { "America/New_York" } else { "America/Los_Angeles" }}));
+        contacts.push(json!({"to": to, "name": "Ada", "timezone": if i % 2 == 0 { "America/New_York" } else { "America/Los_Angeles" }}));
     }
     let http = reqwest::Client::new();
     let api = format!("http://127.0.0.1:{port_b}/api");
@@ -151,6 +151,7 @@ async fn thousand_contacts_two_instances_one_killed() {
         assert_eq!(per_number.get(to).copied().unwrap_or(0), expected, "{to} (contact {i})");
     }
     let d = &counts["dispositions"];
+    eprintln!("dispositions: {d}");
     assert_eq!(d["busy"], 100);
     assert_eq!(d["no_answer"], 100);
     assert_eq!(d["opted_out"], 100);
