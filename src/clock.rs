@@ -34,7 +34,11 @@ impl Clock {
         Self {
             origin_real: Instant::now(),
             origin: start,
-            speed: if speed.is_finite() && speed > 0.0 { speed } else { 1.0 },
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
         }
     }
 
@@ -66,7 +70,9 @@ mod tests {
 
     #[test]
     fn accelerated_clock_runs_faster() {
-        let start = DateTime::parse_from_rfc3339("2026-03-08T06:00:00Z").unwrap().with_timezone(&Utc);
+        let start = DateTime::parse_from_rfc3339("2026-03-08T06:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let c = Clock::starting_at(start, 3600.0);
         assert!(c.now() >= start);
         assert_eq!(c.real_duration(3_600_000), Duration::from_secs(1));

@@ -192,7 +192,12 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         None => 1.0,
         Some(v) => match v.parse::<f64>() {
             Ok(n) if n > 0.0 && n <= 1000.0 => n,
-            _ => return Err(bad("TWILIO_MAX_CPS", format!("'{v}' is not a number of calls per second (0-1000]"))),
+            _ => {
+                return Err(bad(
+                    "TWILIO_MAX_CPS",
+                    format!("'{v}' is not a number of calls per second (0-1000]"),
+                ))
+            }
         },
     };
     let bool_setting = |name: &'static str, default: bool| match value(name).as_deref() {
@@ -202,11 +207,20 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         Some(v) => Err(bad(name, format!("'{v}' is not true or false"))),
     };
     let dispatcher = bool_setting("DISPATCHER_ENABLED", true)?;
-    let secs = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match value(name) {
+    let secs = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| match value(
+        name,
+    ) {
         None => Ok(default),
         Some(v) => match v.parse::<u64>() {
             Ok(n) if range.contains(&n) => Ok(n),
-            _ => Err(bad(name, format!("'{v}' is not a whole number of seconds in {}..={}", range.start(), range.end()))),
+            _ => Err(bad(
+                name,
+                format!(
+                    "'{v}' is not a whole number of seconds in {}..={}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
         },
     };
     let twilio_timeout = std::time::Duration::from_secs(secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?);
@@ -223,14 +237,24 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
             let start = match start {
                 None => chrono::Utc::now(),
                 Some(v) => chrono::DateTime::parse_from_rfc3339(&v)
-                    .map_err(|_| bad("CALLFLOW_CLOCK_START", format!("'{v}' is not an RFC 3339 time")))?
+                    .map_err(|_| {
+                        bad(
+                            "CALLFLOW_CLOCK_START",
+                            format!("'{v}' is not an RFC 3339 time"),
+                        )
+                    })?
                     .with_timezone(&chrono::Utc),
             };
             let speed = match speed {
                 None => 1.0,
                 Some(v) => match v.parse::<f64>() {
                     Ok(n) if n > 0.0 && n <= 100_000.0 => n,
-                    _ => return Err(bad("CALLFLOW_CLOCK_SPEED", format!("'{v}' is not a positive factor"))),
+                    _ => {
+                        return Err(bad(
+                            "CALLFLOW_CLOCK_SPEED",
+                            format!("'{v}' is not a positive factor"),
+                        ))
+                    }
                 },
             };
             Clock::starting_at(start, speed)

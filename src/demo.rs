@@ -17,30 +17,62 @@ const AUTH_TOKEN: &str = "demo-auth-token";
 
 fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)> {
     vec![
-        ("interested", "+15550100001", Some("Ada"), Persona::Interested),
-        ("refuses recording", "+15550100002", Some("Grace"), Persona::RefusesRecording),
-        ("opts out mid-pitch", "+15550100003", Some("Alan"), Persona::OptsOutMidPitch),
-        ("declines", "+15550100004", None, Persona::Declines),
+        (
+            "interested",
+            "+15550100001",
+            Some("Ada"),
+            Persona::Interested,
+        ),
+        (
+            "refuses recording",
+            "+15550100002",
+            Some("Grace"),
+            Persona::RefusesRecording,
+        ),
+        (
+            "opts out mid-pitch",
+            "+15550100003",
+            Some("Alan"),
+            Persona::OptsOutMidPitch,
+        ),
+        ("declines", "+15550100004", Some("Linus"), Persona::Declines),
+        (
+            "silent, no name given",
+            "+15550100010",
+            None,
+            Persona::Silent,
+        ),
         ("silent", "+15550100005", Some("Edsger"), Persona::Silent),
-        ("wrong person", "+15550100006", Some("Barbara"), Persona::WrongPerson),
+        (
+            "wrong person",
+            "+15550100006",
+            Some("Barbara"),
+            Persona::WrongPerson,
+        ),
         ("voicemail", "+15550100007", Some("Ken"), Persona::Voicemail),
         ("busy", "+15550100008", Some("Dennis"), Persona::Busy),
-        ("no answer", "+15550100009", Some("Frances"), Persona::NoAnswer),
+        (
+            "no answer",
+            "+15550100009",
+            Some("Frances"),
+            Persona::NoAnswer,
+        ),
     ]
 }
 
 pub async fn run() -> Result<(), String> {
     crate::install_crypto();
     let _ = dotenvy::dotenv();
-    let (_private, redis_url, redis_label) = match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
-        Some(url) => (None, url.clone(), "REDIS_URL".to_string()),
-        None => {
-            let server = RedisServer::start().map_err(|e| e.to_string())?;
-            let label = format!("private redis-server on port {}", server.port());
-            let url = server.url();
-            (Some(server), url, label)
-        }
-    };
+    let (_private, redis_url, redis_label) =
+        match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => (None, url.clone(), "REDIS_URL".to_string()),
+            None => {
+                let server = RedisServer::start().map_err(|e| e.to_string())?;
+                let label = format!("private redis-server on port {}", server.port());
+                let url = server.url();
+                (Some(server), url, label)
+            }
+        };
     let sim = Simulator::start(SimConfig {
         account_sid: ACCOUNT_SID.into(),
         auth_token: AUTH_TOKEN.into(),
@@ -53,7 +85,8 @@ pub async fn run() -> Result<(), String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let api_token = uuid::Uuid::new_v4().simple().to_string();
     let company = std::env::var("COMPANY_NAME").unwrap_or_else(|_| "Bright Smile Dental".into());
-    let purpose = std::env::var("CALL_PURPOSE").unwrap_or_else(|_| "about booking your check-up".into());
+    let purpose =
+        std::env::var("CALL_PURPOSE").unwrap_or_else(|_| "about booking your check-up".into());
     let env: HashMap<&str, String> = HashMap::from([
         ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}")),
         ("API_TOKEN", api_token.clone()),
@@ -63,17 +96,28 @@ pub async fn run() -> Result<(), String> {
         ("TWILIO_API_BASE_URL", sim.base_url()),
         ("COMPANY_NAME", company.clone()),
         ("CALL_PURPOSE", purpose),
-        ("FLOWS_DIR", std::env::var("FLOWS_DIR").unwrap_or_else(|_| "flows".into())),
+        (
+            "FLOWS_DIR",
+            std::env::var("FLOWS_DIR").unwrap_or_else(|_| "flows".into()),
+        ),
         // The demo's calls live apart from real ones if REDIS_URL is shared.
         ("TENANT_ID", "demo".into()),
     ]);
     let settings = config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
-    let app = Application::build(settings, &redis_url, listener).await.map_err(|e| e.to_string())?;
+    let app = Application::build(settings, &redis_url, listener)
+        .await
+        .map_err(|e| e.to_string())?;
     let _stop = app.stop;
     tokio::spawn(app.server);
 
-    println!("callflow demo: {company} calls {} people through a simulated Twilio", personas().len());
-    println!("  server http://127.0.0.1:{port}, Twilio simulator {}, Redis: {redis_label}\n", sim.base_url());
+    println!(
+        "callflow demo: {company} calls {} people through a simulated Twilio",
+        personas().len()
+    );
+    println!(
+        "  server http://127.0.0.1:{port}, Twilio simulator {}, Redis: {redis_label}\n",
+        sim.base_url()
+    );
 
     let http = reqwest::Client::new();
     let mut rows = Vec::new();
@@ -94,7 +138,9 @@ pub async fn run() -> Result<(), String> {
             .json()
             .await
             .map_err(|e| e.to_string())?;
-        let sid = placed["call_sid"].as_str().ok_or_else(|| format!("call not placed: {placed}"))?;
+        let sid = placed["call_sid"]
+            .as_str()
+            .ok_or_else(|| format!("call not placed: {placed}"))?;
         let sim_call = sim
             .wait_finished(sid, Duration::from_secs(20))
             .await
@@ -111,7 +157,12 @@ pub async fn run() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let mut path: Vec<String> = Vec::new();
         for entry in call["timeline"].as_array().into_iter().flatten() {
-            for s in entry["via"].as_array().into_iter().flatten().chain(std::iter::once(&entry["to"])) {
+            for s in entry["via"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .chain(std::iter::once(&entry["to"]))
+            {
                 let s = s.as_str().unwrap_or_default().to_string();
                 if path.last() != Some(&s) {
                     path.push(s);
@@ -125,12 +176,30 @@ pub async fn run() -> Result<(), String> {
             label.to_string(),
             call["call"]["to"].as_str().unwrap_or_default().to_string(),
             path.join(" > "),
-            call["call"]["disposition"].as_str().unwrap_or("-").to_string(),
-            if sim_call.recording_started { "yes" } else { "no" }.to_string(),
+            call["call"]["disposition"]
+                .as_str()
+                .unwrap_or("-")
+                .to_string(),
+            if sim_call.recording_started {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_string(),
             call["timeline"].as_array().map_or(0, Vec::len).to_string(),
         ]);
     }
-    print_table(&["persona", "to", "states", "disposition", "recorded", "callbacks"], &rows);
+    print_table(
+        &[
+            "persona",
+            "to",
+            "states",
+            "disposition",
+            "recorded",
+            "events",
+        ],
+        &rows,
+    );
 
     if let Some((label, transcript)) = first_transcript {
         println!("\nWhat the \"{label}\" callee heard and said:");
@@ -176,7 +245,15 @@ fn print_table(headers: &[&str], rows: &[[String; 6]]) {
         println!("  {}", parts.join("  ").trim_end());
     };
     line(headers.to_vec());
-    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }

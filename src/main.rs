@@ -119,4 +119,3 @@ async fn serve() -> Result<(), String> {
     tracing::info!(port = app.port, "callflow listening");
     app.server.await.map_err(|e| e.to_string())
 }
-

@@ -59,7 +59,7 @@ pub struct NewCall {
 /// What became of a dial.
 #[derive(Debug, Clone)]
 pub enum Dialed {
-    Placed(CallRecord),
+    Placed(Box<CallRecord>),
     /// Twilio refused: nothing was placed. The record is failed.
     Rejected {
         status: u16,
@@ -121,7 +121,11 @@ impl CallService {
     }
 
     /// A flow version: from memory, else from the store (saved with its first call).
-    pub async fn flow_for_version(&self, flow_id: &str, version: &str) -> Result<Arc<Flow>, ServiceError> {
+    pub async fn flow_for_version(
+        &self,
+        flow_id: &str,
+        version: &str,
+    ) -> Result<Arc<Flow>, ServiceError> {
         if let Some(flow) = self.flows.version(flow_id, version) {
             return Ok(flow);
         }
@@ -365,7 +369,12 @@ impl CallService {
         };
         let json = serde_json::to_string(&record).expect("records serialize");
         let entry = Self::entry("created", &CallState::Queued, &record, Vec::new(), None);
-        if self.store.transition(&call_id, 0, &json, None, &[entry]).await? != (Cas::Written { version: 1 }) {
+        if self
+            .store
+            .transition(&call_id, 0, &json, None, &[entry])
+            .await?
+            != (Cas::Written { version: 1 })
+        {
             return Err(StoreError::Corrupt(format!("call id {call_id} already exists")).into());
         }
         Ok(record)
@@ -397,9 +406,13 @@ impl CallService {
                     })
                     .await?;
                 self.store.index_call_sid(&sid, &call_id).await?;
-                Ok(Dialed::Placed(updated))
+                Ok(Dialed::Placed(Box::new(updated)))
             }
-            Err(TwilioError::Api { code, message, status }) => {
+            Err(TwilioError::Api {
+                code,
+                message,
+                status,
+            }) => {
                 warn!(call_id, status, ?code, %message, "Twilio refused the call");
                 let rules = rules_for(record, flow, self.settings.require_recording_consent);
                 let failure = ApiFailure {
@@ -464,7 +477,11 @@ impl CallService {
     }
 
     /// Records the CallSid of a call whose dial was uncertain, once it is known.
-    pub async fn adopt_call_sid(&self, call_id: &str, sid: &str) -> Result<CallRecord, ServiceError> {
+    pub async fn adopt_call_sid(
+        &self,
+        call_id: &str,
+        sid: &str,
+    ) -> Result<CallRecord, ServiceError> {
         let record = self
             .update(call_id, "reconciled", |r| {
                 let mut next = r.clone();
@@ -479,7 +496,9 @@ impl CallService {
     /// The stored record of a call.
     pub async fn record(&self, call_id: &str) -> Result<CallRecord, ServiceError> {
         let loaded = self.store.load(call_id, "").await?;
-        Ok(Self::parse_record(loaded.record.as_deref().ok_or(ServiceError::NotFound)?)?)
+        Ok(Self::parse_record(
+            loaded.record.as_deref().ok_or(ServiceError::NotFound)?,
+        )?)
     }
 
     /// A call and its timeline, by our id or by Twilio's CallSid.

@@ -65,8 +65,14 @@ impl Application {
         .run();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         if service.settings.dispatcher {
-            tokio::spawn(crate::campaign::dispatcher::run(service.clone(), stopped.clone()));
-            tokio::spawn(crate::campaign::events::deliver_loop(service.clone(), stopped));
+            tokio::spawn(crate::campaign::dispatcher::run(
+                service.clone(),
+                stopped.clone(),
+            ));
+            tokio::spawn(crate::campaign::events::deliver_loop(
+                service.clone(),
+                stopped,
+            ));
         }
         Ok(Application {
             port,

@@ -49,17 +49,37 @@ fn retry_policy(value: Option<&Value>) -> Result<RetryPolicy, ServiceError> {
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(RetryPolicy::default());
     };
-    let map = value.as_object().ok_or_else(|| invalid("retry", "must be an object"))?;
-    if let Some(k) = map.keys().find(|k| !["on", "max_attempts", "backoff"].contains(&k.as_str())) {
-        return Err(invalid(&format!("retry.{k}"), "unknown field (expected on, max_attempts, backoff)"));
+    let map = value
+        .as_object()
+        .ok_or_else(|| invalid("retry", "must be an object"))?;
+    if let Some(k) = map
+        .keys()
+        .find(|k| !["on", "max_attempts", "backoff"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            &format!("retry.{k}"),
+            "unknown field (expected on, max_attempts, backoff)",
+        ));
     }
     let mut on = Vec::new();
-    for (i, v) in map.get("on").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    for (i, v) in map
+        .get("on")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let field = format!("retry.on[{i}]");
-        let name = v.as_str().ok_or_else(|| invalid(&field, "must be a disposition name"))?;
-        let d = disposition_named(name).ok_or_else(|| invalid(&field, format!("'{name}' is not a disposition")))?;
+        let name = v
+            .as_str()
+            .ok_or_else(|| invalid(&field, "must be a disposition name"))?;
+        let d = disposition_named(name)
+            .ok_or_else(|| invalid(&field, format!("'{name}' is not a disposition")))?;
         if FINAL_DISPOSITIONS.contains(&d) {
-            return Err(invalid(&field, format!("'{name}' is final and is never retried")));
+            return Err(invalid(
+                &field,
+                format!("'{name}' is final and is never retried"),
+            ));
         }
         on.push(d);
     }
@@ -67,10 +87,21 @@ fn retry_policy(value: Option<&Value>) -> Result<RetryPolicy, ServiceError> {
         return Err(invalid("retry.on", "must be a list of dispositions"));
     }
     let max_attempts = match map.get("max_attempts") {
-        None => if on.is_empty() { 1 } else { 3 },
+        None => {
+            if on.is_empty() {
+                1
+            } else {
+                3
+            }
+        }
         Some(v) => match v.as_u64() {
             Some(n @ 1..=10) => n as u32,
-            _ => return Err(invalid("retry.max_attempts", "must be a whole number from 1 to 10")),
+            _ => {
+                return Err(invalid(
+                    "retry.max_attempts",
+                    "must be a whole number from 1 to 10",
+                ))
+            }
         },
     };
     let mut backoff_secs = Vec::new();
@@ -79,12 +110,19 @@ fn retry_policy(value: Option<&Value>) -> Result<RetryPolicy, ServiceError> {
         Some(Value::Array(items)) => {
             for (i, v) in items.iter().enumerate() {
                 let field = format!("retry.backoff[{i}]");
-                let text = v.as_str().ok_or_else(|| invalid(&field, "must be a duration such as 90s, 30m or 2h"))?;
+                let text = v
+                    .as_str()
+                    .ok_or_else(|| invalid(&field, "must be a duration such as 90s, 30m or 2h"))?;
                 let d = duration::parse(text).map_err(|e| invalid(&field, e))?;
                 backoff_secs.push(d.as_secs().max(1));
             }
         }
-        Some(_) => return Err(invalid("retry.backoff", "must be a list of durations such as [\"30m\", \"2h\"]")),
+        Some(_) => {
+            return Err(invalid(
+                "retry.backoff",
+                "must be a list of durations such as [\"30m\", \"2h\"]",
+            ))
+        }
     }
     Ok(RetryPolicy {
         on,
@@ -97,9 +135,17 @@ fn window_spec(value: Option<&Value>) -> Result<Option<WindowSpec>, ServiceError
     let Some(value) = value.filter(|v| !v.is_null()) else {
         return Ok(None);
     };
-    let map = value.as_object().ok_or_else(|| invalid("window", "must be an object"))?;
-    if let Some(k) = map.keys().find(|k| !["start", "end", "days"].contains(&k.as_str())) {
-        return Err(invalid(&format!("window.{k}"), "unknown field (expected start, end, days)"));
+    let map = value
+        .as_object()
+        .ok_or_else(|| invalid("window", "must be an object"))?;
+    if let Some(k) = map
+        .keys()
+        .find(|k| !["start", "end", "days"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            &format!("window.{k}"),
+            "unknown field (expected start, end, days)",
+        ));
     }
     let text = |f: &str, default: &str| match map.get(f) {
         None => Ok(default.to_string()),
@@ -113,10 +159,19 @@ fn window_spec(value: Option<&Value>) -> Result<Option<WindowSpec>, ServiceError
         Some(Value::Array(items)) => Some(
             items
                 .iter()
-                .map(|d| d.as_str().map(str::to_owned).ok_or_else(|| invalid("window.days", "must be a list of day names")))
+                .map(|d| {
+                    d.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| invalid("window.days", "must be a list of day names"))
+                })
                 .collect::<Result<Vec<_>, _>>()?,
         ),
-        Some(_) => return Err(invalid("window.days", "must be a list of day names such as [\"mon\", \"tue\"]")),
+        Some(_) => {
+            return Err(invalid(
+                "window.days",
+                "must be a list of day names such as [\"mon\", \"tue\"]",
+            ))
+        }
     };
     Window::parse(&start, &end, days.as_deref()).map_err(|(f, r)| invalid(&f, r))?;
     Ok(Some(WindowSpec { start, end, days }))
@@ -124,27 +179,50 @@ fn window_spec(value: Option<&Value>) -> Result<Option<WindowSpec>, ServiceError
 
 /// One contact, or why it cannot be called.
 fn contact(value: &Value, flow: &crate::flow::Flow) -> Result<Contact, (&'static str, String)> {
-    let map = value.as_object().ok_or(("invalid_contact", "must be an object".to_string()))?;
-    if let Some(k) = map.keys().find(|k| !["to", "name", "timezone", "variables"].contains(&k.as_str())) {
+    let map = value
+        .as_object()
+        .ok_or(("invalid_contact", "must be an object".to_string()))?;
+    if let Some(k) = map
+        .keys()
+        .find(|k| !["to", "name", "timezone", "variables"].contains(&k.as_str()))
+    {
         return Err(("invalid_contact", format!("unknown field '{k}'")));
     }
     let to = match map.get("to") {
-        Some(Value::String(s)) => E164::parse(s.trim()).map_err(|e| ("invalid_number", format!("to: {e}")))?,
+        Some(Value::String(s)) => {
+            E164::parse(s.trim()).map_err(|e| ("invalid_number", format!("to: {e}")))?
+        }
         _ => return Err(("invalid_number", "to: is required, in E.164 form".into())),
     };
     let name = match map.get("name") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.chars().count() <= 100 => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        Some(_) => return Err(("invalid_contact", "name: must be a string of at most 100 characters".into())),
+        Some(Value::String(s)) if s.chars().count() <= 100 => {
+            Some(s.trim().to_string()).filter(|s| !s.is_empty())
+        }
+        Some(_) => {
+            return Err((
+                "invalid_contact",
+                "name: must be a string of at most 100 characters".into(),
+            ))
+        }
     };
     let tz = match map.get("timezone") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
-            s.parse::<chrono_tz::Tz>()
-                .map_err(|_| ("invalid_timezone", format!("timezone: '{s}' is not an IANA time zone")))?;
+            s.parse::<chrono_tz::Tz>().map_err(|_| {
+                (
+                    "invalid_timezone",
+                    format!("timezone: '{s}' is not an IANA time zone"),
+                )
+            })?;
             Some(s.clone())
         }
-        Some(_) => return Err(("invalid_timezone", "timezone: must be an IANA time zone name".into())),
+        Some(_) => {
+            return Err((
+                "invalid_timezone",
+                "timezone: must be an IANA time zone name".into(),
+            ))
+        }
     };
     let mut vars = BTreeMap::new();
     match map.get("variables") {
@@ -155,7 +233,12 @@ fn contact(value: &Value, flow: &crate::flow::Flow) -> Result<Contact, (&'static
                     Value::String(s) => s.clone(),
                     Value::Number(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
-                    _ => return Err(("invalid_variables", format!("variables.{k}: must be a string, number or boolean"))),
+                    _ => {
+                        return Err((
+                            "invalid_variables",
+                            format!("variables.{k}: must be a string, number or boolean"),
+                        ))
+                    }
                 };
                 vars.insert(k.clone(), text);
             }
@@ -173,10 +256,27 @@ fn contact(value: &Value, flow: &crate::flow::Flow) -> Result<Contact, (&'static
 }
 
 /// Validates a campaign request and loads it. Nothing is stored unless it is valid.
-pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<Created, ServiceError> {
-    const KNOWN: [&str; 7] = ["flow", "contacts", "window", "max_concurrent", "calls_per_second", "retry", "webhook_url"];
+pub async fn create(
+    service: &CallService,
+    map: &Map<String, Value>,
+) -> Result<Created, ServiceError> {
+    const KNOWN: [&str; 7] = [
+        "flow",
+        "contacts",
+        "window",
+        "max_concurrent",
+        "calls_per_second",
+        "retry",
+        "webhook_url",
+    ];
     if let Some(k) = map.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        return Err(invalid(k, format!("unknown field for a campaign (expected one of: {})", KNOWN.join(", "))));
+        return Err(invalid(
+            k,
+            format!(
+                "unknown field for a campaign (expected one of: {})",
+                KNOWN.join(", ")
+            ),
+        ));
     }
     let flow_id = match map.get("flow") {
         None | Some(Value::Null) => service.settings.default_flow.clone(),
@@ -193,33 +293,50 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
         _ => return Err(invalid("contacts", "must be a list of contacts")),
     };
     if items.len() > MAX_CONTACTS {
-        return Err(invalid("contacts", format!("at most {MAX_CONTACTS} contacts per campaign")));
+        return Err(invalid(
+            "contacts",
+            format!("at most {MAX_CONTACTS} contacts per campaign"),
+        ));
     }
     let window = window_spec(map.get("window"))?;
     let max_concurrent = match map.get("max_concurrent") {
         None | Some(Value::Null) => 10,
         Some(v) => match v.as_u64() {
             Some(n @ 1..=1000) => n as u32,
-            _ => return Err(invalid("max_concurrent", "must be a whole number from 1 to 1000")),
+            _ => {
+                return Err(invalid(
+                    "max_concurrent",
+                    "must be a whole number from 1 to 1000",
+                ))
+            }
         },
     };
     let calls_per_second = match map.get("calls_per_second") {
         None | Some(Value::Null) => 1.0,
         Some(v) => match v.as_f64() {
             Some(n) if n > 0.0 && n <= 100.0 => n,
-            _ => return Err(invalid("calls_per_second", "must be a number above 0 and at most 100")),
+            _ => {
+                return Err(invalid(
+                    "calls_per_second",
+                    "must be a number above 0 and at most 100",
+                ))
+            }
         },
     };
     let retry = retry_policy(map.get("retry"))?;
     let webhook_url = match map.get("webhook_url") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => {
-            let url = reqwest::Url::parse(s).map_err(|e| invalid("webhook_url", format!("is not a URL: {e}")))?;
+            let url = reqwest::Url::parse(s)
+                .map_err(|e| invalid("webhook_url", format!("is not a URL: {e}")))?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(invalid("webhook_url", "must be an http(s) URL"));
             }
             if service.settings.campaign_webhook_secret.is_none() {
-                return Err(invalid("webhook_url", "needs CAMPAIGN_WEBHOOK_SECRET to be configured to sign events"));
+                return Err(invalid(
+                    "webhook_url",
+                    "needs CAMPAIGN_WEBHOOK_SECRET to be configured to sign events",
+                ));
             }
             Some(s.clone())
         }
@@ -230,9 +347,18 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
     let mut seen = HashSet::with_capacity(items.len());
     let mut valid: Vec<(usize, Contact)> = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
-        let echo = item.get("to").and_then(Value::as_str).map(crate::phone::mask).unwrap_or_default();
+        let echo = item
+            .get("to")
+            .and_then(Value::as_str)
+            .map(crate::phone::mask)
+            .unwrap_or_default();
         match contact(item, &flow) {
-            Err((reason, message)) => rejections.push(Rejection { index, to: echo, reason, message }),
+            Err((reason, message)) => rejections.push(Rejection {
+                index,
+                to: echo,
+                reason,
+                message,
+            }),
             Ok(c) if !seen.insert(c.to.clone()) => rejections.push(Rejection {
                 index,
                 to: echo,
@@ -257,7 +383,10 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
                 });
             } else {
                 // A contact keeps its position in the request as its index.
-                accepted.push((*index as u32, serde_json::to_string(c).expect("contacts serialize")));
+                accepted.push((
+                    *index as u32,
+                    serde_json::to_string(c).expect("contacts serialize"),
+                ));
             }
         }
     }
@@ -265,12 +394,22 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
     if accepted.is_empty() {
         return Err(invalid(
             "contacts",
-            format!("none of the {} contacts can be called (first problem: {})", items.len(), rejections.first().map(|r| r.message.as_str()).unwrap_or("-")),
+            format!(
+                "none of the {} contacts can be called (first problem: {})",
+                items.len(),
+                rejections
+                    .first()
+                    .map(|r| r.message.as_str())
+                    .unwrap_or("-")
+            ),
         ));
     }
 
     let campaign_id = uuid::Uuid::new_v4().simple().to_string();
-    service.store.save_flow(&flow.id, &flow.version, &flow.source).await?;
+    service
+        .store
+        .save_flow(&flow.id, &flow.version, &flow.source)
+        .await?;
     let config = CampaignConfig {
         campaign_id: campaign_id.clone(),
         flow_id: flow.id.clone(),
@@ -284,7 +423,10 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
         created_at: service.clock.now(),
     };
     let fields = [
-        ("config", serde_json::to_string(&config).expect("config serializes")),
+        (
+            "config",
+            serde_json::to_string(&config).expect("config serializes"),
+        ),
         ("status", "running".to_string()),
         ("total", accepted.len().to_string()),
         ("done", "0".to_string()),
@@ -295,7 +437,12 @@ pub async fn create(service: &CallService, map: &Map<String, Value>) -> Result<C
         .store
         .create_campaign(&campaign_id, &fields, &accepted, service.clock.now_ms())
         .await?;
-    tracing::info!(campaign_id, accepted = accepted.len(), rejected = rejections.len(), "campaign created");
+    tracing::info!(
+        campaign_id,
+        accepted = accepted.len(),
+        rejected = rejections.len(),
+        "campaign created"
+    );
     Ok(Created {
         campaign_id,
         status: "running",

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use super::contact_zones;
 use super::model::{CampaignConfig, Contact, ContactState, Phase};
 use super::settle::{self, load_config, parse_state};
-use super::contact_zones;
 use crate::call::Disposition;
 use crate::service::{CallService, Dialed, NewCall, ServiceError};
 use crate::store::Claim;
@@ -81,14 +81,23 @@ pub async fn run(service: Arc<CallService>, mut stop: watch::Receiver<bool>) {
 
 /// Claims every contact that may be dialed now and starts its dial.
 /// Returns how long to wait before this campaign may have more.
-async fn claim_and_dial(service: &Arc<CallService>, config: &Arc<CampaignConfig>) -> Option<Duration> {
+async fn claim_and_dial(
+    service: &Arc<CallService>,
+    config: &Arc<CampaignConfig>,
+) -> Option<Duration> {
     let id = &config.campaign_id;
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
     for _ in 0..100 {
         let now = service.clock.now_ms();
         let claim = service
             .store
-            .claim(id, now, lease_ms, config.max_concurrent, config.interval_ms())
+            .claim(
+                id,
+                now,
+                lease_ms,
+                config.max_concurrent,
+                config.interval_ms(),
+            )
             .await;
         match claim {
             Ok(Claim::Claimed(idx)) => {
@@ -129,7 +138,11 @@ enum Earlier {
 }
 
 /// Dials one claimed contact, or explains why not (window, do-not-call, pace).
-async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> Result<(), ServiceError> {
+async fn dispatch(
+    service: &CallService,
+    config: &CampaignConfig,
+    idx: u32,
+) -> Result<(), ServiceError> {
     let id = &config.campaign_id;
     let (contact, state) = service.store.contact(id, idx).await?;
     let Some(contact) = contact.and_then(|c| serde_json::from_str::<Contact>(&c).ok()) else {
@@ -142,7 +155,10 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
     match earlier_attempt(service, config, idx, &contact, &state).await? {
         Earlier::Placed => return Ok(()),
         Earlier::Unknown => {
-            service.store.release(id, idx, None, service.clock.now_ms() + 10_000).await?;
+            service
+                .store
+                .release(id, idx, None, service.clock.now_ms() + 10_000)
+                .await?;
             return Ok(());
         }
         Earlier::None | Earlier::NeverPlaced => {}
@@ -180,7 +196,10 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
     {
         Some(wait) => tokio::time::sleep(service.clock.real_duration(wait)).await,
         None => {
-            service.store.release(id, idx, None, now_ms + account_interval as i64).await?;
+            service
+                .store
+                .release(id, idx, None, now_ms + account_interval as i64)
+                .await?;
             return Ok(());
         }
     }
@@ -191,7 +210,10 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
         return Ok(());
     }
     if service.store.campaign_status(id).await?.as_deref() != Some("running") {
-        service.store.release(id, idx, None, service.clock.now_ms()).await?;
+        service
+            .store
+            .release(id, idx, None, service.clock.now_ms())
+            .await?;
         return Ok(());
     }
 
@@ -230,7 +252,13 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
             let json = serde_json::to_string(&state).expect("states serialize");
             service
                 .store
-                .mark_in_progress(id, idx, &record.call_id, &json, service.clock.now_ms() + ACTIVE_MAX_MS)
+                .mark_in_progress(
+                    id,
+                    idx,
+                    &record.call_id,
+                    &json,
+                    service.clock.now_ms() + ACTIVE_MAX_MS,
+                )
                 .await?;
         }
         Dialed::Rejected { status: 429, .. } => {
@@ -244,7 +272,15 @@ async fn dispatch(service: &CallService, config: &CampaignConfig, idx: u32) -> R
             service.store.release(id, idx, Some(&json), due).await?;
         }
         Dialed::Rejected { .. } => {
-            settle::settle(service, id, idx, Some(&record.call_id), "failed", Some(Disposition::Failed)).await?;
+            settle::settle(
+                service,
+                id,
+                idx,
+                Some(&record.call_id),
+                "failed",
+                Some(Disposition::Failed),
+            )
+            .await?;
         }
         Dialed::Uncertain(_) => {
             // Never redial on doubt: let callbacks arrive, then reconcile when the lease ends.
@@ -289,7 +325,9 @@ async fn earlier_attempt(
                     Some(call) => record = service.adopt_call_sid(call_id, &call.sid).await?,
                     None => {
                         info!(campaign_id = %id, contact = idx, call_id, "earlier dial never reached Twilio; dialing again");
-                        service.abandon(call_id, "the dial never reached Twilio").await?;
+                        service
+                            .abandon(call_id, "the dial never reached Twilio")
+                            .await?;
                         return Ok(Earlier::NeverPlaced);
                     }
                 }
@@ -308,7 +346,13 @@ async fn earlier_attempt(
         let json = serde_json::to_string(&tracked).expect("states serialize");
         service
             .store
-            .mark_in_progress(id, idx, call_id, &json, service.clock.now_ms() + ACTIVE_MAX_MS)
+            .mark_in_progress(
+                id,
+                idx,
+                call_id,
+                &json,
+                service.clock.now_ms() + ACTIVE_MAX_MS,
+            )
             .await?;
     }
     Ok(Earlier::Placed)
@@ -317,11 +361,17 @@ async fn earlier_attempt(
 /// Settles calls in progress whose end was recorded but whose contact was not
 /// (an instance died between the two writes).
 async fn reap_finished(service: &CallService, id: &str) {
-    let Ok(active) = service.store.active_contacts(id).await else { return };
+    let Ok(active) = service.store.active_contacts(id).await else {
+        return;
+    };
     for idx in active {
-        let Ok((_, state)) = service.store.contact(id, idx).await else { continue };
+        let Ok((_, state)) = service.store.contact(id, idx).await else {
+            continue;
+        };
         let state = parse_state(state.as_deref());
-        let Some(call_id) = state.call_id else { continue };
+        let Some(call_id) = state.call_id else {
+            continue;
+        };
         if let Ok(record) = service.record(&call_id).await {
             if record.is_finished() {
                 if let Err(e) = settle::call_finished(service, &record).await {

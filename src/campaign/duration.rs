@@ -19,7 +19,11 @@ pub fn parse(input: &str) -> Result<Duration, String> {
             'm' => 60,
             'h' => 3600,
             'd' => 86_400,
-            _ => return Err(format!("'{input}' has an unknown unit '{c}' (use s, m, h or d)")),
+            _ => {
+                return Err(format!(
+                    "'{input}' has an unknown unit '{c}' (use s, m, h or d)"
+                ))
+            }
         };
         let n: u64 = number
             .parse()
@@ -30,7 +34,9 @@ pub fn parse(input: &str) -> Result<Duration, String> {
             .ok_or("is too long")?;
     }
     if !number.is_empty() {
-        return Err(format!("'{input}' needs a unit after {number} (s, m, h or d)"));
+        return Err(format!(
+            "'{input}' needs a unit after {number} (s, m, h or d)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }

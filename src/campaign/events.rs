@@ -28,11 +28,17 @@ struct Item {
 
 /// `t=..,v1=..` for `body` at `timestamp`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("t={timestamp},v1={hex}")
 }
 
@@ -47,7 +53,11 @@ async fn enqueue(service: &CallService, url: &str, event: Value) -> Result<(), S
     };
     service
         .store
-        .outbox_push(&id, &serde_json::to_string(&item).expect("items serialize"), chrono::Utc::now().timestamp_millis())
+        .outbox_push(
+            &id,
+            &serde_json::to_string(&item).expect("items serialize"),
+            chrono::Utc::now().timestamp_millis(),
+        )
         .await
 }
 
@@ -59,7 +69,9 @@ pub async fn contact_finished(
     disposition: &str,
     attempts: u32,
 ) -> Result<(), StoreError> {
-    let Some(url) = &config.webhook_url else { return Ok(()) };
+    let Some(url) = &config.webhook_url else {
+        return Ok(());
+    };
     let event = json!({
         "type": "call.finished",
         "campaign_id": config.campaign_id,
@@ -72,9 +84,16 @@ pub async fn contact_finished(
     enqueue(service, url, event).await
 }
 
-pub async fn campaign_completed(service: &CallService, config: &CampaignConfig) -> Result<(), StoreError> {
-    let Some(url) = &config.webhook_url else { return Ok(()) };
-    let counts = super::status::counts(service, &config.campaign_id).await?.unwrap_or(Value::Null);
+pub async fn campaign_completed(
+    service: &CallService,
+    config: &CampaignConfig,
+) -> Result<(), StoreError> {
+    let Some(url) = &config.webhook_url else {
+        return Ok(());
+    };
+    let counts = super::status::counts(service, &config.campaign_id)
+        .await?
+        .unwrap_or(Value::Null);
     let event = json!({
         "type": "campaign.completed",
         "campaign_id": config.campaign_id,
@@ -85,8 +104,13 @@ pub async fn campaign_completed(service: &CallService, config: &CampaignConfig) 
 }
 
 /// Delivers due events until `stop` fires. Runs beside the dispatcher.
-pub async fn deliver_loop(service: std::sync::Arc<CallService>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let Some(secret) = service.settings.campaign_webhook_secret.clone() else { return };
+pub async fn deliver_loop(
+    service: std::sync::Arc<CallService>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let Some(secret) = service.settings.campaign_webhook_secret.clone() else {
+        return;
+    };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -110,7 +134,13 @@ pub async fn deliver_loop(service: std::sync::Arc<CallService>, mut stop: tokio:
     }
 }
 
-async fn deliver_one(service: &CallService, http: &reqwest::Client, secret: &str, id: &str, json: &str) {
+async fn deliver_one(
+    service: &CallService,
+    http: &reqwest::Client,
+    secret: &str,
+    id: &str,
+    json: &str,
+) {
     let Ok(mut item) = serde_json::from_str::<Item>(json) else {
         let _ = service.store.outbox_done(id).await;
         return;
@@ -130,10 +160,24 @@ async fn deliver_one(service: &CallService, http: &reqwest::Client, secret: &str
     } else if let Some(wait) = BACKOFF_SECS.get(item.attempts as usize) {
         item.attempts += 1;
         let due = chrono::Utc::now().timestamp_millis() + wait * 1000;
-        tracing::warn!(event = id, attempts = item.attempts, "webhook delivery failed; will retry");
-        service.store.outbox_retry(id, &serde_json::to_string(&item).expect("items serialize"), due).await
+        tracing::warn!(
+            event = id,
+            attempts = item.attempts,
+            "webhook delivery failed; will retry"
+        );
+        service
+            .store
+            .outbox_retry(
+                id,
+                &serde_json::to_string(&item).expect("items serialize"),
+                due,
+            )
+            .await
     } else {
-        tracing::error!(event = id, "webhook delivery failed for good; dropping the event");
+        tracing::error!(
+            event = id,
+            "webhook delivery failed for good; dropping the event"
+        );
         service.store.outbox_done(id).await
     };
     if let Err(e) = result {

@@ -38,11 +38,20 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait before the next attempt, if `disposition` after `attempts` tries earns one.
     pub fn next_wait_secs(&self, disposition: Disposition, attempts: u32) -> Option<u64> {
-        if FINAL_DISPOSITIONS.contains(&disposition) || !self.on.contains(&disposition) || attempts >= self.max_attempts {
+        if FINAL_DISPOSITIONS.contains(&disposition)
+            || !self.on.contains(&disposition)
+            || attempts >= self.max_attempts
+        {
             return None;
         }
         let i = (attempts as usize).saturating_sub(1);
-        Some(self.backoff_secs.get(i).or(self.backoff_secs.last()).copied().unwrap_or(60))
+        Some(
+            self.backoff_secs
+                .get(i)
+                .or(self.backoff_secs.last())
+                .copied()
+                .unwrap_or(60),
+        )
     }
 }
 
@@ -56,7 +65,8 @@ pub struct WindowSpec {
 impl WindowSpec {
     pub fn window(&self) -> Window {
         // Validated when the campaign was created.
-        Window::parse(&self.start, &self.end, self.days.as_deref()).unwrap_or_else(|_| Window::legal())
+        Window::parse(&self.start, &self.end, self.days.as_deref())
+            .unwrap_or_else(|_| Window::legal())
     }
 }
 
@@ -77,7 +87,10 @@ pub struct CampaignConfig {
 
 impl CampaignConfig {
     pub fn window(&self) -> Window {
-        self.window.as_ref().map(WindowSpec::window).unwrap_or_else(Window::legal)
+        self.window
+            .as_ref()
+            .map(WindowSpec::window)
+            .unwrap_or_else(Window::legal)
     }
 
     /// Milliseconds between two dials of this campaign.
@@ -160,7 +173,15 @@ mod tests {
             max_attempts: 5,
             backoff_secs: vec![10],
         };
-        assert_eq!(all.next_wait_secs(Disposition::Interested, 1), None, "final is never retried");
-        assert_eq!(all.next_wait_secs(Disposition::Busy, 4), Some(10), "the last backoff repeats");
+        assert_eq!(
+            all.next_wait_secs(Disposition::Interested, 1),
+            None,
+            "final is never retried"
+        );
+        assert_eq!(
+            all.next_wait_secs(Disposition::Busy, 4),
+            Some(10),
+            "the last backoff repeats"
+        );
     }
 }

@@ -6,22 +6,49 @@ use crate::call::CallRecord;
 use crate::service::{CallService, ServiceError};
 use crate::store::{Finish, StoreError};
 
-pub async fn load_config(service: &CallService, campaign_id: &str) -> Result<Option<CampaignConfig>, ServiceError> {
-    let snapshot = service.store.campaign_snapshot(campaign_id, service.clock.now_ms()).await?;
-    let Some(snapshot) = snapshot else { return Ok(None) };
-    let json = snapshot.fields.get("config").ok_or_else(|| StoreError::Corrupt("campaign without config".into()))?;
-    Ok(Some(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("campaign config: {e}")))?))
+pub async fn load_config(
+    service: &CallService,
+    campaign_id: &str,
+) -> Result<Option<CampaignConfig>, ServiceError> {
+    let snapshot = service
+        .store
+        .campaign_snapshot(campaign_id, service.clock.now_ms())
+        .await?;
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    let json = snapshot
+        .fields
+        .get("config")
+        .ok_or_else(|| StoreError::Corrupt("campaign without config".into()))?;
+    Ok(Some(serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!("campaign config: {e}"))
+    })?))
 }
 
 pub fn parse_state(json: Option<&str>) -> ContactState {
-    json.and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
 }
 
 /// A campaign call is over: settle its contact. Idempotent (guarded by call id).
-pub async fn call_finished(service: &CallService, record: &CallRecord) -> Result<Finish, ServiceError> {
-    let Some(link) = &record.campaign else { return Ok(Finish::Stale) };
+pub async fn call_finished(
+    service: &CallService,
+    record: &CallRecord,
+) -> Result<Finish, ServiceError> {
+    let Some(link) = &record.campaign else {
+        return Ok(Finish::Stale);
+    };
     let disposition = record.disposition.map(|d| d.as_str()).unwrap_or("failed");
-    settle(service, &link.campaign_id, link.contact, Some(&record.call_id), disposition, record.disposition).await
+    settle(
+        service,
+        &link.campaign_id,
+        link.contact,
+        Some(&record.call_id),
+        disposition,
+        record.disposition,
+    )
+    .await
 }
 
 /// Settles the current attempt of contact `idx` with `disposition`.
@@ -42,7 +69,11 @@ pub async fn settle(
     let wait = parsed.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
     let retry_at = wait.map(|secs| now_ms + secs as i64 * 1000);
     state.disposition = Some(disposition.to_string());
-    state.phase = if retry_at.is_some() { Phase::Pending } else { Phase::Done };
+    state.phase = if retry_at.is_some() {
+        Phase::Pending
+    } else {
+        Phase::Done
+    };
     state.next_at = retry_at;
     let json = serde_json::to_string(&state).expect("states serialize");
     let result = service
@@ -58,7 +89,8 @@ pub async fn settle(
         )
         .await?;
     if matches!(result, Finish::Final | Finish::Completed) {
-        events::contact_finished(service, &config, idx, call_id, disposition, state.attempts).await?;
+        events::contact_finished(service, &config, idx, call_id, disposition, state.attempts)
+            .await?;
     }
     if result == Finish::Completed {
         events::campaign_completed(service, &config).await?;

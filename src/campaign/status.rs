@@ -11,8 +11,15 @@ use crate::store::StoreError;
 /// Counts by phase and disposition, or `None` for an unknown campaign.
 pub async fn counts(service: &CallService, id: &str) -> Result<Option<Value>, StoreError> {
     let now = service.clock.now_ms();
-    let Some(s) = service.store.campaign_snapshot(id, now).await? else { return Ok(None) };
-    let num = |k: &str| s.fields.get(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let Some(s) = service.store.campaign_snapshot(id, now).await? else {
+        return Ok(None);
+    };
+    let num = |k: &str| {
+        s.fields
+            .get(k)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     let mut dispositions = Map::new();
     for (k, v) in &s.fields {
         if let Some(d) = k.strip_prefix("disp:") {
@@ -34,9 +41,17 @@ pub async fn counts(service: &CallService, id: &str) -> Result<Option<Value>, St
 /// `GET /api/campaigns/{id}`.
 pub async fn get(service: &CallService, id: &str) -> Result<Value, ServiceError> {
     let now = service.clock.now_ms();
-    let s = service.store.campaign_snapshot(id, now).await?.ok_or(ServiceError::NotFound)?;
+    let s = service
+        .store
+        .campaign_snapshot(id, now)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     let counts = counts(service, id).await?.unwrap_or(Value::Null);
-    let config: Value = s.fields.get("config").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(Value::Null);
+    let config: Value = s
+        .fields
+        .get("config")
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or(Value::Null);
     let status = s.fields.get("status").cloned().unwrap_or_default();
     let next = s
         .next_due_ms
@@ -73,10 +88,22 @@ pub struct ListQuery {
 /// filtered; `next_cursor` is null at the end.
 pub async fn list(service: &CallService, id: &str, q: ListQuery) -> Result<Value, ServiceError> {
     let now = service.clock.now_ms();
-    let s = service.store.campaign_snapshot(id, now).await?.ok_or(ServiceError::NotFound)?;
-    let config: Value = s.fields.get("config").and_then(|c| serde_json::from_str(c).ok()).unwrap_or(Value::Null);
+    let s = service
+        .store
+        .campaign_snapshot(id, now)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let config: Value = s
+        .fields
+        .get("config")
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or(Value::Null);
     // Contacts keep their request index, so indexes may have gaps up to the request size.
-    let end = s.fields.get("index_end").and_then(|v| v.parse::<u32>().ok()).unwrap_or(config["total"].as_u64().unwrap_or(0) as u32);
+    let end = s
+        .fields
+        .get("index_end")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(config["total"].as_u64().unwrap_or(0) as u32);
     let mut items = Vec::new();
     let mut cursor = q.cursor;
     // Bounded work per page even when the filter matches little.
@@ -86,9 +113,16 @@ pub async fn list(service: &CallService, id: &str, q: ListQuery) -> Result<Value
         for (idx, contact, state) in service.store.contacts_range(id, cursor, batch).await? {
             cursor = idx + 1;
             scanned += 1;
-            let Some(contact) = contact.and_then(|c| serde_json::from_str::<Contact>(&c).ok()) else { continue };
+            let Some(contact) = contact.and_then(|c| serde_json::from_str::<Contact>(&c).ok())
+            else {
+                continue;
+            };
             let state = parse_state(state.as_deref());
-            if q.phase.is_some_and(|p| p != state.phase) || q.disposition.as_deref().is_some_and(|d| state.disposition.as_deref() != Some(d)) {
+            if q.phase.is_some_and(|p| p != state.phase)
+                || q.disposition
+                    .as_deref()
+                    .is_some_and(|d| state.disposition.as_deref() != Some(d))
+            {
                 continue;
             }
             items.push(json!({

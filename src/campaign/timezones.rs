@@ -7,8 +7,11 @@ use std::sync::LazyLock;
 
 use chrono_tz::Tz;
 
-static MAP: LazyLock<PrefixZones> =
-    LazyLock::new(|| PrefixZones::parse(include_str!("../../data/libphonenumber-timezones-map_data.txt")));
+static MAP: LazyLock<PrefixZones> = LazyLock::new(|| {
+    PrefixZones::parse(include_str!(
+        "../../data/libphonenumber-timezones-map_data.txt"
+    ))
+});
 
 pub struct PrefixZones {
     by_prefix: HashMap<String, Vec<Tz>>,
@@ -24,7 +27,9 @@ impl PrefixZones {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let Some((prefix, zones)) = line.split_once('|') else { continue };
+            let Some((prefix, zones)) = line.split_once('|') else {
+                continue;
+            };
             // Zones chrono-tz does not know are skipped rather than guessed.
             let zones: Vec<Tz> = zones.split('&').filter_map(|z| z.parse().ok()).collect();
             if !zones.is_empty() {
@@ -37,9 +42,11 @@ impl PrefixZones {
 
     /// The longest matching prefix and its zones.
     fn lookup<'a>(&self, digits: &'a str) -> Option<(&'a str, &[Tz])> {
-        (1..=digits.len().min(self.longest))
-            .rev()
-            .find_map(|n| self.by_prefix.get(&digits[..n]).map(|z| (&digits[..n], z.as_slice())))
+        (1..=digits.len().min(self.longest)).rev().find_map(|n| {
+            self.by_prefix
+                .get(&digits[..n])
+                .map(|z| (&digits[..n], z.as_slice()))
+        })
     }
 }
 
@@ -76,7 +83,10 @@ mod tests {
         // 555 is no real area code: only "1" (every North American zone) matches.
         assert!(zones_for_number("+15551234567").is_empty());
         // A single-zone country is precise enough.
-        assert_eq!(zones_for_number("+33612345678"), vec![chrono_tz::Europe::Paris]);
+        assert_eq!(
+            zones_for_number("+33612345678"),
+            vec![chrono_tz::Europe::Paris]
+        );
     }
 
     #[test]

@@ -38,10 +38,18 @@ impl Window {
 
     /// Builds a window from `HH:MM` times and day names, clamped to the legal hours.
     /// Errors name the field.
-    pub fn parse(start: &str, end: &str, days: Option<&[String]>) -> Result<Self, (String, String)> {
+    pub fn parse(
+        start: &str,
+        end: &str,
+        days: Option<&[String]>,
+    ) -> Result<Self, (String, String)> {
         let time = |field: &str, v: &str| {
-            NaiveTime::parse_from_str(v.trim(), "%H:%M")
-                .map_err(|_| (format!("window.{field}"), format!("'{v}' is not a time as HH:MM")))
+            NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
+                (
+                    format!("window.{field}"),
+                    format!("'{v}' is not a time as HH:MM"),
+                )
+            })
         };
         let start = time("start", start)?.max(HARD_START);
         let end = time("end", end)?.min(HARD_END);
@@ -56,7 +64,12 @@ impl Window {
             let i = DAY_NAMES
                 .iter()
                 .position(|d| d.eq_ignore_ascii_case(day.trim()))
-                .ok_or_else(|| ("window.days".to_string(), format!("'{day}' is not one of {}", DAY_NAMES.join(", "))))?;
+                .ok_or_else(|| {
+                    (
+                        "window.days".to_string(),
+                        format!("'{day}' is not one of {}", DAY_NAMES.join(", ")),
+                    )
+                })?;
             allowed[i] = true;
         }
         if !allowed.contains(&true) {
@@ -93,7 +106,10 @@ impl Window {
             let today = now.with_timezone(zone).date_naive();
             for offset in 0..=8 {
                 let date = today + Duration::days(offset);
-                if let Some(t) = zone.from_local_datetime(&date.and_time(self.start)).earliest() {
+                if let Some(t) = zone
+                    .from_local_datetime(&date.and_time(self.start))
+                    .earliest()
+                {
                     let t = t.with_timezone(&Utc);
                     if t > now {
                         candidates.push(t);

@@ -107,7 +107,10 @@ pub async fn create_outbound(
     let map = json_object(&body)?;
     if map.contains_key("contacts") {
         if map.contains_key("to") {
-            return Err(ApiError::invalid("to", "give either `to` (one call) or `contacts` (a campaign), not both"));
+            return Err(ApiError::invalid(
+                "to",
+                "give either `to` (one call) or `contacts` (a campaign), not both",
+            ));
         }
         let created = crate::campaign::create::create(&service, &map).await?;
         return Ok(HttpResponse::Accepted().json(created));
@@ -228,25 +231,42 @@ pub async fn list_campaign_calls(
     query: web::Query<BTreeMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     use crate::campaign::model::Phase;
-    if let Some(k) = query.keys().find(|k| !["state", "disposition", "cursor", "limit"].contains(&k.as_str())) {
-        return Err(ApiError::invalid(k, "unknown query parameter (expected state, disposition, cursor, limit)"));
+    if let Some(k) = query
+        .keys()
+        .find(|k| !["state", "disposition", "cursor", "limit"].contains(&k.as_str()))
+    {
+        return Err(ApiError::invalid(
+            k,
+            "unknown query parameter (expected state, disposition, cursor, limit)",
+        ));
     }
     let phase = match query.get("state").map(String::as_str) {
         None | Some("") => None,
         Some(s) => Some(
-            serde_json::from_value::<Phase>(Value::String(s.to_string()))
-                .map_err(|_| ApiError::invalid("state", "must be one of pending, dialing, in_progress, done"))?,
+            serde_json::from_value::<Phase>(Value::String(s.to_string())).map_err(|_| {
+                ApiError::invalid(
+                    "state",
+                    "must be one of pending, dialing, in_progress, done",
+                )
+            })?,
         ),
     };
     let cursor = match query.get("cursor").map(String::as_str) {
         None | Some("") => 0,
-        Some(c) => c.parse().map_err(|_| ApiError::invalid("cursor", "must be a cursor returned as next_cursor"))?,
+        Some(c) => c
+            .parse()
+            .map_err(|_| ApiError::invalid("cursor", "must be a cursor returned as next_cursor"))?,
     };
     let limit = match query.get("limit").map(String::as_str) {
         None | Some("") => 50,
         Some(l) => match l.parse::<u32>() {
             Ok(n @ 1..=500) => n,
-            _ => return Err(ApiError::invalid("limit", "must be a whole number from 1 to 500")),
+            _ => {
+                return Err(ApiError::invalid(
+                    "limit",
+                    "must be a whole number from 1 to 500",
+                ))
+            }
         },
     };
     let q = crate::campaign::status::ListQuery {

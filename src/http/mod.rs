@@ -20,7 +20,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                 .route("/calls/outbound", web::post().to(api::create_outbound))
                 .route("/campaigns/{id}", web::get().to(api::get_campaign))
-                .route("/campaigns/{id}/calls", web::get().to(api::list_campaign_calls))
+                .route(
+                    "/campaigns/{id}/calls",
+                    web::get().to(api::list_campaign_calls),
+                )
                 .route(
                     "/campaigns/{id}/{action:pause|resume|cancel}",
                     web::post().to(api::steer_campaign),

@@ -57,17 +57,34 @@ impl Run {
     }
 
     fn hung_up_by_api(&self) -> bool {
-        self.state.ended.lock().unwrap_or_else(|p| p.into_inner()).contains(&self.call.sid)
+        self.state
+            .ended
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&self.call.sid)
     }
 
     /// Posts a signed callback, like Twilio: a few tries with the same
     /// idempotency token when the connection fails or the answer is a 5xx.
     async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
-        let targets: Vec<String> = match &*self.state.upstreams.lock().unwrap_or_else(|p| p.into_inner()) {
-            Some((public, upstreams)) if url.starts_with(public.as_str()) && !upstreams.is_empty() => {
+        let targets: Vec<String> = match &*self
+            .state
+            .upstreams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+        {
+            Some((public, upstreams))
+                if url.starts_with(public.as_str()) && !upstreams.is_empty() =>
+            {
                 let start = NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed);
                 (0..upstreams.len())
-                    .map(|i| format!("{}{}", upstreams[(start + i) % upstreams.len()], &url[public.len()..]))
+                    .map(|i| {
+                        format!(
+                            "{}{}",
+                            upstreams[(start + i) % upstreams.len()],
+                            &url[public.len()..]
+                        )
+                    })
                     .collect()
             }
             _ => vec![url.to_string()],
@@ -77,7 +94,12 @@ impl Run {
         for backoff in [0u64, 50, 200, 500] {
             tokio::time::sleep(Duration::from_millis(backoff)).await;
             for target in &targets {
-                match self.state.callbacks.post_via(url, target, &params, &token).await {
+                match self
+                    .state
+                    .callbacks
+                    .post_via(url, target, &params, &token)
+                    .await
+                {
                     Ok((status, body)) => {
                         last = Some((status, body.clone()));
                         if status < 500 {
@@ -101,8 +123,13 @@ impl Run {
 
     async fn status(&mut self, status: &str, event: &str) {
         self.set_status(status);
-        let Some(url) = self.call.status_callback.clone() else { return };
-        let terminal = matches!(status, "completed" | "busy" | "no-answer" | "failed" | "canceled");
+        let Some(url) = self.call.status_callback.clone() else {
+            return;
+        };
+        let terminal = matches!(
+            status,
+            "completed" | "busy" | "no-answer" | "failed" | "canceled"
+        );
         if !terminal && !self.call.status_callback_events.iter().any(|e| e == event) {
             return;
         }
@@ -120,7 +147,9 @@ impl Run {
     }
 
     async fn recording_callback(&self, status: &str) {
-        let Some((url, rec_sid)) = self.recording.clone() else { return };
+        let Some((url, rec_sid)) = self.recording.clone() else {
+            return;
+        };
         let mut params: Vec<(String, String)> = [
             ("AccountSid", self.state.config.account_sid.as_str()),
             ("CallSid", self.call.sid.as_str()),
@@ -134,11 +163,17 @@ impl Run {
         .collect();
         params.push((
             "RecordingUrl".into(),
-            format!("https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{rec_sid}", self.state.config.account_sid),
+            format!(
+                "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{rec_sid}",
+                self.state.config.account_sid
+            ),
         ));
         params.push(("RecordingStartTime".into(), chrono::Utc::now().to_rfc2822()));
         if status == "completed" {
-            params.push(("RecordingDuration".into(), self.started.elapsed().as_secs().to_string()));
+            params.push((
+                "RecordingDuration".into(),
+                self.started.elapsed().as_secs().to_string(),
+            ));
         }
         self.deliver(&url, params).await;
     }
@@ -147,11 +182,17 @@ impl Run {
     async fn converse(&mut self) {
         let mut params = self.base_params("in-progress");
         if self.call.machine_detection.is_some() {
-            let by = if self.call.persona == Persona::Voicemail { "machine_end_beep" } else { "human" };
+            let by = if self.call.persona == Persona::Voicemail {
+                "machine_end_beep"
+            } else {
+                "human"
+            };
             params.push(("AnsweredBy".into(), by.into()));
         }
         let mut doc_url = self.call.url.clone();
-        let Some((200, mut doc)) = self.deliver(&doc_url, params).await else { return };
+        let Some((200, mut doc)) = self.deliver(&doc_url, params).await else {
+            return;
+        };
         let mut replies = self.call.persona.replies().into_iter();
         let deaf = matches!(self.call.persona, Persona::Voicemail | Persona::Silent);
         'documents: for _ in 0..MAX_DOCUMENTS {
@@ -162,11 +203,20 @@ impl Run {
                 }
                 match verb {
                     TwimlVerb::Say(text) => self.log(Line::Said(text)),
-                    TwimlVerb::Gather { action, action_on_empty_result, says, .. } => {
+                    TwimlVerb::Gather {
+                        action,
+                        action_on_empty_result,
+                        says,
+                        ..
+                    } => {
                         for s in says {
                             self.log(Line::Said(s));
                         }
-                        let reply = if deaf { Reply::Silence } else { replies.next().unwrap_or(Reply::Silence) };
+                        let reply = if deaf {
+                            Reply::Silence
+                        } else {
+                            replies.next().unwrap_or(Reply::Silence)
+                        };
                         let mut params = self.base_params("in-progress");
                         match &reply {
                             Reply::Speech(t) => {
@@ -228,7 +278,9 @@ impl Run {
 }
 
 pub async fn run(state: Arc<State>, call_sid: String) {
-    let Some(call) = state.with_call(&call_sid, |c| c.clone()) else { return };
+    let Some(call) = state.with_call(&call_sid, |c| c.clone()) else {
+        return;
+    };
     let mut run = Run {
         state: state.clone(),
         call,

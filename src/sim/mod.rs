@@ -49,7 +49,11 @@ pub enum Persona {
     /// Twilio accepts the call but posts no callbacks: the test plays Twilio.
     Manual,
     /// The create request is refused with this Twilio error.
-    Rejected { code: u32, message: String, status: u16 },
+    Rejected {
+        code: u32,
+        message: String,
+        status: u16,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -179,10 +183,11 @@ impl Simulator {
             finished: Notify::new(),
         });
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).configure(rest::routes))
-            .workers(2)
-            .listen(listener)?
-            .run();
+        let server =
+            HttpServer::new(move || App::new().app_data(data.clone()).configure(rest::routes))
+                .workers(2)
+                .listen(listener)?
+                .run();
         let handle = server.handle();
         tokio::spawn(server);
         Ok(Simulator {
@@ -199,17 +204,29 @@ impl Simulator {
 
     /// The persona for calls to `to` (default: interested).
     pub fn set_persona(&self, to: &str, persona: Persona) {
-        self.state.personas.lock().unwrap_or_else(|p| p.into_inner()).insert(to.to_string(), persona);
+        self.state
+            .personas
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(to.to_string(), persona);
     }
 
     /// Delivers callbacks for URLs under `public_base` to one of `upstreams`,
     /// moving on to the next when one refuses the connection: a load balancer.
     pub fn set_callback_upstreams(&self, public_base: &str, upstreams: Vec<String>) {
-        *self.state.upstreams.lock().unwrap_or_else(|p| p.into_inner()) = Some((public_base.to_string(), upstreams));
+        *self
+            .state
+            .upstreams
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((public_base.to_string(), upstreams));
     }
 
     pub fn calls(&self) -> Vec<SimCall> {
-        self.state.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.state
+            .calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn call(&self, sid: &str) -> Option<SimCall> {
@@ -232,11 +249,19 @@ impl Simulator {
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn messages(&self) -> Vec<SimMessage> {
-        self.state.messages.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.state
+            .messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn stop(&self) {
@@ -265,8 +290,13 @@ impl CallbackClient {
     }
 
     /// POSTs `params` to `url` with a correct `X-Twilio-Signature`.
-    pub async fn post(&self, url: &str, params: &[(String, String)]) -> reqwest::Result<(u16, String)> {
-        self.post_via(url, url, params, &uuid::Uuid::new_v4().simple().to_string()).await
+    pub async fn post(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> reqwest::Result<(u16, String)> {
+        self.post_via(url, url, params, &uuid::Uuid::new_v4().simple().to_string())
+            .await
     }
 
     /// Signs for `signed_url` but connects to `target_url` (behind a load balancer they differ).

@@ -6,7 +6,8 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 static SPEC: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("twilio_openapi_subset.json")).expect("bundled OpenAPI subset is JSON")
+    serde_json::from_str(include_str!("twilio_openapi_subset.json"))
+        .expect("bundled OpenAPI subset is JSON")
 });
 
 fn resolve(schema: &Value) -> &Value {
@@ -25,13 +26,22 @@ fn check_scalar(name: &str, value: &str, schema: &Value) -> Result<(), String> {
     let schema = resolve(schema);
     if let Some(options) = schema.get("enum").and_then(Value::as_array) {
         if !options.iter().any(|o| o.as_str() == Some(value)) {
-            return Err(format!("{name}: '{value}' is not one of {}", Value::Array(options.clone())));
+            return Err(format!(
+                "{name}: '{value}' is not one of {}",
+                Value::Array(options.clone())
+            ));
         }
     }
     match schema.get("type").and_then(Value::as_str) {
-        Some("integer") if value.parse::<i64>().is_err() => return Err(format!("{name}: '{value}' is not an integer")),
-        Some("number") if value.parse::<f64>().is_err() => return Err(format!("{name}: '{value}' is not a number")),
-        Some("boolean") if value != "true" && value != "false" => return Err(format!("{name}: '{value}' is not true or false")),
+        Some("integer") if value.parse::<i64>().is_err() => {
+            return Err(format!("{name}: '{value}' is not an integer"))
+        }
+        Some("number") if value.parse::<f64>().is_err() => {
+            return Err(format!("{name}: '{value}' is not a number"))
+        }
+        Some("boolean") if value != "true" && value != "false" => {
+            return Err(format!("{name}: '{value}' is not true or false"))
+        }
         _ => {}
     }
     if schema.get("format").and_then(Value::as_str) == Some("uri") {
@@ -50,9 +60,13 @@ fn check_scalar(name: &str, value: &str, schema: &Value) -> Result<(), String> {
 }
 
 fn check_pairs(schema: &Value, pairs: &[(String, String)]) -> Result<(), String> {
-    let props = schema["properties"].as_object().ok_or("operation has no form schema")?;
+    let props = schema["properties"]
+        .as_object()
+        .ok_or("operation has no form schema")?;
     for (name, value) in pairs {
-        let prop = props.get(name).ok_or_else(|| format!("unknown parameter '{name}'"))?;
+        let prop = props
+            .get(name)
+            .ok_or_else(|| format!("unknown parameter '{name}'"))?;
         let prop = resolve(prop);
         if prop.get("type").and_then(Value::as_str) == Some("array") {
             check_scalar(name, value, &prop["items"])?;
@@ -63,7 +77,12 @@ fn check_pairs(schema: &Value, pairs: &[(String, String)]) -> Result<(), String>
             check_scalar(name, value, prop)?;
         }
     }
-    for required in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for required in schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         if !pairs.iter().any(|(n, _)| n == required) {
             return Err(format!("missing required parameter '{required}'"));
         }
@@ -74,12 +93,17 @@ fn check_pairs(schema: &Value, pairs: &[(String, String)]) -> Result<(), String>
 /// Validates a form body for `operation_id`, plus the rules Twilio documents in
 /// prose that the description does not encode.
 pub fn validate(operation_id: &str, form: &[(String, String)]) -> Result<(), String> {
-    let op = SPEC["operations"].get(operation_id).ok_or_else(|| format!("unknown operation {operation_id}"))?;
+    let op = SPEC["operations"]
+        .get(operation_id)
+        .ok_or_else(|| format!("unknown operation {operation_id}"))?;
     check_pairs(&op["form"], form)?;
     let has = |n: &str| form.iter().any(|(k, _)| k == n);
     match operation_id {
         "CreateCall" => {
-            let sources = ["Url", "Twiml", "ApplicationSid"].iter().filter(|n| has(n)).count();
+            let sources = ["Url", "Twiml", "ApplicationSid"]
+                .iter()
+                .filter(|n| has(n))
+                .count();
             if sources != 1 {
                 return Err("exactly one of Url, Twiml or ApplicationSid is required".into());
             }
@@ -90,7 +114,9 @@ pub fn validate(operation_id: &str, form: &[(String, String)]) -> Result<(), Str
             }
             if let Some((_, md)) = form.iter().find(|(k, _)| k == "MachineDetection") {
                 if md != "Enable" && md != "DetectMessageEnd" {
-                    return Err(format!("MachineDetection: '{md}' is not Enable or DetectMessageEnd"));
+                    return Err(format!(
+                        "MachineDetection: '{md}' is not Enable or DetectMessageEnd"
+                    ));
                 }
             }
         }
@@ -109,8 +135,12 @@ pub fn validate(operation_id: &str, form: &[(String, String)]) -> Result<(), Str
 
 /// Validates query parameters (and the path's AccountSid) of a GET operation.
 pub fn validate_query(operation_id: &str, query: &[(String, String)]) -> Result<(), String> {
-    let op = SPEC["operations"].get(operation_id).ok_or_else(|| format!("unknown operation {operation_id}"))?;
-    let params = op["parameters"].as_array().ok_or("operation has no parameters")?;
+    let op = SPEC["operations"]
+        .get(operation_id)
+        .ok_or_else(|| format!("unknown operation {operation_id}"))?;
+    let params = op["parameters"]
+        .as_array()
+        .ok_or("operation has no parameters")?;
     for (name, value) in query {
         let p = params
             .iter()
@@ -123,7 +153,9 @@ pub fn validate_query(operation_id: &str, query: &[(String, String)]) -> Result<
 
 /// Validates a path parameter such as AccountSid or Sid.
 pub fn validate_path(operation_id: &str, name: &str, value: &str) -> Result<(), String> {
-    let op = SPEC["operations"].get(operation_id).ok_or_else(|| format!("unknown operation {operation_id}"))?;
+    let op = SPEC["operations"]
+        .get(operation_id)
+        .ok_or_else(|| format!("unknown operation {operation_id}"))?;
     let p = op["parameters"]
         .as_array()
         .into_iter()
@@ -138,7 +170,10 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     fn good_call() -> Vec<(String, String)> {
@@ -147,7 +182,10 @@ mod tests {
             ("From", "+15550001111"),
             ("Url", "https://x.test/twilio/voice/incoming?call_id=1"),
             ("Method", "POST"),
-            ("StatusCallback", "https://x.test/twilio/voice/status?call_id=1"),
+            (
+                "StatusCallback",
+                "https://x.test/twilio/voice/status?call_id=1",
+            ),
             ("StatusCallbackMethod", "POST"),
             ("StatusCallbackEvent", "initiated"),
             ("StatusCallbackEvent", "ringing"),
@@ -170,10 +208,16 @@ mod tests {
             f.push((k.into(), v.into()));
             f
         };
-        assert!(validate("CreateCall", &with("Bogus", "1")).unwrap_err().contains("Bogus"));
+        assert!(validate("CreateCall", &with("Bogus", "1"))
+            .unwrap_err()
+            .contains("Bogus"));
         assert!(validate("CreateCall", &with("MachineDetection", "Sometimes")).is_err());
         assert!(validate("CreateCall", &with("StatusCallbackMethod", "PUT")).is_err());
-        assert!(validate("CreateCall", &with("StatusCallbackEvent", "initiated ringing")).is_err());
+        assert!(validate(
+            "CreateCall",
+            &with("StatusCallbackEvent", "initiated ringing")
+        )
+        .is_err());
         assert!(validate("CreateCall", &with("Timeout", "soon")).is_err());
         assert!(validate("CreateCall", &with("StatusCallback", "/relative")).is_err());
         let mut no_to = good_call();
@@ -188,11 +232,32 @@ mod tests {
     fn update_call_and_messages() {
         validate("UpdateCall", &form(&[("Status", "completed")])).unwrap();
         assert!(validate("UpdateCall", &form(&[("Status", "bogus")])).is_err());
-        validate("CreateMessage", &form(&[("To", "+15551234567"), ("From", "+15550001111"), ("Body", "hi")])).unwrap();
-        assert!(validate("CreateMessage", &form(&[("To", "+15551234567"), ("From", "+15550001111")])).is_err());
-        validate_query("ListCall", &form(&[("To", "+15551234567"), ("PageSize", "50")])).unwrap();
+        validate(
+            "CreateMessage",
+            &form(&[
+                ("To", "+15551234567"),
+                ("From", "+15550001111"),
+                ("Body", "hi"),
+            ]),
+        )
+        .unwrap();
+        assert!(validate(
+            "CreateMessage",
+            &form(&[("To", "+15551234567"), ("From", "+15550001111")])
+        )
+        .is_err());
+        validate_query(
+            "ListCall",
+            &form(&[("To", "+15551234567"), ("PageSize", "50")]),
+        )
+        .unwrap();
         assert!(validate_query("ListCall", &form(&[("Nope", "1")])).is_err());
-        validate_path("CreateCall", "AccountSid", "AC0123456789abcdef0123456789abcdef").unwrap();
+        validate_path(
+            "CreateCall",
+            "AccountSid",
+            "AC0123456789abcdef0123456789abcdef",
+        )
+        .unwrap();
         assert!(validate_path("CreateCall", "AccountSid", "ACnothex").is_err());
     }
 }

@@ -1,5 +1,8 @@
 //! The simulated REST API: Calls (create, update, fetch, list) and Messages.
 
+// Helpers hand back ready-made error responses; their size does not matter here.
+#![allow(clippy::result_large_err)]
+
 use std::time::Instant;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,7 +23,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn error(status: u16, code: u32, message: &str) -> HttpResponse {
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST)).json(json!({
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
+    )
+    .json(json!({
         "code": code,
         "message": message,
         "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
@@ -38,10 +45,14 @@ fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), Http
         .and_then(|b| STANDARD.decode(b).ok())
         .and_then(|b| String::from_utf8(b).ok());
     let c = &state.config;
-    let ok = creds.as_deref().and_then(|s| s.split_once(':')).is_some_and(|(user, pass)| {
-        (user == c.account_sid && pass == c.auth_token)
-            || (Some(user) == c.api_key_sid.as_deref() && Some(pass) == c.api_key_secret.as_deref())
-    });
+    let ok = creds
+        .as_deref()
+        .and_then(|s| s.split_once(':'))
+        .is_some_and(|(user, pass)| {
+            (user == c.account_sid && pass == c.auth_token)
+                || (Some(user) == c.api_key_sid.as_deref()
+                    && Some(pass) == c.api_key_secret.as_deref())
+        });
     if !ok {
         return Err(error(401, 20003, "Authenticate"));
     }
@@ -52,12 +63,16 @@ fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), Http
 }
 
 fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
-    state.requests.lock().unwrap_or_else(|p| p.into_inner()).push(RecordedRequest {
-        method: req.method().to_string(),
-        path: req.path().to_string(),
-        form: form.to_vec(),
-        error: err,
-    });
+    state
+        .requests
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(RecordedRequest {
+            method: req.method().to_string(),
+            path: req.path().to_string(),
+            form: form.to_vec(),
+            error: err,
+        });
 }
 
 fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, HttpResponse> {
@@ -65,7 +80,9 @@ fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, HttpResponse> {
 }
 
 fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn call_json(state: &State, call: &SimCall) -> Value {
@@ -96,7 +113,9 @@ async fn create_call(
         record(&state, &req, &form, Some("unauthorized".into()));
         return resp;
     }
-    if let Err(e) = openapi::validate("CreateCall", &form).and_then(|_| openapi::validate_path("CreateCall", "AccountSid", &account)) {
+    if let Err(e) = openapi::validate("CreateCall", &form)
+        .and_then(|_| openapi::validate_path("CreateCall", "AccountSid", &account))
+    {
         record(&state, &req, &form, Some(e.clone()));
         return error(400, 21205, &e);
     }
@@ -114,7 +133,12 @@ async fn create_call(
         .get(&to)
         .cloned()
         .unwrap_or(Persona::Interested);
-    if let Persona::Rejected { code, message, status } = &persona {
+    if let Persona::Rejected {
+        code,
+        message,
+        status,
+    } = &persona
+    {
         return error(*status, *code, message);
     }
     let call = SimCall {
@@ -123,7 +147,11 @@ async fn create_call(
         from: get(&form, "From").unwrap_or_default().to_string(),
         url: get(&form, "Url").unwrap_or_default().to_string(),
         status_callback: get(&form, "StatusCallback").map(str::to_owned),
-        status_callback_events: form.iter().filter(|(k, _)| k == "StatusCallbackEvent").map(|(_, v)| v.clone()).collect(),
+        status_callback_events: form
+            .iter()
+            .filter(|(k, _)| k == "StatusCallbackEvent")
+            .map(|(_, v)| v.clone())
+            .collect(),
         machine_detection: get(&form, "MachineDetection").map(str::to_owned),
         persona: persona.clone(),
         status: "queued".into(),
@@ -136,7 +164,11 @@ async fn create_call(
     };
     let json = call_json(&state, &call);
     let sid = call.sid.clone();
-    state.calls.lock().unwrap_or_else(|p| p.into_inner()).push(call);
+    state
+        .calls
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(call);
     if persona != Persona::Manual {
         let state = state.into_inner();
         tokio::spawn(callee::run(state, sid));
@@ -173,7 +205,11 @@ async fn update_call(
     match found {
         Some(call) => {
             if status.is_some() {
-                state.ended.lock().unwrap_or_else(|p| p.into_inner()).push(call_sid);
+                state
+                    .ended
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(call_sid);
             }
             HttpResponse::Ok().json(call_json(&state, &call))
         }
@@ -181,7 +217,11 @@ async fn update_call(
     }
 }
 
-async fn fetch_call(state: web::Data<State>, req: HttpRequest, path: web::Path<(String, String)>) -> HttpResponse {
+async fn fetch_call(
+    state: web::Data<State>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
     let (account, call_sid) = path.into_inner();
     if let Err(resp) = authorize(&state, &req, &account) {
         return resp;
@@ -193,11 +233,16 @@ async fn fetch_call(state: web::Data<State>, req: HttpRequest, path: web::Path<(
     }
 }
 
-async fn list_calls(state: web::Data<State>, req: HttpRequest, account: web::Path<String>) -> HttpResponse {
+async fn list_calls(
+    state: web::Data<State>,
+    req: HttpRequest,
+    account: web::Path<String>,
+) -> HttpResponse {
     if let Err(resp) = authorize(&state, &req, &account) {
         return resp;
     }
-    let query: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     if let Err(e) = openapi::validate_query("ListCall", &query) {
         record(&state, &req, &query, Some(e.clone()));
         return error(400, 21205, &e);
@@ -243,6 +288,10 @@ async fn create_message(
         body: get(&form, "Body").unwrap_or_default().into(),
     };
     let json = json!({"sid": message.sid, "status": "queued", "to": message.to, "from": message.from, "body": message.body});
-    state.messages.lock().unwrap_or_else(|p| p.into_inner()).push(message);
+    state
+        .messages
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(message);
     HttpResponse::Created().json(json)
 }

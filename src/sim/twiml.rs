@@ -37,7 +37,9 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
     let mut gather: Option<TwimlVerb> = None;
     let mut depth_tag: Vec<String> = Vec::new();
     loop {
-        let event = reader.read_event().map_err(|e| format!("malformed TwiML: {e}"))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("malformed TwiML: {e}"))?;
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
@@ -47,7 +49,8 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
                         gather = Some(TwimlVerb::Gather {
                             action: attr(&e, "action").unwrap_or_default(),
                             input: attr(&e, "input").unwrap_or_else(|| "dtmf".into()),
-                            action_on_empty_result: attr(&e, "actionOnEmptyResult").as_deref() == Some("true"),
+                            action_on_empty_result: attr(&e, "actionOnEmptyResult").as_deref()
+                                == Some("true"),
                             says: Vec::new(),
                         })
                     }
@@ -60,13 +63,16 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
                 let verb = match name.as_str() {
                     "Hangup" => Some(TwimlVerb::Hangup),
                     "Pause" => Some(TwimlVerb::Pause),
-                    "Recording" if depth_tag.last().map(String::as_str) == Some("Start") => Some(TwimlVerb::StartRecording {
-                        status_callback: attr(&e, "recordingStatusCallback"),
-                    }),
+                    "Recording" if depth_tag.last().map(String::as_str) == Some("Start") => {
+                        Some(TwimlVerb::StartRecording {
+                            status_callback: attr(&e, "recordingStatusCallback"),
+                        })
+                    }
                     "Gather" => Some(TwimlVerb::Gather {
                         action: attr(&e, "action").unwrap_or_default(),
                         input: attr(&e, "input").unwrap_or_else(|| "dtmf".into()),
-                        action_on_empty_result: attr(&e, "actionOnEmptyResult").as_deref() == Some("true"),
+                        action_on_empty_result: attr(&e, "actionOnEmptyResult").as_deref()
+                            == Some("true"),
                         says: Vec::new(),
                     }),
                     "Response" => None,
@@ -102,7 +108,9 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
                             _ => verbs.push(TwimlVerb::Say(said)),
                         }
                     }
-                    "Redirect" => verbs.push(TwimlVerb::Redirect(text.take().unwrap_or_default().trim().to_string())),
+                    "Redirect" => verbs.push(TwimlVerb::Redirect(
+                        text.take().unwrap_or_default().trim().to_string(),
+                    )),
                     "Gather" => verbs.extend(gather.take()),
                     "Response" | "Start" => {}
                     other => verbs.push(TwimlVerb::Other(other.to_string())),
@@ -162,7 +170,10 @@ mod tests {
     #[test]
     fn relative_urls_resolve_against_the_document() {
         assert_eq!(
-            resolve_url("http://h:1/twilio/voice/incoming?call_id=a", "/twilio/voice/gather?turn=1"),
+            resolve_url(
+                "http://h:1/twilio/voice/incoming?call_id=a",
+                "/twilio/voice/gather?turn=1"
+            ),
             "http://h:1/twilio/voice/gather?turn=1"
         );
         assert_eq!(resolve_url("http://h:1/a", "https://o/b"), "https://o/b");

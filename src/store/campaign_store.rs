@@ -29,6 +29,9 @@ return cur
     )
 });
 
+/// HGETALL, ZCARD, ZCARD, ZCOUNT, ZRANGE WITHSCORES of one campaign.
+type SnapshotReply = (HashMap<String, String>, u64, u64, u64, Vec<(String, f64)>);
+
 /// Contacts are written in batches of this many per pipeline.
 const LOAD_BATCH: usize = 2_000;
 
@@ -123,7 +126,11 @@ impl Store {
             .arg(interval_ms)
             .invoke_async(&mut self.conn())
             .await?;
-        let num = || value.parse::<i64>().map_err(|_| StoreError::Corrupt(format!("claim answered {tag} {value}")));
+        let num = || {
+            value
+                .parse::<i64>()
+                .map_err(|_| StoreError::Corrupt(format!("claim answered {tag} {value}")))
+        };
         Ok(match tag.as_str() {
             "claimed" => Claim::Claimed(num()? as u32),
             "wait" => Claim::Wait(num()?),
@@ -153,7 +160,11 @@ impl Store {
     }
 
     /// A contact's static data and its state (None: fresh).
-    pub async fn contact(&self, id: &str, idx: u32) -> Result<(Option<String>, Option<String>), StoreError> {
+    pub async fn contact(
+        &self,
+        id: &str,
+        idx: u32,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
         let k = self.keys();
         let (contact, state): (Option<String>, Option<String>) = redis::pipe()
             .hget(k.campaign_contacts(id), idx)
@@ -164,7 +175,13 @@ impl Store {
     }
 
     /// Records a dial about to happen and extends the lease to cover it.
-    pub async fn mark_dialing(&self, id: &str, idx: u32, state_json: &str, lease_until_ms: i64) -> Result<(), StoreError> {
+    pub async fn mark_dialing(
+        &self,
+        id: &str,
+        idx: u32,
+        state_json: &str,
+        lease_until_ms: i64,
+    ) -> Result<(), StoreError> {
         let k = self.keys();
         let _: () = redis::pipe()
             .atomic()
@@ -205,17 +222,29 @@ impl Store {
 
     /// Moves a lease's expiry (e.g. to reconcile an uncertain dial sooner).
     pub async fn set_lease(&self, id: &str, idx: u32, until_ms: i64) -> Result<(), StoreError> {
-        let _: () = self.conn().zadd(self.keys().campaign_leases(id), idx, until_ms).await?;
+        let _: () = self
+            .conn()
+            .zadd(self.keys().campaign_leases(id), idx, until_ms)
+            .await?;
         Ok(())
     }
 
     /// Contacts counted as in progress.
     pub async fn active_contacts(&self, id: &str) -> Result<Vec<u32>, StoreError> {
-        Ok(self.conn().zrange(self.keys().campaign_active(id), 0, -1).await?)
+        Ok(self
+            .conn()
+            .zrange(self.keys().campaign_active(id), 0, -1)
+            .await?)
     }
 
     /// Gives a claimed contact back to the queue, due at `due_ms`.
-    pub async fn release(&self, id: &str, idx: u32, state_json: Option<&str>, due_ms: i64) -> Result<(), StoreError> {
+    pub async fn release(
+        &self,
+        id: &str,
+        idx: u32,
+        state_json: Option<&str>,
+        due_ms: i64,
+    ) -> Result<(), StoreError> {
         let k = self.keys();
         let mut pipe = redis::pipe();
         pipe.atomic();
@@ -268,7 +297,12 @@ impl Store {
     }
 
     /// Moves a campaign to `to` if its status is one of `from`; returns the status it had otherwise.
-    pub async fn set_campaign_status(&self, id: &str, to: &str, from: &[&str]) -> Result<Result<(), String>, StoreError> {
+    pub async fn set_campaign_status(
+        &self,
+        id: &str,
+        to: &str,
+        from: &[&str],
+    ) -> Result<Result<(), String>, StoreError> {
         let mut inv = SET_STATUS.key(self.keys().campaign(id));
         inv.arg(to);
         for f in from {
@@ -282,15 +316,26 @@ impl Store {
         Ok(self.conn().hget(self.keys().campaign(id), "status").await?)
     }
 
-    pub async fn set_campaign_fields(&self, id: &str, fields: &[(&str, String)]) -> Result<(), StoreError> {
-        let _: () = self.conn().hset_multiple(self.keys().campaign(id), fields).await?;
+    pub async fn set_campaign_fields(
+        &self,
+        id: &str,
+        fields: &[(&str, String)],
+    ) -> Result<(), StoreError> {
+        let _: () = self
+            .conn()
+            .hset_multiple(self.keys().campaign(id), fields)
+            .await?;
         Ok(())
     }
 
     /// Everything `GET /api/campaigns/{id}` shows, in one round trip.
-    pub async fn campaign_snapshot(&self, id: &str, now_ms: i64) -> Result<Option<CampaignSnapshot>, StoreError> {
+    pub async fn campaign_snapshot(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<CampaignSnapshot>, StoreError> {
         let k = self.keys();
-        let (fields, due, leased, active, next): (HashMap<String, String>, u64, u64, u64, Vec<(String, f64)>) = redis::pipe()
+        let (fields, due, leased, active, next): SnapshotReply = redis::pipe()
             .hgetall(k.campaign(id))
             .zcard(k.campaign_due(id))
             .zcard(k.campaign_leases(id))
@@ -331,7 +376,12 @@ impl Store {
             .arg(&idxs)
             .query_async(&mut self.conn())
             .await?;
-        Ok(idxs.into_iter().zip(contacts).zip(states).map(|((i, c), s)| (i, c, s)).collect())
+        Ok(idxs
+            .into_iter()
+            .zip(contacts)
+            .zip(states)
+            .map(|((i, c), s)| (i, c, s))
+            .collect())
     }
 
     /// Numbers on the do-not-call list among `numbers`, in one round trip.

@@ -2,10 +2,10 @@
 //! Key names are in [`keys`], Lua scripts in `scripts/`.
 
 mod campaign_store;
-mod outbox_store;
 pub mod keys;
+mod outbox_store;
 mod redis_store;
 
-pub use keys::Keys;
 pub use campaign_store::{CampaignSnapshot, Claim, Finish};
+pub use keys::Keys;
 pub use redis_store::{Cas, Loaded, Store, StoreError};

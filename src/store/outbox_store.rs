@@ -6,10 +6,16 @@ use redis::{AsyncCommands, Script};
 
 use super::{Store, StoreError};
 
-static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("scripts/outbox_claim.lua")));
+static CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/outbox_claim.lua")));
 
 impl Store {
-    pub async fn outbox_push(&self, id: &str, item_json: &str, due_ms: i64) -> Result<(), StoreError> {
+    pub async fn outbox_push(
+        &self,
+        id: &str,
+        item_json: &str,
+        due_ms: i64,
+    ) -> Result<(), StoreError> {
         let k = self.keys();
         let _: () = redis::pipe()
             .atomic()
@@ -23,7 +29,12 @@ impl Store {
     }
 
     /// Claims due items for `lease_ms`: (id, item JSON).
-    pub async fn outbox_claim(&self, now_ms: i64, lease_ms: i64, max: usize) -> Result<Vec<(String, String)>, StoreError> {
+    pub async fn outbox_claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Vec<(String, String)>, StoreError> {
         let k = self.keys();
         let flat: Vec<String> = CLAIM
             .key(k.outbox())
@@ -33,7 +44,11 @@ impl Store {
             .arg(max)
             .invoke_async(&mut self.conn())
             .await?;
-        Ok(flat.chunks(2).filter(|c| c.len() == 2).map(|c| (c[0].clone(), c[1].clone())).collect())
+        Ok(flat
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0].clone(), c[1].clone()))
+            .collect())
     }
 
     pub async fn outbox_done(&self, id: &str) -> Result<(), StoreError> {
@@ -50,7 +65,12 @@ impl Store {
     }
 
     /// Schedules another attempt with the item's updated JSON.
-    pub async fn outbox_retry(&self, id: &str, item_json: &str, due_ms: i64) -> Result<(), StoreError> {
+    pub async fn outbox_retry(
+        &self,
+        id: &str,
+        item_json: &str,
+        due_ms: i64,
+    ) -> Result<(), StoreError> {
         self.outbox_push(id, item_json, due_ms).await
     }
 

@@ -182,7 +182,11 @@ impl TwilioClient {
     /// The most recent calls to `to` (one page), to reconcile an uncertain dial.
     pub async fn list_calls_to(&self, to: &str) -> Result<Vec<CallResource>, TwilioError> {
         let page: CallPage = self
-            .send(self.http.get(format!("{}?{}", self.url("Calls.json"), serde_urlencoded::to_string([("To", to), ("PageSize", "50")]).unwrap_or_default())))
+            .send(self.http.get(format!(
+                "{}?{}",
+                self.url("Calls.json"),
+                serde_urlencoded::to_string([("To", to), ("PageSize", "50")]).unwrap_or_default()
+            )))
             .await?;
         Ok(page.calls)
     }

@@ -3,75 +3,39 @@
 //! none outside its window or on the do-not-call list, pacing within limits.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use callflow::redis_server::{free_port, RedisServer};
 use callflow::sim::Persona;
 use serde_json::{json, Value};
 
-use crate::helpers::{env_for, start_sim, API_TOKEN};
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn serve(env: &HashMap<&'static str, String>, port: u16) -> Serve {
-    let dir = std::env::temp_dir();
-    let child = Command::new(env!("CARGO_BIN_EXE_callflow"))
-        .arg("serve")
-        .current_dir(&dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .env("PORT", port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("callflow serve starts");
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/ready")).send().await {
-            if r.status() == 200 {
-                return Serve(child);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("callflow serve did not become ready");
-}
-
-fn sigkill(child: &mut Child) {
-    extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
-    unsafe { kill(child.id() as i32, 9) };
-    let _ = child.wait();
-}
+use crate::helpers::{env_for, serve_process, start_sim, API_TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_contacts_two_instances_one_killed() {
     let redis = RedisServer::start().unwrap();
     let sim = start_sim().await;
-    let (port_a, port_b, public) = (free_port().unwrap(), free_port().unwrap(), free_port().unwrap());
+    let (port_a, port_b, public) = (
+        free_port().unwrap(),
+        free_port().unwrap(),
+        free_port().unwrap(),
+    );
     // Both instances sit behind one public address; the simulator plays the load balancer.
     let public_base = format!("http://127.0.0.1:{public}");
     sim.set_callback_upstreams(
         &public_base,
-        vec![format!("http://127.0.0.1:{port_a}"), format!("http://127.0.0.1:{port_b}")],
+        vec![
+            format!("http://127.0.0.1:{port_a}"),
+            format!("http://127.0.0.1:{port_b}"),
+        ],
     );
     let mut env = env_for(&redis.url(), &sim.base_url(), public);
     env.insert("PUBLIC_BASE_URL", public_base.clone());
     env.insert("TWILIO_MAX_CPS", "120".into());
     env.insert("DISPATCH_LEASE_SECS", "4".into());
-    let mut a = serve(&env, port_a).await;
-    let _b = serve(&env, port_b).await;
+    let workdir = std::env::temp_dir();
+    let mut a = serve_process(&env, port_a, &workdir).await;
+    let _b = serve_process(&env, port_b, &workdir).await;
 
     let n = 1000;
     let mut contacts = Vec::new();
@@ -90,7 +54,12 @@ async fn thousand_contacts_two_instances_one_killed() {
     let http = reqwest::Client::new();
     let api = format!("http://127.0.0.1:{port_b}/api");
     // One number is on the do-not-call list before the campaign; it must be refused at load.
-    http.post(format!("{api}/dnc")).bearer_auth(API_TOKEN).json(&json!({"number": "+15552000007"})).send().await.unwrap();
+    http.post(format!("{api}/dnc"))
+        .bearer_auth(API_TOKEN)
+        .json(&json!({"number": "+15552000007"}))
+        .send()
+        .await
+        .unwrap();
     let t0 = Instant::now();
     let created: Value = http
         .post(format!("{api}/calls/outbound"))
@@ -107,15 +76,21 @@ async fn thousand_contacts_two_instances_one_killed() {
         .json()
         .await
         .unwrap();
-    let id = created["campaign_id"].as_str().expect("campaign created").to_string();
+    let id = created["campaign_id"]
+        .as_str()
+        .expect("campaign created")
+        .to_string();
     assert_eq!(created["accepted"], n - 1, "{}", created["rejections"]);
 
     // Kill instance A without warning once a good part of the campaign has been dialed.
     while sim.calls().len() < 300 {
-        assert!(t0.elapsed() < Duration::from_secs(60), "dialing did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "dialing did not start"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    sigkill(&mut a.0);
+    a.sigkill();
 
     let deadline = Instant::now() + Duration::from_secs(240);
     let status = loop {
@@ -141,14 +116,21 @@ async fn thousand_contacts_two_instances_one_killed() {
     for call in sim.calls() {
         *per_number.entry(call.to.clone()).or_default() += 1;
     }
-    assert!(!per_number.contains_key("+15552000007"), "do-not-call number dialed");
+    assert!(
+        !per_number.contains_key("+15552000007"),
+        "do-not-call number dialed"
+    );
     for (i, contact) in contacts.iter().enumerate() {
         let to = contact["to"].as_str().unwrap();
         if to == "+15552000007" {
             continue;
         }
         let expected = if i % 10 == 0 { 2 } else { 1 };
-        assert_eq!(per_number.get(to).copied().unwrap_or(0), expected, "{to} (contact {i})");
+        assert_eq!(
+            per_number.get(to).copied().unwrap_or(0),
+            expected,
+            "{to} (contact {i})"
+        );
     }
     let d = &counts["dispositions"];
     eprintln!("dispositions: {d}");
@@ -163,7 +145,10 @@ async fn thousand_contacts_two_instances_one_killed() {
     let mut times: Vec<Instant> = sim.calls().iter().map(|c| c.created_at).collect();
     times.sort();
     for (i, t) in times.iter().enumerate() {
-        let in_window = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
         assert!(in_window <= 101, "{in_window} dials within one second");
     }
 }

@@ -42,12 +42,19 @@ async fn contacts_are_dialed_only_inside_their_own_windows() {
         ("+15551310002", vec![chrono_tz::America::Chicago]),
         ("+15551310003", vec![chrono_tz::America::New_York]),
         ("+12125550104", vec![chrono_tz::America::New_York]),
-        ("+12083005555", vec![chrono_tz::America::Boise, chrono_tz::America::Los_Angeles]),
+        (
+            "+12083005555",
+            vec![chrono_tz::America::Boise, chrono_tz::America::Los_Angeles],
+        ),
     ]);
     let mut dialed_at: Vec<(String, DateTime<Utc>)> = Vec::new();
     for sim_call in app.sim.calls() {
         let call: Value = app.get_call(&sim_call.sid).await;
-        let at: DateTime<Utc> = call["call"]["created_at"].as_str().unwrap().parse().unwrap();
+        let at: DateTime<Utc> = call["call"]["created_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         for zone in &zones[sim_call.to.as_str()] {
             let local = at.with_timezone(zone);
             assert!(
@@ -58,9 +65,16 @@ async fn contacts_are_dialed_only_inside_their_own_windows() {
         }
         dialed_at.push((sim_call.to.clone(), at));
     }
-    assert_eq!(dialed_at.len(), 5, "every contact dialed once its window opened");
+    assert_eq!(
+        dialed_at.len(),
+        5,
+        "every contact dialed once its window opened"
+    );
     dialed_at.sort_by_key(|(_, at)| *at);
     let order: Vec<&str> = dialed_at.iter().map(|(to, _)| to.as_str()).collect();
-    assert!(order[..2].contains(&"+15551310003") && order[..2].contains(&"+12125550104"), "{order:?}");
+    assert!(
+        order[..2].contains(&"+15551310003") && order[..2].contains(&"+12125550104"),
+        "{order:?}"
+    );
     assert_eq!(order[2], "+15551310002", "{order:?}");
 }

@@ -11,20 +11,32 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
 /// Polls the campaign until `done` says so (or panics after `secs`).
-pub async fn wait_campaign(app: &TestApp, id: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_campaign(
+    app: &TestApp,
+    id: &str,
+    secs: u64,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let c = campaign(app, id).await;
         if done(&c) {
             return c;
         }
-        assert!(Instant::now() < deadline, "campaign did not get there in {secs}s: {c}");
+        assert!(
+            Instant::now() < deadline,
+            "campaign did not get there in {secs}s: {c}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 pub async fn campaign(app: &TestApp, id: &str) -> Value {
-    let r = app.api(Method::GET, &format!("/api/campaigns/{id}")).send().await.unwrap();
+    let r = app
+        .api(Method::GET, &format!("/api/campaigns/{id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
@@ -54,14 +66,24 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
         env.insert("TWILIO_MAX_CPS", "50".into());
     })
     .await;
-    app.api(Method::POST, "/api/dnc").json(&json!({"number": "+15556660009"})).send().await.unwrap();
-    let mut contacts: Vec<Value> = (0..12).map(|i| json!({"to": format!("+1555666{:04}", i), "name": "Ada"})).collect();
+    app.api(Method::POST, "/api/dnc")
+        .json(&json!({"number": "+15556660009"}))
+        .send()
+        .await
+        .unwrap();
+    let mut contacts: Vec<Value> = (0..12)
+        .map(|i| json!({"to": format!("+1555666{:04}", i), "name": "Ada"}))
+        .collect();
     contacts.push(json!({"to": "555-0100"}));
     contacts.push(json!({"to": "+15556660001"}));
     contacts.push(json!({"to": "+15556660100", "timezone": "Mars/Base"}));
     app.sim.set_persona("+15556660003", Persona::Busy);
     app.sim.set_persona("+15556660004", Persona::Declines);
-    let created = start(&app, json!({"contacts": contacts, "calls_per_second": 20, "max_concurrent": 5})).await;
+    let created = start(
+        &app,
+        json!({"contacts": contacts, "calls_per_second": 20, "max_concurrent": 5}),
+    )
+    .await;
     assert_eq!(created["accepted"], 11);
     assert_eq!(created["rejected"], 4);
     let reasons: Vec<(u64, &str)> = created["rejections"]
@@ -70,7 +92,15 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
         .iter()
         .map(|r| (r["index"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(reasons, [(9, "do_not_call"), (12, "invalid_number"), (13, "duplicate"), (14, "invalid_timezone")]);
+    assert_eq!(
+        reasons,
+        [
+            (9, "do_not_call"),
+            (12, "invalid_number"),
+            (13, "duplicate"),
+            (14, "invalid_timezone")
+        ]
+    );
 
     let id = created["campaign_id"].as_str().unwrap();
     let done = wait_campaign(&app, id, 60, completed).await;
@@ -82,7 +112,10 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
     let dials = dials_per_number(&app);
     assert_eq!(dials.len(), 11);
     assert!(dials.values().all(|n| *n == 1), "{dials:?}");
-    assert!(!dials.contains_key("+15556660009"), "do-not-call number dialed");
+    assert!(
+        !dials.contains_key("+15556660009"),
+        "do-not-call number dialed"
+    );
 
     // Paging through the contacts, filtered.
     let page: Value = app
@@ -98,7 +131,10 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
     let mut cursor = page["next_cursor"].as_str().map(str::to_owned);
     while let Some(c) = cursor {
         let p: Value = app
-            .api(Method::GET, &format!("/api/campaigns/{id}/calls?limit=4&cursor={c}"))
+            .api(
+                Method::GET,
+                &format!("/api/campaigns/{id}/calls?limit=4&cursor={c}"),
+            )
             .send()
             .await
             .unwrap()
@@ -110,7 +146,10 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
     }
     assert_eq!(seen, 11);
     let busy: Value = app
-        .api(Method::GET, &format!("/api/campaigns/{id}/calls?disposition=busy&state=done"))
+        .api(
+            Method::GET,
+            &format!("/api/campaigns/{id}/calls?disposition=busy&state=done"),
+        )
         .send()
         .await
         .unwrap()
@@ -119,7 +158,14 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
         .unwrap();
     assert_eq!(busy["calls"].as_array().unwrap().len(), 1, "{busy}");
     assert_eq!(busy["calls"][0]["to"], "+1***-***-0003");
-    let bad = app.api(Method::GET, &format!("/api/campaigns/{id}/calls?state=sleeping")).send().await.unwrap();
+    let bad = app
+        .api(
+            Method::GET,
+            &format!("/api/campaigns/{id}/calls?state=sleeping"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 400);
 }
 
@@ -130,15 +176,42 @@ async fn campaign_input_is_validated_field_by_field() {
     let cases = [
         (json!({"contacts": []}), "contacts"),
         (json!({"contacts": "x"}), "contacts"),
-        (json!({"contacts": one, "calls_per_second": 0}), "calls_per_second"),
-        (json!({"contacts": one, "max_concurrent": 0}), "max_concurrent"),
-        (json!({"contacts": one, "window": {"start": "9am"}}), "window.start"),
-        (json!({"contacts": one, "window": {"start": "22:00", "end": "23:00"}}), "window"),
-        (json!({"contacts": one, "window": {"days": ["someday"]}}), "window.days"),
-        (json!({"contacts": one, "retry": {"on": ["interested"]}}), "retry.on[0]"),
-        (json!({"contacts": one, "retry": {"on": ["busy"], "backoff": ["soon"]}}), "retry.backoff[0]"),
-        (json!({"contacts": one, "retry": {"max_attempts": 99}}), "retry.max_attempts"),
-        (json!({"contacts": one, "webhook_url": "https://hooks.example.com/x"}), "webhook_url"),
+        (
+            json!({"contacts": one, "calls_per_second": 0}),
+            "calls_per_second",
+        ),
+        (
+            json!({"contacts": one, "max_concurrent": 0}),
+            "max_concurrent",
+        ),
+        (
+            json!({"contacts": one, "window": {"start": "9am"}}),
+            "window.start",
+        ),
+        (
+            json!({"contacts": one, "window": {"start": "22:00", "end": "23:00"}}),
+            "window",
+        ),
+        (
+            json!({"contacts": one, "window": {"days": ["someday"]}}),
+            "window.days",
+        ),
+        (
+            json!({"contacts": one, "retry": {"on": ["interested"]}}),
+            "retry.on[0]",
+        ),
+        (
+            json!({"contacts": one, "retry": {"on": ["busy"], "backoff": ["soon"]}}),
+            "retry.backoff[0]",
+        ),
+        (
+            json!({"contacts": one, "retry": {"max_attempts": 99}}),
+            "retry.max_attempts",
+        ),
+        (
+            json!({"contacts": one, "webhook_url": "https://hooks.example.com/x"}),
+            "webhook_url",
+        ),
         (json!({"contacts": one, "to": "+15551112222"}), "to"),
         (json!({"contacts": one, "speed": 3}), "speed"),
         (json!({"contacts": [{"to": "nope"}]}), "contacts"),
@@ -149,7 +222,11 @@ async fn campaign_input_is_validated_field_by_field() {
         assert_eq!(err["error"]["field"], field, "{body} -> {err}");
     }
     assert!(app.sim.calls().is_empty());
-    let r = app.api(Method::GET, "/api/campaigns/nope").send().await.unwrap();
+    let r = app
+        .api(Method::GET, "/api/campaigns/nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -160,15 +237,22 @@ async fn pacing_and_concurrency_hold() {
     })
     .await;
     let n = 16;
-    let contacts: Vec<Value> = (0..n).map(|i| json!({"to": format!("+1555777{:04}", i)})).collect();
-    let created = start(&app, json!({"contacts": contacts, "calls_per_second": 5, "max_concurrent": 3})).await;
+    let contacts: Vec<Value> = (0..n)
+        .map(|i| json!({"to": format!("+1555777{:04}", i)}))
+        .collect();
+    let created = start(
+        &app,
+        json!({"contacts": contacts, "calls_per_second": 5, "max_concurrent": 3}),
+    )
+    .await;
     let id = created["campaign_id"].as_str().unwrap().to_string();
     // Sample the number of calls in progress while it runs.
     let mut max_seen = 0;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let c = campaign(&app, &id).await;
-        let busy = c["counts"]["in_progress"].as_u64().unwrap() + c["counts"]["dialing"].as_u64().unwrap();
+        let busy =
+            c["counts"]["in_progress"].as_u64().unwrap() + c["counts"]["dialing"].as_u64().unwrap();
         max_seen = max_seen.max(busy);
         let live = app.sim.calls().iter().filter(|c| !c.finished).count() as u64;
         assert!(live <= 3, "{live} calls live at once");
@@ -192,7 +276,10 @@ async fn pacing_and_concurrency_hold() {
     // In any one-second window: at most the rate, plus the one dial a token
     // bucket of burst one lets through after a late tick.
     for (i, t) in times.iter().enumerate() {
-        let in_window = times[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(1)).count();
+        let in_window = times[i..]
+            .iter()
+            .take_while(|u| u.duration_since(*t) < Duration::from_secs(1))
+            .count();
         assert!(in_window <= 6, "{in_window} dials within one second");
     }
 }
@@ -203,14 +290,31 @@ async fn account_wide_limit_caps_the_campaign_rate() {
         env.insert("TWILIO_MAX_CPS", "4".into());
     })
     .await;
-    let contacts: Vec<Value> = (0..9).map(|i| json!({"to": format!("+1555778{:04}", i)})).collect();
-    let created = start(&app, json!({"contacts": contacts, "calls_per_second": 50, "max_concurrent": 50})).await;
-    wait_campaign(&app, created["campaign_id"].as_str().unwrap(), 60, completed).await;
+    let contacts: Vec<Value> = (0..9)
+        .map(|i| json!({"to": format!("+1555778{:04}", i)}))
+        .collect();
+    let created = start(
+        &app,
+        json!({"contacts": contacts, "calls_per_second": 50, "max_concurrent": 50}),
+    )
+    .await;
+    wait_campaign(
+        &app,
+        created["campaign_id"].as_str().unwrap(),
+        60,
+        completed,
+    )
+    .await;
     let mut times: Vec<Instant> = app.sim.calls().iter().map(|c| c.created_at).collect();
     times.sort();
-    let span = times[times.len() - 1].duration_since(times[0]).as_secs_f64();
+    let span = times[times.len() - 1]
+        .duration_since(times[0])
+        .as_secs_f64();
     let rate = (times.len() - 1) as f64 / span;
-    assert!(rate <= 4.0 * 1.02, "account limit of 4/s exceeded: {rate:.2}/s");
+    assert!(
+        rate <= 4.0 * 1.02,
+        "account limit of 4/s exceeded: {rate:.2}/s"
+    );
 }
 
 #[tokio::test]
@@ -239,12 +343,21 @@ async fn retries_follow_the_policy_and_final_dispositions_are_never_retried() {
     assert_eq!(dials[no_answer], 1, "no_answer is not in retry.on");
     assert_eq!(dials[declines], 1, "declined is final");
     assert_eq!(done["counts"]["attempts"], 5);
-    let mut busy_times: Vec<Instant> = app.sim.calls().iter().filter(|c| c.to == busy).map(|c| c.created_at).collect();
+    let mut busy_times: Vec<Instant> = app
+        .sim
+        .calls()
+        .iter()
+        .filter(|c| c.to == busy)
+        .map(|c| c.created_at)
+        .collect();
     busy_times.sort();
     assert!(busy_times[1].duration_since(busy_times[0]) >= Duration::from_millis(1000));
     assert!(busy_times[2].duration_since(busy_times[1]) >= Duration::from_millis(2000));
     let page: Value = app
-        .api(Method::GET, &format!("/api/campaigns/{id}/calls?disposition=busy"))
+        .api(
+            Method::GET,
+            &format!("/api/campaigns/{id}/calls?disposition=busy"),
+        )
         .send()
         .await
         .unwrap()
@@ -273,16 +386,26 @@ async fn opt_out_mid_campaign_stops_every_later_dial() {
     .await;
     let id = created["campaign_id"].as_str().unwrap();
     // The second contact opts out by another channel before its turn comes.
-    app.api(Method::POST, "/api/dnc").json(&json!({"number": added_later})).send().await.unwrap();
+    app.api(Method::POST, "/api/dnc")
+        .json(&json!({"number": added_later}))
+        .send()
+        .await
+        .unwrap();
     let done = wait_campaign(&app, id, 60, completed).await;
     assert_eq!(done["counts"]["dispositions"]["opted_out"], 1, "{done}");
     assert_eq!(done["counts"]["dispositions"]["do_not_call"], 1, "{done}");
     let dials = dials_per_number(&app);
     assert_eq!(dials.get(opts_out), Some(&1));
-    assert_eq!(dials.get(added_later), None, "a number on the list was dialed");
+    assert_eq!(
+        dials.get(added_later),
+        None,
+        "a number on the list was dialed"
+    );
 
     // A later campaign of this tenant refuses the number that opted out.
-    let (status, again) = app.place(json!({"contacts": [{"to": opts_out}, {"to": "+15559990003"}]})).await;
+    let (status, again) = app
+        .place(json!({"contacts": [{"to": opts_out}, {"to": "+15559990003"}]}))
+        .await;
     assert_eq!(status, 202);
     assert_eq!(again["rejections"][0]["reason"], "do_not_call");
 }
@@ -290,10 +413,15 @@ async fn opt_out_mid_campaign_stops_every_later_dial() {
 #[tokio::test]
 async fn pause_resume_and_cancel() {
     let app = spawn_app().await;
-    let contacts: Vec<Value> = (0..30).map(|i| json!({"to": format!("+1555121{:04}", i)})).collect();
+    let contacts: Vec<Value> = (0..30)
+        .map(|i| json!({"to": format!("+1555121{:04}", i)}))
+        .collect();
     let created = start(&app, json!({"contacts": contacts, "calls_per_second": 4})).await;
     let id = created["campaign_id"].as_str().unwrap();
-    let steer = |action: &'static str| app.api(Method::POST, &format!("/api/campaigns/{id}/{action}")).send();
+    let steer = |action: &'static str| {
+        app.api(Method::POST, &format!("/api/campaigns/{id}/{action}"))
+            .send()
+    };
     tokio::time::sleep(Duration::from_millis(600)).await;
     let r = steer("pause").await.unwrap();
     assert_eq!(r.status(), 200);
@@ -301,16 +429,25 @@ async fn pause_resume_and_cancel() {
     let at_pause = app.sim.calls().len();
     tokio::time::sleep(Duration::from_millis(1200)).await;
     // A dial already claimed may still go out; nothing after it.
-    assert!(app.sim.calls().len() <= at_pause + 1, "dials continued while paused");
+    assert!(
+        app.sim.calls().len() <= at_pause + 1,
+        "dials continued while paused"
+    );
     let paused_count = app.sim.calls().len();
     assert_eq!(steer("resume").await.unwrap().status(), 200);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(app.sim.calls().len() > paused_count, "resume did not resume");
+    assert!(
+        app.sim.calls().len() > paused_count,
+        "resume did not resume"
+    );
     let r = steer("cancel").await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "canceled");
     let at_cancel = app.sim.calls().len();
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(app.sim.calls().len() <= at_cancel + 1, "dials continued after cancel");
+    assert!(
+        app.sim.calls().len() <= at_cancel + 1,
+        "dials continued after cancel"
+    );
     assert!(app.sim.calls().len() < 30);
     // Canceled is final.
     assert_eq!(steer("resume").await.unwrap().status(), 409);

@@ -3,12 +3,10 @@
 use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use callflow::config::{self, Settings};
 use callflow::redis_server::RedisServer;
-use callflow::service::CallService;
 use callflow::sim::{CallbackClient, Persona, SimCall, SimConfig, Simulator};
 use callflow::startup::Application;
 use serde_json::Value;
@@ -23,11 +21,8 @@ pub const DAYTIME: &str = "2026-01-14T19:00:00Z";
 pub struct TestApp {
     pub redis: RedisServer,
     pub sim: Simulator,
-    pub port: u16,
     pub base_url: String,
-    pub service: Arc<CallService>,
     pub http: reqwest::Client,
-    handle: actix_web::dev::ServerHandle,
     _stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -87,25 +82,17 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<&'static str, Strin
     let app = Application::build(settings(&env), &redis.url(), listener)
         .await
         .expect("app builds");
-    let handle = app.server.handle();
     tokio::spawn(app.server);
     TestApp {
         redis,
         sim,
-        port,
         base_url: format!("http://127.0.0.1:{port}"),
-        service: app.service,
         http: reqwest::Client::new(),
-        handle,
         _stop: app.stop,
     }
 }
 
 impl TestApp {
-    pub async fn stop(&self) {
-        self.handle.stop(true).await;
-    }
-
     pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.base_url))
@@ -137,7 +124,12 @@ impl TestApp {
 
     /// Places a call to `to` with `persona`, waits for the simulated callee to finish,
     /// and returns the simulator's view and callflow's view of it.
-    pub async fn run_call(&self, to: &str, name: Option<&str>, persona: Persona) -> (SimCall, Value) {
+    pub async fn run_call(
+        &self,
+        to: &str,
+        name: Option<&str>,
+        persona: Persona,
+    ) -> (SimCall, Value) {
         self.sim.set_persona(to, persona);
         let mut body = serde_json::json!({"to": to});
         if let Some(name) = name {
@@ -204,10 +196,18 @@ impl Twilio {
     }
 
     pub fn url(&self, hook: &str, extra_query: &str) -> String {
-        format!("{}/twilio/voice/{hook}?call_id={}{extra_query}", self.base_url, self.call_id)
+        format!(
+            "{}/twilio/voice/{hook}?call_id={}{extra_query}",
+            self.base_url, self.call_id
+        )
     }
 
-    pub async fn post(&self, hook: &str, extra_query: &str, extra: &[(&str, &str)]) -> (u16, String) {
+    pub async fn post(
+        &self,
+        hook: &str,
+        extra_query: &str,
+        extra: &[(&str, &str)],
+    ) -> (u16, String) {
         self.client
             .post(&self.url(hook, extra_query), &self.params(extra))
             .await
@@ -215,22 +215,107 @@ impl Twilio {
     }
 
     pub async fn answer(&self) -> (u16, String) {
-        self.post("incoming", "", &[("CallStatus", "in-progress"), ("AnsweredBy", "human")]).await
+        self.post(
+            "incoming",
+            "",
+            &[("CallStatus", "in-progress"), ("AnsweredBy", "human")],
+        )
+        .await
     }
 
     pub async fn say(&self, turn: u32, speech: &str) -> (u16, String) {
         let turn = format!("&turn={turn}");
-        self.post("gather", &turn, &[("CallStatus", "in-progress"), ("SpeechResult", speech), ("Confidence", "0.9")]).await
+        self.post(
+            "gather",
+            &turn,
+            &[
+                ("CallStatus", "in-progress"),
+                ("SpeechResult", speech),
+                ("Confidence", "0.9"),
+            ],
+        )
+        .await
     }
 
     pub async fn status(&self, status: &str, seq: u32) -> (u16, String) {
         let seq = seq.to_string();
-        self.post("status", "", &[("CallStatus", status), ("SequenceNumber", &seq), ("CallbackSource", "call-progress-events")]).await
+        self.post(
+            "status",
+            "",
+            &[
+                ("CallStatus", status),
+                ("SequenceNumber", &seq),
+                ("CallbackSource", "call-progress-events"),
+            ],
+        )
+        .await
     }
 }
 
 /// The `turn` of the Gather action in a TwiML document.
 pub fn turn_of(twiml: &str) -> u32 {
     let start = twiml.find("turn=").expect("a Gather action") + 5;
-    twiml[start..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+    twiml[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+/// A `callflow serve` child process, killed when dropped.
+pub struct ServeProcess(pub std::process::Child);
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl ServeProcess {
+    /// Kills it with SIGKILL: no chance to clean up.
+    pub fn sigkill(&mut self) {
+        extern "C" {
+            fn kill(pid: i32, sig: i32) -> i32;
+        }
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { kill(self.0.id() as i32, 9) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the real binary with exactly `env` and waits until it is ready.
+pub async fn serve_process(
+    env: &HashMap<&'static str, String>,
+    port: u16,
+    workdir: &std::path::Path,
+) -> ServeProcess {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_callflow"))
+        .arg("serve")
+        .current_dir(workdir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("callflow serve starts");
+    let process = ServeProcess(child);
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/ready"))
+            .send()
+            .await
+        {
+            if r.status() == 200 {
+                return process;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("callflow serve did not become ready");
 }

@@ -1,45 +1,10 @@
 //! A server killed with SIGKILL mid-call and started again continues the call
 //! from Redis; the call keeps the flow version it started with.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use callflow::redis_server::{free_port, RedisServer};
 use callflow::sim::Persona;
 
-use crate::helpers::{env_for, start_sim, turn_of, Twilio, API_TOKEN};
-
-struct Serve(Child);
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn serve(env: &std::collections::HashMap<&'static str, String>, workdir: &std::path::Path, port: u16) -> Serve {
-    let child = Command::new(env!("CARGO_BIN_EXE_callflow"))
-        .arg("serve")
-        .current_dir(workdir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("callflow serve starts");
-    let http = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("http://127.0.0.1:{port}/ready")).send().await {
-            if r.status() == 200 {
-                return Serve(child);
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("callflow serve did not become ready");
-}
+use crate::helpers::{env_for, serve_process, start_sim, turn_of, Twilio, API_TOKEN};
 
 #[tokio::test]
 async fn sigkill_mid_call_then_restart_continues_the_call_with_its_flow_version() {
@@ -49,12 +14,16 @@ async fn sigkill_mid_call_then_restart_continues_the_call_with_its_flow_version(
     let workdir = std::env::temp_dir().join(format!("callflow-restart-{port}"));
     let flows = workdir.join("flows");
     std::fs::create_dir_all(&flows).unwrap();
-    let original = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/flows/outbound_booking.toml")).unwrap();
+    let original = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/flows/outbound_booking.toml"
+    ))
+    .unwrap();
     std::fs::write(flows.join("outbound_booking.toml"), &original).unwrap();
     let mut env = env_for(&redis.url(), &sim.base_url(), port);
     env.insert("FLOWS_DIR", flows.display().to_string());
 
-    let first = serve(&env, &workdir, port).await;
+    let mut first = serve_process(&env, port, &workdir).await;
     let to = "+15553330001";
     sim.set_persona(to, Persona::Manual);
     let http = reqwest::Client::new();
@@ -78,20 +47,24 @@ async fn sigkill_mid_call_then_restart_continues_the_call_with_its_flow_version(
     assert!(consent.contains("record this call"), "{consent}");
 
     // Kill without warning, edit the flow, start again on the same address.
-    let mut first = first;
-    unsafe { libc_kill(first.0.id() as i32) };
-    let _ = first.0.wait();
+    first.sigkill();
     drop(first);
-    let edited = original.replace("We have appointments available", "NEW TEXT: appointments available");
+    let edited = original.replace(
+        "We have appointments available",
+        "NEW TEXT: appointments available",
+    );
     assert_ne!(edited, original);
     std::fs::write(flows.join("outbound_booking.toml"), &edited).unwrap();
-    let _second = serve(&env, &workdir, port).await;
+    let _second = serve_process(&env, port, &workdir).await;
 
     // The call goes on where it was, with the words it started with.
     let (status, pitch) = tw.say(turn_of(&consent), "yes").await;
     assert_eq!(status, 200);
     assert!(pitch.contains("<Recording"), "{pitch}");
-    assert!(pitch.contains("We have appointments available"), "old flow version: {pitch}");
+    assert!(
+        pitch.contains("We have appointments available"),
+        "old flow version: {pitch}"
+    );
     let (_, bye) = tw.say(turn_of(&pitch), "yes please").await;
     assert!(bye.contains("Wonderful"), "{bye}");
     tw.status("completed", 5).await;
@@ -120,17 +93,13 @@ async fn sigkill_mid_call_then_restart_continues_the_call_with_its_flow_version(
         .json()
         .await
         .unwrap();
-    let tw2 = Twilio::new(&tw.base_url, placed["call_id"].as_str().unwrap(), placed["call_sid"].as_str().unwrap());
+    let tw2 = Twilio::new(
+        &tw.base_url,
+        placed["call_id"].as_str().unwrap(),
+        placed["call_sid"].as_str().unwrap(),
+    );
     let (_, first_doc) = tw2.answer().await;
     let (_, pitch2) = tw2.say(turn_of(&first_doc), "no").await;
     assert!(pitch2.contains("NEW TEXT"), "{pitch2}");
     let _ = std::fs::remove_dir_all(&workdir);
-}
-
-/// SIGKILL, so the server gets no chance to clean up.
-unsafe fn libc_kill(pid: i32) {
-    extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
-    kill(pid, 9);
 }

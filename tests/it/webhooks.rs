@@ -9,7 +9,9 @@ use crate::helpers::{spawn_app, turn_of, TestApp, Twilio, AUTH_TOKEN};
 /// Places a call the simulator accepts but does not drive; the test plays Twilio.
 async fn manual_call(app: &TestApp, to: &str) -> Twilio {
     app.sim.set_persona(to, Persona::Manual);
-    let (status, placed) = app.place(serde_json::json!({"to": to, "name": "Ada"})).await;
+    let (status, placed) = app
+        .place(serde_json::json!({"to": to, "name": "Ada"}))
+        .await;
     assert_eq!(status, 201, "{placed}");
     Twilio::new(
         &app.base_url,
@@ -19,7 +21,9 @@ async fn manual_call(app: &TestApp, to: &str) -> Twilio {
 }
 
 async fn version(app: &TestApp, call_id: &str) -> u64 {
-    app.get_call(call_id).await["call"]["version"].as_u64().unwrap()
+    app.get_call(call_id).await["call"]["version"]
+        .as_u64()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -31,7 +35,11 @@ async fn repeated_callbacks_get_the_same_twiml_and_change_nothing() {
     let (s2, again) = tw.answer().await;
     assert_eq!((s1, s2), (200, 200));
     assert_eq!(first, again);
-    assert_eq!(version(&app, &tw.call_id).await, v1, "a retry writes nothing");
+    assert_eq!(
+        version(&app, &tw.call_id).await,
+        v1,
+        "a retry writes nothing"
+    );
 
     let turn = turn_of(&first);
     let (_, consent) = tw.say(turn, "yes").await;
@@ -40,7 +48,12 @@ async fn repeated_callbacks_get_the_same_twiml_and_change_nothing() {
     assert!(consent.contains("record this call"), "{consent}");
     let call = app.get_call(&tw.call_id).await;
     assert_eq!(call["call"]["state"], "consent");
-    let gathers = call["timeline"].as_array().unwrap().iter().filter(|e| e["event"] == "input:yes").count();
+    let gathers = call["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "input:yes")
+        .count();
     assert_eq!(gathers, 1, "one transition for two deliveries");
 
     // The same status twice is also one update.
@@ -80,7 +93,11 @@ async fn bad_or_missing_signatures_are_refused_and_change_nothing() {
     let wrong = callflow::sim::CallbackClient::new("not-the-token");
     assert_eq!(wrong.post(&url, &params).await.unwrap().0, 403);
     // Signed for another URL (a forged Host header cannot help: the URL comes from PUBLIC_BASE_URL).
-    let sig = callflow::twilio::signature::sign(AUTH_TOKEN, "http://evil.example/twilio/voice/incoming", &params);
+    let sig = callflow::twilio::signature::sign(
+        AUTH_TOKEN,
+        "http://evil.example/twilio/voice/incoming",
+        &params,
+    );
     let resp = app
         .http
         .post(&url)
@@ -95,7 +112,14 @@ async fn bad_or_missing_signatures_are_refused_and_change_nothing() {
     let sig = callflow::twilio::signature::sign(AUTH_TOKEN, &url, &params);
     let mut tampered = params.clone();
     tampered.push(("AnsweredBy".into(), "machine_end_beep".into()));
-    let resp = app.http.post(&url).header("X-Twilio-Signature", sig).form(&tampered).send().await.unwrap();
+    let resp = app
+        .http
+        .post(&url)
+        .header("X-Twilio-Signature", sig)
+        .form(&tampered)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
 
     assert_eq!(version(&app, &tw.call_id).await, before);
@@ -105,10 +129,17 @@ async fn bad_or_missing_signatures_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn unknown_call_gets_polite_twiml() {
     let app = spawn_app().await;
-    let tw = Twilio::new(&app.base_url, "doesnotexist", "CA00000000000000000000000000000000");
+    let tw = Twilio::new(
+        &app.base_url,
+        "doesnotexist",
+        "CA00000000000000000000000000000000",
+    );
     let (status, body) = tw.answer().await;
     assert_eq!(status, 200);
-    assert!(body.contains("<Say") && body.contains("<Hangup/>"), "{body}");
+    assert!(
+        body.contains("<Say") && body.contains("<Hangup/>"),
+        "{body}"
+    );
     // No call_id at all.
     let url = format!("{}/twilio/voice/incoming", app.base_url);
     let (status, body) = tw.client.post(&url, &tw.params(&[])).await.unwrap();
@@ -122,13 +153,22 @@ async fn racing_callbacks_lose_no_update() {
     let tw = manual_call(&app, "+15552220004").await;
     let before = version(&app, &tw.call_id).await;
     // The answer webhook and two status callbacks for one call at the same moment.
-    let (a, b, c) = tokio::join!(tw.answer(), tw.status("ringing", 1), tw.status("in-progress", 2));
+    let (a, b, c) = tokio::join!(
+        tw.answer(),
+        tw.status("ringing", 1),
+        tw.status("in-progress", 2)
+    );
     assert_eq!((a.0, b.0, c.0), (200, 200, 200));
     let call = app.get_call(&tw.call_id).await;
     assert_eq!(call["call"]["state"], "identify", "{call}");
     assert_eq!(call["call"]["status"], "in-progress");
     assert_eq!(call["call"]["last_sequence"], 2);
-    let events: Vec<&str> = call["timeline"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    let events: Vec<&str> = call["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
     for e in ["answered:human", "status:ringing", "status:in-progress"] {
         assert!(events.contains(&e), "{e} lost: {events:?}");
     }
@@ -139,7 +179,12 @@ async fn racing_callbacks_lose_no_update() {
     let (x, y) = tokio::join!(tw.say(turn, "yes"), tw.say(turn, "yes"));
     assert_eq!(x.1, y.1);
     let call = app.get_call(&tw.call_id).await;
-    let yeses = call["timeline"].as_array().unwrap().iter().filter(|e| e["event"] == "input:yes").count();
+    let yeses = call["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "input:yes")
+        .count();
     assert_eq!(yeses, 1);
 }
 
