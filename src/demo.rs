@@ -14,6 +14,8 @@ use crate::startup::Application;
 
 const ACCOUNT_SID: &str = "ACdeadbeef000000000000000000000000";
 const AUTH_TOKEN: &str = "demo-auth-token";
+const CAMPAIGN_CLOCK_START: &str = "2026-01-14T12:45:00Z";
+pub(crate) const CAMPAIGN_CLOCK_SPEED: f64 = 900.0;
 
 fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)> {
     vec![
@@ -60,7 +62,9 @@ fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)
     ]
 }
 
-pub async fn run() -> Result<(), String> {
+/// Runs the demo: a handful of single calls, or with `campaign` a 50-contact
+/// campaign across time zones on an accelerated clock.
+pub async fn run(campaign: bool) -> Result<(), String> {
     crate::install_crypto();
     let _ = dotenvy::dotenv();
     let (_private, redis_url, redis_label) =
@@ -87,7 +91,7 @@ pub async fn run() -> Result<(), String> {
     let company = std::env::var("COMPANY_NAME").unwrap_or_else(|_| "Bright Smile Dental".into());
     let purpose =
         std::env::var("CALL_PURPOSE").unwrap_or_else(|_| "about booking your check-up".into());
-    let env: HashMap<&str, String> = HashMap::from([
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}")),
         ("API_TOKEN", api_token.clone()),
         ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.into()),
@@ -103,6 +107,12 @@ pub async fn run() -> Result<(), String> {
         // The demo's calls live apart from real ones if REDIS_URL is shared.
         ("TENANT_ID", "demo".into()),
     ]);
+    if campaign {
+        // 07:45 in New York on a Wednesday, 900 times faster than real time.
+        env.insert("CALLFLOW_CLOCK_START", CAMPAIGN_CLOCK_START.into());
+        env.insert("CALLFLOW_CLOCK_SPEED", CAMPAIGN_CLOCK_SPEED.to_string());
+        env.insert("TWILIO_MAX_CPS", "1".into());
+    }
     let settings = config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
     let app = Application::build(settings, &redis_url, listener)
         .await
@@ -110,6 +120,11 @@ pub async fn run() -> Result<(), String> {
     let _stop = app.stop;
     tokio::spawn(app.server);
 
+    if campaign {
+        let result = crate::demo_campaign::run(&sim, port, &api_token, &company).await;
+        sim.stop();
+        return result;
+    }
     println!(
         "callflow demo: {company} calls {} people through a simulated Twilio",
         personas().len()
@@ -229,7 +244,7 @@ pub async fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn print_table(headers: &[&str], rows: &[[String; 6]]) {
+pub(crate) fn print_table<const N: usize>(headers: &[&str], rows: &[[String; N]]) {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row.iter()) {

@@ -25,3 +25,4 @@ pub fn install_crypto() {
     });
 }
 pub mod demo;
+mod demo_campaign;

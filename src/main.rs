@@ -23,7 +23,11 @@ enum Command {
     /// Run the HTTP server (API and Twilio webhooks).
     Serve,
     /// Run a self-contained demo: private Redis, a simulated Twilio and a handful of calls.
-    Demo,
+    Demo {
+        /// Run a 50-contact campaign across time zones on an accelerated clock instead.
+        #[arg(long)]
+        campaign: bool,
+    },
     /// Work with flow files.
     Flows {
         #[command(subcommand)]
@@ -66,7 +70,7 @@ fn main() -> ExitCode {
             init_tracing();
             runtime().block_on(serve())
         }
-        Command::Demo => runtime().block_on(demo::run()),
+        Command::Demo { campaign } => runtime().block_on(demo::run(campaign)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
