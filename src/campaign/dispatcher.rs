@@ -161,7 +161,13 @@ async fn dispatch(
                 .await?;
             return Ok(());
         }
-        Earlier::None | Earlier::NeverPlaced => {}
+        // An attempt Twilio never received does not count against the contact.
+        Earlier::NeverPlaced => {
+            state.attempts = state.attempts.saturating_sub(1);
+            state.phase = Phase::Pending;
+            state.call_id = None;
+        }
+        Earlier::None => {}
     }
     if state.phase == Phase::Done {
         return Ok(());

@@ -81,6 +81,17 @@ impl Persona {
     }
 }
 
+/// A way the next create request for a number goes wrong (one-shot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreateFailure {
+    /// Twilio places the call, but its answer is lost: HTTP 500.
+    PlacedButLost,
+    /// Twilio answers 503 and places nothing.
+    NotPlaced,
+    /// 429 Too Many Requests; nothing placed.
+    Throttled,
+}
+
 /// One line of what was said on a simulated call.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Line {
@@ -148,6 +159,7 @@ pub(crate) struct State {
     pub ended: Mutex<Vec<String>>,
     /// Callback URLs under `.0` are delivered to one of `.1` (a load balancer).
     pub upstreams: Mutex<Option<(String, Vec<String>)>>,
+    pub create_failures: Mutex<HashMap<String, CreateFailure>>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
 }
@@ -180,6 +192,7 @@ impl Simulator {
             messages: Mutex::default(),
             ended: Mutex::default(),
             upstreams: Mutex::default(),
+            create_failures: Mutex::default(),
             finished: Notify::new(),
         });
         let data = web::Data::from(state.clone());
@@ -219,6 +232,15 @@ impl Simulator {
             .upstreams
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some((public_base.to_string(), upstreams));
+    }
+
+    /// Makes the next create request for `to` fail as `failure` says.
+    pub fn fail_next_create(&self, to: &str, failure: CreateFailure) {
+        self.state
+            .create_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(to.to_string(), failure);
     }
 
     pub fn calls(&self) -> Vec<SimCall> {

@@ -9,7 +9,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
 
-use super::{callee, openapi, sid, Persona, RecordedRequest, SimCall, SimMessage, State};
+use super::{
+    callee, openapi, sid, CreateFailure, Persona, RecordedRequest, SimCall, SimMessage, State,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -141,6 +143,16 @@ async fn create_call(
     {
         return error(*status, *code, message);
     }
+    let failure = state
+        .create_failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&to);
+    match failure {
+        Some(CreateFailure::NotPlaced) => return error(503, 20500, "Service Unavailable"),
+        Some(CreateFailure::Throttled) => return error(429, 20429, "Too Many Requests"),
+        Some(CreateFailure::PlacedButLost) | None => {}
+    }
     let call = SimCall {
         sid: sid("CA"),
         to,
@@ -172,6 +184,9 @@ async fn create_call(
     if persona != Persona::Manual {
         let state = state.into_inner();
         tokio::spawn(callee::run(state, sid));
+    }
+    if failure == Some(CreateFailure::PlacedButLost) {
+        return error(500, 20500, "Internal Server Error");
     }
     HttpResponse::Created().json(json)
 }

@@ -455,3 +455,173 @@ async fn pause_resume_and_cancel() {
     assert_eq!(c["status"], "canceled");
     assert!(c["canceled_at"].is_string());
 }
+
+#[tokio::test]
+async fn uncertain_or_refused_dials_are_never_dialed_twice() {
+    use callflow::sim::CreateFailure;
+    let app = spawn_app_with(|env| {
+        env.insert("TWILIO_MAX_CPS", "50".into());
+    })
+    .await;
+    let (lost, not_placed, throttled) = ("+15558890001", "+15558890002", "+15558890003");
+    // Twilio places the call but its answer is lost: the call's own callbacks settle it.
+    app.sim.fail_next_create(lost, CreateFailure::PlacedButLost);
+    // Twilio answers 503 and places nothing: reconciled from Twilio's call list, then dialed.
+    app.sim
+        .fail_next_create(not_placed, CreateFailure::NotPlaced);
+    // 429: dialed again after a pause, and it is not an attempt.
+    app.sim
+        .fail_next_create(throttled, CreateFailure::Throttled);
+    let created = start(
+        &app,
+        json!({"contacts": [{"to": lost, "name": "Ada"}, {"to": not_placed, "name": "Ada"}, {"to": throttled, "name": "Ada"}],
+               "calls_per_second": 10}),
+    )
+    .await;
+    let id = created["campaign_id"].as_str().unwrap();
+    let done = wait_campaign(&app, id, 60, completed).await;
+    assert_eq!(done["counts"]["dispositions"]["interested"], 3, "{done}");
+    let dials = dials_per_number(&app);
+    assert_eq!(dials.get(lost), Some(&1), "an uncertain dial was repeated");
+    assert_eq!(dials.get(not_placed), Some(&1));
+    assert_eq!(dials.get(throttled), Some(&1));
+    let page: Value = app
+        .api(Method::GET, &format!("/api/campaigns/{id}/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for c in page["calls"].as_array().unwrap() {
+        assert_eq!(c["attempts"], 1, "{c}");
+    }
+}
+
+#[tokio::test]
+async fn single_call_with_a_lost_answer_is_a_502_and_still_settles() {
+    use callflow::sim::CreateFailure;
+    let app = spawn_app().await;
+    let to = "+15558890010";
+    app.sim.fail_next_create(to, CreateFailure::PlacedButLost);
+    let (status, body) = app.place(json!({"to": to, "name": "Ada"})).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "twilio_uncertain");
+    let call_id = body["error"]["call_id"].as_str().unwrap().to_string();
+    let sid = app.sim.calls()[0].sid.clone();
+    app.sim
+        .wait_finished(&sid, Duration::from_secs(20))
+        .await
+        .unwrap();
+    let call = app.get_call(&call_id).await;
+    assert_eq!(call["call"]["call_sid"], sid.as_str());
+    assert_eq!(call["call"]["disposition"], "interested");
+    assert_eq!(app.sim.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn campaign_events_are_signed_and_redelivered_until_accepted() {
+    use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+    use std::sync::{Arc, Mutex};
+    type Received = Arc<Mutex<Vec<(String, String)>>>;
+    let received: Received = Arc::default();
+    let failures_left = Arc::new(Mutex::new(1));
+    let (r, f) = (received.clone(), failures_left.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hook = format!(
+        "http://127.0.0.1:{}/hook",
+        listener.local_addr().unwrap().port()
+    );
+    let server = HttpServer::new(move || {
+        let (r, f) = (r.clone(), f.clone());
+        App::new().route(
+            "/hook",
+            web::post().to(move |req: HttpRequest, body: String| {
+                let (r, f) = (r.clone(), f.clone());
+                async move {
+                    let mut left = f.lock().unwrap();
+                    if *left > 0 {
+                        *left -= 1;
+                        return HttpResponse::InternalServerError().finish();
+                    }
+                    let sig = req
+                        .headers()
+                        .get("X-Callflow-Signature")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .to_string();
+                    r.lock().unwrap().push((sig, body));
+                    HttpResponse::Ok().finish()
+                }
+            }),
+        )
+    })
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+
+    let app = spawn_app_with(|env| {
+        env.insert("CAMPAIGN_WEBHOOK_SECRET", "hook-secret".into());
+        env.insert("TWILIO_MAX_CPS", "50".into());
+    })
+    .await;
+    app.sim.set_persona("+15558891002", Persona::Busy);
+    let created = start(
+        &app,
+        json!({"contacts": [{"to": "+15558891001", "name": "Ada"}, {"to": "+15558891002"}], "calls_per_second": 10, "webhook_url": hook}),
+    )
+    .await;
+    let id = created["campaign_id"].as_str().unwrap();
+    wait_campaign(&app, id, 60, completed).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.lock().unwrap().len() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "events not delivered: {:?}",
+            received.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let events = received.lock().unwrap().clone();
+    let mut types = Vec::new();
+    for (sig, body) in &events {
+        let t: i64 = sig
+            .split(',')
+            .next()
+            .unwrap()
+            .trim_start_matches("t=")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            sig,
+            &callflow::campaign::events::signature("hook-secret", t, body),
+            "bad signature"
+        );
+        let event: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(event["campaign_id"], id);
+        types.push((
+            event["type"].as_str().unwrap().to_string(),
+            event["disposition"].as_str().map(str::to_owned),
+        ));
+    }
+    types.sort();
+    assert_eq!(
+        types,
+        [
+            ("call.finished".to_string(), Some("busy".to_string())),
+            ("call.finished".to_string(), Some("interested".to_string())),
+            ("campaign.completed".to_string(), None),
+        ]
+    );
+    let completed_event: Value = serde_json::from_str(
+        &events
+            .iter()
+            .find(|(_, b)| b.contains("campaign.completed"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    assert_eq!(completed_event["counts"]["done"], 2);
+}
