@@ -126,10 +126,13 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         return Err(bad("API_TOKEN", "must be at least 16 characters".into()));
     }
     let account_sid = required("TWILIO_ACCOUNT_SID")?;
-    if !account_sid.starts_with("AC") || account_sid.len() != 34 {
+    if !account_sid.starts_with("AC")
+        || account_sid.len() != 34
+        || !account_sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return Err(bad(
             "TWILIO_ACCOUNT_SID",
-            "must be 'AC' followed by 32 characters".into(),
+            "must be 'AC' followed by 32 hexadecimal digits".into(),
         ));
     }
     let auth_token = Secret::new(required("TWILIO_AUTH_TOKEN")?);
@@ -225,12 +228,6 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
     };
     let twilio_timeout = std::time::Duration::from_secs(secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?);
     let lease = secs("DISPATCH_LEASE_SECS", 30, 2..=3600)?;
-    if lease < 2 * twilio_timeout.as_secs() {
-        return Err(bad(
-            "DISPATCH_LEASE_SECS",
-            format!("must be at least twice TWILIO_TIMEOUT_SECS ({}s), so no dial is still in flight when another instance takes over", twilio_timeout.as_secs()),
-        ));
-    }
     let clock = match (value("CALLFLOW_CLOCK_START"), value("CALLFLOW_CLOCK_SPEED")) {
         (None, None) => Clock::system(),
         (start, speed) => {
@@ -257,9 +254,33 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
                     }
                 },
             };
-            Clock::starting_at(start, speed)
+            let origin = match value("CALLFLOW_CLOCK_ORIGIN") {
+                None => None,
+                Some(v) => Some(
+                    chrono::DateTime::parse_from_rfc3339(&v)
+                        .map_err(|_| {
+                            bad(
+                                "CALLFLOW_CLOCK_ORIGIN",
+                                format!("'{v}' is not an RFC 3339 time"),
+                            )
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+            };
+            Clock::starting_at(start, speed, origin)
         }
     };
+
+    // The lease runs on the service clock, which may run faster than real time.
+    if (lease as f64 / clock.speed()) < 2.0 * twilio_timeout.as_secs_f64() {
+        return Err(bad(
+            "DISPATCH_LEASE_SECS",
+            format!(
+                "must last at least twice TWILIO_TIMEOUT_SECS ({}s) of real time, so no dial is still in flight when another instance takes over",
+                twilio_timeout.as_secs()
+            ),
+        ));
+    }
 
     Ok(Settings {
         bind,

@@ -29,3 +29,46 @@ pub fn contact_zones(contact: &Contact, default: Tz) -> Vec<Tz> {
         zones
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::America;
+
+    fn contact(to: &str, tz: Option<&str>) -> Contact {
+        Contact {
+            to: to.into(),
+            name: None,
+            tz: tz.map(str::to_owned),
+            vars: Default::default(),
+        }
+    }
+
+    #[test]
+    fn explicit_zone_then_prefix_then_default() {
+        let default = America::Phoenix;
+        assert_eq!(
+            contact_zones(&contact("+12125550100", Some("America/Chicago")), default),
+            [America::Chicago]
+        );
+        assert_eq!(
+            contact_zones(&contact("+12125550100", None), default),
+            [America::New_York]
+        );
+        assert_eq!(
+            contact_zones(&contact("+15555550100", None), default),
+            [default],
+            "unknown area code"
+        );
+        assert_eq!(
+            contact_zones(&contact("+99912345678", None), default),
+            [default],
+            "unknown prefix"
+        );
+        assert_eq!(
+            contact_zones(&contact("+12083005555", None), default).len(),
+            2,
+            "multi-zone prefix"
+        );
+    }
+}
