@@ -88,6 +88,9 @@ pub struct DncEntry {
 }
 
 pub struct CallService {
+    /// Callbacks handled by this process, for `/api/stats`.
+    pub callbacks: std::sync::atomic::AtomicU64,
+    pub started: std::time::Instant,
     pub clock: Clock,
     pub settings: Settings,
     pub store: Store,
@@ -105,6 +108,8 @@ impl CallService {
             callback_number: settings.twilio.voice_number.as_str().to_string(),
         };
         Arc::new(Self {
+            callbacks: Default::default(),
+            started: std::time::Instant::now(),
             clock: settings.clock,
             twilio: TwilioClient::new(&settings.twilio),
             settings,
@@ -171,6 +176,8 @@ impl CallService {
         callback: &Callback,
         call_sid: Option<&str>,
     ) -> Result<String, ServiceError> {
+        self.callbacks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let idem = callback.idempotency_key();
         let voice_doc = matches!(callback, Callback::Answer { .. } | Callback::Gather { .. });
         for _ in 0..MAX_CAS_ATTEMPTS {

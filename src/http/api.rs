@@ -287,3 +287,12 @@ pub async fn steer_campaign(
     let (id, action) = path.into_inner();
     Ok(HttpResponse::Ok().json(crate::campaign::status::steer(&service, &id, &action).await?))
 }
+
+/// `GET /api/stats`: this process's counters (for dashboards and the benchmark).
+pub async fn stats(_: Authenticated, service: web::Data<CallService>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "callbacks_handled": service.callbacks.load(std::sync::atomic::Ordering::Relaxed),
+        "redis_round_trips": service.store.round_trips(),
+        "uptime_s": service.started.elapsed().as_secs_f64(),
+    }))
+}

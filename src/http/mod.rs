@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 // Campaigns of 100,000+ contacts arrive in one request.
                 .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
                 .route("/calls/outbound", web::post().to(api::create_outbound))
+                .route("/stats", web::get().to(api::stats))
                 .route("/campaigns/{id}", web::get().to(api::get_campaign))
                 .route(
                     "/campaigns/{id}/calls",

@@ -153,6 +153,8 @@ pub(crate) struct State {
     pub config: SimConfig,
     pub personas: Mutex<HashMap<String, Persona>>,
     pub calls: Mutex<Vec<SimCall>>,
+    /// CallSid -> position in `calls`.
+    pub index: Mutex<HashMap<String, usize>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub messages: Mutex<Vec<SimMessage>>,
     /// Calls ended by UpdateCall, for the callee to notice.
@@ -160,6 +162,7 @@ pub(crate) struct State {
     /// Callback URLs under `.0` are delivered to one of `.1` (a load balancer).
     pub upstreams: Mutex<Option<(String, Vec<String>)>>,
     pub create_failures: Mutex<HashMap<String, CreateFailure>>,
+    pub default_persona: Mutex<Persona>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
 }
@@ -167,7 +170,17 @@ pub(crate) struct State {
 impl State {
     pub fn with_call<R>(&self, sid: &str, f: impl FnOnce(&mut SimCall) -> R) -> Option<R> {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        calls.iter_mut().find(|c| c.sid == sid).map(f)
+        let at = *self.index.lock().unwrap_or_else(|p| p.into_inner()).get(sid)?;
+        calls.get_mut(at).map(f)
+    }
+
+    pub fn add_call(&self, call: SimCall) {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        self.index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(call.sid.clone(), calls.len());
+        calls.push(call);
     }
 }
 
@@ -188,11 +201,13 @@ impl Simulator {
             config,
             personas: Mutex::default(),
             calls: Mutex::default(),
+            index: Mutex::default(),
             requests: Mutex::default(),
             messages: Mutex::default(),
             ended: Mutex::default(),
             upstreams: Mutex::default(),
             create_failures: Mutex::default(),
+            default_persona: Mutex::new(Persona::Interested),
             finished: Notify::new(),
         });
         let data = web::Data::from(state.clone());
@@ -224,6 +239,19 @@ impl Simulator {
             .insert(to.to_string(), persona);
     }
 
+    /// The persona for numbers given none (initially interested).
+    pub fn set_default_persona(&self, persona: Persona) {
+        *self.state.default_persona.lock().unwrap_or_else(|p| p.into_inner()) = persona;
+    }
+
+    /// Forgets the calls made so far (long benchmark runs).
+    pub fn clear_calls(&self) {
+        let mut calls = self.state.calls.lock().unwrap_or_else(|p| p.into_inner());
+        calls.clear();
+        self.state.index.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.state.requests.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Delivers callbacks for URLs under `public_base` to one of `upstreams`,
     /// moving on to the next when one refuses the connection: a load balancer.
     pub fn set_callback_upstreams(&self, public_base: &str, upstreams: Vec<String>) {
@@ -252,7 +280,7 @@ impl Simulator {
     }
 
     pub fn call(&self, sid: &str) -> Option<SimCall> {
-        self.calls().into_iter().find(|c| c.sid == sid)
+        self.state.with_call(sid, |c| c.clone())
     }
 
     /// Waits until the callee's run is over and its final status was delivered.

@@ -134,7 +134,13 @@ async fn create_call(
         .unwrap_or_else(|p| p.into_inner())
         .get(&to)
         .cloned()
-        .unwrap_or(Persona::Interested);
+        .unwrap_or_else(|| {
+            state
+                .default_persona
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+        });
     if let Persona::Rejected {
         code,
         message,
@@ -176,11 +182,7 @@ async fn create_call(
     };
     let json = call_json(&state, &call);
     let sid = call.sid.clone();
-    state
-        .calls
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(call);
+    state.add_call(call);
     if persona != Persona::Manual {
         let state = state.into_inner();
         tokio::spawn(callee::run(state, sid));

@@ -2,6 +2,7 @@
 //! Key names are in [`keys`], Lua scripts in `scripts/`.
 
 mod campaign_store;
+mod conn;
 pub mod keys;
 mod outbox_store;
 mod redis_store;

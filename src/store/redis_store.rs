@@ -1,4 +1,6 @@
 use redis::aio::ConnectionManager;
+
+use super::conn::Conn;
 use redis::{AsyncCommands, Script};
 use std::sync::LazyLock;
 
@@ -39,7 +41,7 @@ pub enum Cas {
 
 #[derive(Clone)]
 pub struct Store {
-    conn: ConnectionManager,
+    conn: Conn,
     keys: Keys,
 }
 
@@ -50,7 +52,7 @@ impl Store {
             .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
             .set_response_timeout(Some(std::time::Duration::from_secs(2)))
             .set_number_of_retries(2);
-        let conn = ConnectionManager::new_with_config(client, config).await?;
+        let conn = Conn::new(ConnectionManager::new_with_config(client, config).await?);
         Ok(Store {
             conn,
             keys: Keys::new(tenant),
@@ -62,8 +64,13 @@ impl Store {
     }
 
     /// A handle on the shared multiplexed connection.
-    pub(crate) fn conn(&self) -> ConnectionManager {
+    pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// Round trips to Redis since this store was opened.
+    pub fn round_trips(&self) -> u64 {
+        self.conn.round_trips()
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
