@@ -24,5 +24,6 @@ pub fn install_crypto() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+pub mod bench;
 pub mod demo;
 mod demo_campaign;

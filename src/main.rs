@@ -28,6 +28,27 @@ enum Command {
         #[arg(long)]
         campaign: bool,
     },
+    /// Measure throughput, latency, Redis cost and pacing (prints figures; not a test).
+    Bench {
+        /// Seconds of callback load.
+        #[arg(long, default_value_t = 10)]
+        duration: u64,
+        /// Calls driven at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Target new calls per second (default: as fast as the concurrency allows).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Contacts in the campaign-load measurement.
+        #[arg(long, default_value_t = 100_000)]
+        contacts: usize,
+        /// Skip the campaign load and pacing measurements.
+        #[arg(long)]
+        skip_campaign: bool,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Work with flow files.
     Flows {
         #[command(subcommand)]
@@ -71,6 +92,21 @@ fn main() -> ExitCode {
             runtime().block_on(serve())
         }
         Command::Demo { campaign } => runtime().block_on(demo::run(campaign)),
+        Command::Bench {
+            duration,
+            concurrency,
+            rate,
+            contacts,
+            skip_campaign,
+            json,
+        } => runtime().block_on(callflow::bench::run(callflow::bench::Options {
+            duration: std::time::Duration::from_secs(duration),
+            concurrency: concurrency.max(1),
+            rate,
+            json,
+            contacts: contacts.max(1),
+            skip_campaign,
+        })),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

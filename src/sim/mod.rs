@@ -170,7 +170,11 @@ pub(crate) struct State {
 impl State {
     pub fn with_call<R>(&self, sid: &str, f: impl FnOnce(&mut SimCall) -> R) -> Option<R> {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
-        let at = *self.index.lock().unwrap_or_else(|p| p.into_inner()).get(sid)?;
+        let at = *self
+            .index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sid)?;
         calls.get_mut(at).map(f)
     }
 
@@ -241,15 +245,27 @@ impl Simulator {
 
     /// The persona for numbers given none (initially interested).
     pub fn set_default_persona(&self, persona: Persona) {
-        *self.state.default_persona.lock().unwrap_or_else(|p| p.into_inner()) = persona;
+        *self
+            .state
+            .default_persona
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = persona;
     }
 
     /// Forgets the calls made so far (long benchmark runs).
     pub fn clear_calls(&self) {
         let mut calls = self.state.calls.lock().unwrap_or_else(|p| p.into_inner());
         calls.clear();
-        self.state.index.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        self.state.requests.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.state
+            .index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Delivers callbacks for URLs under `public_base` to one of `upstreams`,

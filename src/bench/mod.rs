@@ -1,0 +1,328 @@
+//! `callflow bench`: measured speed, not asserted. Starts a private Redis (unless
+//! `REDIS_URL` is set), the simulator in this process and the server as a child
+//! process (so its memory is its own), then drives complete calls with signed
+//! callbacks over real HTTP, loads a large campaign, and measures dispatcher
+//! pacing. Prints a table, or one JSON object with `--json`.
+
+mod callbacks;
+mod campaign;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::redis_server::{free_port, RedisServer};
+use crate::sim::{Persona, SimConfig, Simulator};
+
+pub const ACCOUNT_SID: &str = "ACbe0c40000000000000000000000000be";
+pub const AUTH_TOKEN: &str = "bench-auth-token";
+pub const API_TOKEN: &str = "bench-api-token-0123456789";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub duration: Duration,
+    pub concurrency: usize,
+    /// Target call starts per second; `None`: as fast as `concurrency` allows.
+    pub rate: Option<f64>,
+    pub json: bool,
+    pub contacts: usize,
+    pub skip_campaign: bool,
+}
+
+/// A `callflow serve` child process of this same binary.
+pub struct Server {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    pub async fn start(
+        redis_url: &str,
+        sim: &Simulator,
+        extra: &[(&str, String)],
+    ) -> Result<Server, String> {
+        let port = free_port().map_err(|e| e.to_string())?;
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut env: HashMap<&str, String> = HashMap::from([
+            ("PORT", port.to_string()),
+            ("PUBLIC_BASE_URL", format!("http://127.0.0.1:{port}")),
+            ("REDIS_URL", redis_url.to_string()),
+            ("API_TOKEN", API_TOKEN.into()),
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.into()),
+            ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.into()),
+            ("TWILIO_VOICE_NUMBER", "+15550009999".into()),
+            ("TWILIO_API_BASE_URL", sim.base_url()),
+            ("COMPANY_NAME", "Bench & Co".into()),
+            ("CALL_PURPOSE", "about your booking".into()),
+            (
+                "FLOWS_DIR",
+                std::env::var("FLOWS_DIR").unwrap_or_else(|_| "flows".into()),
+            ),
+            ("RUST_LOG", "warn".into()),
+            ("DISPATCHER_ENABLED", "false".into()),
+        ]);
+        for (k, v) in extra {
+            env.insert(k, v.clone());
+        }
+        let child = std::process::Command::new(exe)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the server: {e}"))?;
+        let server = Server { child, port };
+        let http = reqwest::Client::new();
+        for _ in 0..400 {
+            if let Ok(r) = http
+                .get(format!("http://127.0.0.1:{port}/ready"))
+                .send()
+                .await
+            {
+                if r.status() == 200 {
+                    return Ok(server);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        Err("the server did not become ready".into())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Peak resident memory (VmHWM) in MiB, on Linux.
+    pub fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+
+    pub async fn stats(&self, http: &reqwest::Client) -> Result<Value, String> {
+        http.get(self.url("/api/stats"))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// What `INFO` says: total commands run (scripts' inner commands included) and memory.
+pub struct RedisInfo {
+    pub commands: u64,
+    pub used_memory: u64,
+}
+
+pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
+    let client = redis::Client::open(url).map_err(|e| e.to_string())?;
+    let mut c = client
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(|e| e.to_string())?;
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let memory: String = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let commands = stats
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info"))
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    let used_memory = memory
+        .lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Ok(RedisInfo {
+        commands,
+        used_memory,
+    })
+}
+
+pub async fn run(options: Options) -> Result<(), String> {
+    crate::install_crypto();
+    let (_private, redis_url, redis_label) =
+        match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => (None, url, "REDIS_URL".to_string()),
+            None => {
+                let server = RedisServer::start().map_err(|e| e.to_string())?;
+                let url = server.url();
+                (Some(server), url, "private redis-server".to_string())
+            }
+        };
+    let sim = Simulator::start(SimConfig {
+        account_sid: ACCOUNT_SID.into(),
+        auth_token: AUTH_TOKEN.into(),
+        api_key_sid: None,
+        api_key_secret: None,
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    // Callbacks come from the load generator, not from simulated callees.
+    sim.set_default_persona(Persona::Manual);
+    let say = |s: &str| {
+        if !options.json {
+            eprintln!("{s}");
+        }
+    };
+    say(&format!(
+        "callflow bench: {} build, {} cores, Redis: {redis_label}; server, Redis and load generator share this machine",
+        if cfg!(debug_assertions) { "debug (use --release for real figures)" } else { "release" },
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    ));
+
+    let server = Server::start(&redis_url, &sim, &[("TENANT_ID", "bench".into())]).await?;
+    say(&format!(
+        "  callbacks: {} concurrent calls for {:?}...",
+        options.concurrency, options.duration
+    ));
+    let cb = callbacks::run(&server, &redis_url, &options).await?;
+    let rss = server.peak_rss_mib();
+
+    let mut report = json!({
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "duration_s": options.duration.as_secs_f64(),
+        "concurrency": options.concurrency,
+        "calls_per_s": cb.calls_per_s,
+        "callbacks_per_s": cb.callbacks_per_s,
+        "latency_ms": cb.latency_ms,
+        "redis_roundtrips_per_callback": cb.roundtrips_per_callback,
+        "redis_commands_per_callback": cb.commands_per_callback,
+        "redis_bytes_per_call": cb.bytes_per_call,
+        "server_peak_rss_mib": rss,
+        "calls_completed": cb.calls,
+        "callbacks": cb.callbacks,
+        "errors": cb.errors,
+    });
+    drop(server);
+
+    if !options.skip_campaign {
+        sim.clear_calls();
+        say(&format!(
+            "  campaign: loading {} contacts...",
+            options.contacts
+        ));
+        let load = campaign::load(&redis_url, &sim, options.contacts).await?;
+        report["contacts_loaded"] = json!(options.contacts);
+        report["contacts_load_s"] = json!(load.seconds);
+        report["redis_bytes_per_contact"] = json!(load.bytes_per_contact);
+        let mut pacing = Vec::new();
+        for target in [1.0, 10.0, 30.0] {
+            sim.clear_calls();
+            say(&format!(
+                "  pacing: {target} calls/s for a simulated minute..."
+            ));
+            pacing.push(campaign::pacing(&redis_url, &sim, target).await?);
+        }
+        report["pacing"] = json!(pacing);
+    }
+    sim.stop();
+
+    if options.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("reports serialize")
+        );
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn print_report(r: &Value) {
+    let f = |v: &Value| {
+        v.as_f64()
+            .map(|x| format!("{x:.2}"))
+            .unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "\ncallflow bench ({} build, {} s, concurrency {})",
+        r["build"].as_str().unwrap_or("?"),
+        f(&r["duration_s"]),
+        r["concurrency"]
+    );
+    println!("  completed calls/s           {}", f(&r["calls_per_s"]));
+    println!("  callbacks/s                 {}", f(&r["callbacks_per_s"]));
+    println!("  latency (ms)                p50      p95      p99      max");
+    for kind in ["answer", "gather", "status"] {
+        let l = &r["latency_ms"][kind];
+        println!(
+            "    {kind:<24}  {:>7}  {:>7}  {:>7}  {:>7}",
+            f(&l["p50"]),
+            f(&l["p95"]),
+            f(&l["p99"]),
+            f(&l["max"])
+        );
+    }
+    println!(
+        "  Redis round trips/callback  {}",
+        f(&r["redis_roundtrips_per_callback"])
+    );
+    println!(
+        "  Redis commands/callback     {}",
+        f(&r["redis_commands_per_callback"])
+    );
+    println!(
+        "  Redis bytes per call        {}",
+        f(&r["redis_bytes_per_call"])
+    );
+    println!(
+        "  server peak RSS (MiB)       {}",
+        f(&r["server_peak_rss_mib"])
+    );
+    println!("  errors                      {}", r["errors"]);
+    if !r["contacts_load_s"].is_null() {
+        println!(
+            "  {} contacts loaded in     {} s",
+            r["contacts_loaded"],
+            f(&r["contacts_load_s"])
+        );
+        println!(
+            "  Redis bytes per contact     {}",
+            f(&r["redis_bytes_per_contact"])
+        );
+        println!("  pacing                      target   mean     max deviation (10 s windows)");
+        for p in r["pacing"].as_array().into_iter().flatten() {
+            println!(
+                "                              {:>6}   {:>6}   {:>6} %   (clock x{})",
+                f(&p["target_cps"]),
+                f(&p["mean_cps"]),
+                f(&p["max_deviation_pct"]),
+                p["clock_speed"]
+            );
+        }
+    }
+}
