@@ -180,7 +180,7 @@ async fn thousand_contacts_two_instances_one_killed() {
             .parse()
             .unwrap();
         let digits: u64 = call.to[5..].parse().unwrap();
-        let zone: chrono_tz::Tz = if (digits - 2_000_000) % 2 == 0 {
+        let zone: chrono_tz::Tz = if (digits - 2_000_000).is_multiple_of(2) {
             chrono_tz::America::New_York
         } else {
             chrono_tz::America::Los_Angeles
