@@ -116,10 +116,32 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
             "must be an http(s) URL without a query, e.g. https://calls.example.com".into(),
         ));
     }
-    let redis_url = value("REDIS_URL");
+    // A cluster is `REDIS_URL=redis+cluster://h1:p1,h2:p2,...` or `REDIS_CLUSTER_NODES=h1:p1,h2:p2,...`.
+    let redis_url = match value("REDIS_CLUSTER_NODES") {
+        Some(nodes) => Some(format!("redis+cluster://{nodes}")),
+        None => value("REDIS_URL"),
+    };
     if let Some(url) = &redis_url {
-        redis::Client::open(url.as_str())
-            .map_err(|e| bad("REDIS_URL", format!("is not a Redis URL: {e}")))?;
+        let name = if value("REDIS_CLUSTER_NODES").is_some() {
+            "REDIS_CLUSTER_NODES"
+        } else {
+            "REDIS_URL"
+        };
+        match crate::store::cluster_nodes(url) {
+            Some(nodes) if nodes.is_empty() => {
+                return Err(bad(name, "names no cluster node".into()))
+            }
+            Some(nodes) => {
+                for node in nodes {
+                    redis::Client::open(node.as_str())
+                        .map_err(|e| bad(name, format!("'{node}' is not a node address: {e}")))?;
+                }
+            }
+            None => {
+                redis::Client::open(url.as_str())
+                    .map_err(|e| bad(name, format!("is not a Redis URL: {e}")))?;
+            }
+        }
     }
     let api_token = required("API_TOKEN")?;
     if api_token.len() < 16 {

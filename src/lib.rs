@@ -11,6 +11,7 @@ pub mod phone;
 pub mod redis_server;
 pub mod render;
 pub mod service;
+#[path = "twilio_sim/mod.rs"]
 pub mod sim;
 pub mod startup;
 pub mod store;

@@ -86,14 +86,10 @@ impl Store {
             pipe.zadd_multiple(k.campaign_due(id), &scores).ignore();
             let _: () = pipe.query_async(&mut c).await?;
         }
-        // The campaign becomes visible to dispatchers only once every contact is in.
-        let mut pipe = redis::pipe();
-        pipe.atomic()
-            .hset_multiple(k.campaign(id), fields)
-            .ignore()
-            .sadd(k.campaigns_live(), id)
-            .ignore();
-        let _: () = pipe.query_async(&mut c).await?;
+        // The campaign becomes visible to dispatchers only once every contact and
+        // its settings are in (two commands: the keys live in different slots).
+        let _: () = c.hset_multiple(k.campaign(id), fields).await?;
+        let _: () = c.sadd(k.campaigns_live(), id).await?;
         Ok(())
     }
 

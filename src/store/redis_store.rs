@@ -12,6 +12,19 @@ const SEEN_TTL_SECS: u64 = 7 * 24 * 3600;
 static TRANSITION: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/transition.lua")));
 
+/// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
+pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let nodes = url.strip_prefix("redis+cluster://")?;
+    Some(
+        nodes
+            .trim_end_matches('/')
+            .split(',')
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| format!("redis://{}/", n.trim()))
+            .collect(),
+    )
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis: {0}")]
@@ -46,13 +59,27 @@ pub struct Store {
 }
 
 impl Store {
+    /// Connects to `url`: `redis://host:port/...` for one server, or
+    /// `redis+cluster://h1:p1,h2:p2,...` for a Redis Cluster.
     pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
-        let client = redis::Client::open(url)?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
-            .set_response_timeout(Some(std::time::Duration::from_secs(2)))
-            .set_number_of_retries(2);
-        let conn = Conn::new(ConnectionManager::new_with_config(client, config).await?);
+        let timeout = Some(std::time::Duration::from_secs(2));
+        let conn = match cluster_nodes(url) {
+            Some(nodes) => {
+                let client = redis::cluster::ClusterClient::builder(nodes)
+                    .connection_timeout(std::time::Duration::from_secs(2))
+                    .response_timeout(std::time::Duration::from_secs(2))
+                    .build()?;
+                Conn::cluster(client.get_async_connection().await?)
+            }
+            None => {
+                let client = redis::Client::open(url)?;
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(timeout)
+                    .set_response_timeout(timeout)
+                    .set_number_of_retries(2);
+                Conn::single(ConnectionManager::new_with_config(client, config).await?)
+            }
+        };
         Ok(Store {
             conn,
             keys: Keys::new(tenant),

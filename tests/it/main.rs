@@ -5,6 +5,7 @@ mod api;
 mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
+mod cluster;
 mod helpers;
 mod personas;
 mod restart;
