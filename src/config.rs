@@ -249,7 +249,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         },
     };
     let twilio_timeout = std::time::Duration::from_secs(secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?);
-    let lease = secs("DISPATCH_LEASE_SECS", 30, 2..=3600)?;
+    let lease = secs("DISPATCH_LEASE_SECS", 30, 2..=86_400)?;
     let clock = match (value("CALLFLOW_CLOCK_START"), value("CALLFLOW_CLOCK_SPEED")) {
         (None, None) => Clock::system(),
         (start, speed) => {

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::net::TcpListener;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::api_client::ApiClient;
 use crate::config;
-use crate::redis_server::RedisServer;
 use crate::sim::{Line, Persona, SimConfig, Simulator};
 use crate::startup::Application;
 
@@ -68,15 +68,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
     crate::install_crypto();
     let _ = dotenvy::dotenv();
     let (_private, redis_url, redis_label) =
-        match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
-            Some(url) => (None, url.clone(), "REDIS_URL".to_string()),
-            None => {
-                let server = RedisServer::start().map_err(|e| e.to_string())?;
-                let label = format!("private redis-server on port {}", server.port());
-                let url = server.url();
-                (Some(server), url, label)
-            }
-        };
+        crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?;
     let sim = Simulator::start(SimConfig {
         account_sid: ACCOUNT_SID.into(),
         auth_token: AUTH_TOKEN.into(),
@@ -112,6 +104,9 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         env.insert("CALLFLOW_CLOCK_START", CAMPAIGN_CLOCK_START.into());
         env.insert("CALLFLOW_CLOCK_SPEED", CAMPAIGN_CLOCK_SPEED.to_string());
         env.insert("TWILIO_MAX_CPS", "1".into());
+        // Leases run on the fast clock too: an hour of it is 4 real seconds.
+        env.insert("TWILIO_TIMEOUT_SECS", "2".into());
+        env.insert("DISPATCH_LEASE_SECS", "3600".into());
     }
     let settings = config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
     let app = Application::build(settings, &redis_url, listener)
@@ -121,7 +116,8 @@ pub async fn run(campaign: bool) -> Result<(), String> {
     tokio::spawn(app.server);
 
     if campaign {
-        let result = crate::demo_campaign::run(&sim, port, &api_token, &company).await;
+        let api = ApiClient::new(format!("http://127.0.0.1:{port}"), &api_token);
+        let result = crate::demo_campaign::run(&sim, &api, &company).await;
         sim.stop();
         return result;
     }
@@ -134,7 +130,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         sim.base_url()
     );
 
-    let http = reqwest::Client::new();
+    let api = ApiClient::new(format!("http://127.0.0.1:{port}"), &api_token);
     let mut rows = Vec::new();
     let mut first_transcript = None;
     for (label, to, name, persona) in personas() {
@@ -143,16 +139,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         if let Some(name) = name {
             body["name"] = name.into();
         }
-        let placed: Value = http
-            .post(format!("http://127.0.0.1:{port}/api/calls/outbound"))
-            .bearer_auth(&api_token)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let (_, placed) = api.post("/api/calls/outbound", &body).await?;
         let sid = placed["call_sid"]
             .as_str()
             .ok_or_else(|| format!("call not placed: {placed}"))?;
@@ -161,15 +148,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
             .await
             .ok_or("a simulated call did not finish")?;
         let call_id = placed["call_id"].as_str().unwrap_or_default();
-        let call: Value = http
-            .get(format!("http://127.0.0.1:{port}/api/calls/{call_id}"))
-            .bearer_auth(&api_token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let call = api.get(&format!("/api/calls/{call_id}")).await?;
         let mut path: Vec<String> = Vec::new();
         for entry in call["timeline"].as_array().into_iter().flatten() {
             for s in entry["via"]
@@ -227,15 +206,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
             }
         }
     }
-    let on_dnc: Value = http
-        .get(format!("http://127.0.0.1:{port}/api/dnc/+15550100003"))
-        .bearer_auth(&api_token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let on_dnc = api.get("/api/dnc/+15550100003").await?;
     println!(
         "\nDo-not-call list after the demo: +1***-***-0003 on list = {}",
         on_dnc["on_list"]

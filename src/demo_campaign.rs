@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
+use crate::api_client::ApiClient;
 use crate::demo::{print_table, CAMPAIGN_CLOCK_SPEED};
 use crate::sim::{Persona, Simulator};
 
@@ -34,20 +35,7 @@ fn persona(i: usize) -> (&'static str, Persona) {
     }
 }
 
-async fn get(http: &reqwest::Client, url: String, token: &str) -> Result<Value, String> {
-    http.get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())
-}
-
-pub async fn run(sim: &Simulator, port: u16, token: &str, company: &str) -> Result<(), String> {
-    let base = format!("http://127.0.0.1:{port}/api");
-    let http = reqwest::Client::new();
+pub async fn run(sim: &Simulator, api: &ApiClient, company: &str) -> Result<(), String> {
     let mut contacts = Vec::new();
     let mut meta = Vec::new();
     for (zone, prefix, count) in ZONES {
@@ -80,16 +68,7 @@ pub async fn run(sim: &Simulator, port: u16, token: &str, company: &str) -> Resu
         "max_concurrent": 5,
         "retry": {"on": ["busy", "no_answer"], "max_attempts": 3, "backoff": ["20m", "1h"]},
     });
-    let created: Value = http
-        .post(format!("{base}/calls/outbound"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let (_, created) = api.post("/api/calls/outbound", &body).await?;
     let id = created["campaign_id"]
         .as_str()
         .ok_or_else(|| format!("campaign not created: {created}"))?;
@@ -107,7 +86,7 @@ pub async fn run(sim: &Simulator, port: u16, token: &str, company: &str) -> Resu
     let started = Instant::now();
     let mut last = String::new();
     let status = loop {
-        let c = get(&http, format!("{base}/campaigns/{id}"), token).await?;
+        let c = api.get(&format!("/api/campaigns/{id}")).await?;
         let counts = &c["counts"];
         let line = format!(
             "done {:>2}/{}  pending {:>2}  in progress {}  attempts {:>2}",
@@ -133,7 +112,7 @@ pub async fn run(sim: &Simulator, port: u16, token: &str, company: &str) -> Resu
     // Every dial as Twilio saw it, with callflow's record of when it was placed.
     let mut dials: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
     for call in sim.calls() {
-        let record = get(&http, format!("{base}/calls/{}", call.sid), token).await?;
+        let record = api.get(&format!("/api/calls/{}", call.sid)).await?;
         if let Some(at) = record["call"]["created_at"]
             .as_str()
             .and_then(|t| t.parse().ok())
@@ -143,12 +122,9 @@ pub async fn run(sim: &Simulator, port: u16, token: &str, company: &str) -> Resu
     }
     let mut rows = Vec::new();
     let mut all_dials: Vec<DateTime<Utc>> = Vec::new();
-    let page = get(
-        &http,
-        format!("{base}/campaigns/{id}/calls?limit=100"),
-        token,
-    )
-    .await?;
+    let page = api
+        .get(&format!("/api/campaigns/{id}/calls?limit=100"))
+        .await?;
     for (idx, (to, zone, label, _)) in meta.iter().enumerate() {
         let entry = page["calls"]
             .as_array()

@@ -25,6 +25,7 @@ pub fn install_crypto() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+pub mod api_client;
 pub mod bench;
 pub mod demo;
 mod demo_campaign;

@@ -84,6 +84,19 @@ impl Drop for RedisServer {
     }
 }
 
+/// `REDIS_URL` if set, else a private server: (the server to keep alive, URL, label).
+pub fn from_env_or_private() -> Result<(Option<RedisServer>, String, String), RedisServerError> {
+    match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Ok((None, url, "REDIS_URL".into())),
+        None => {
+            let server = RedisServer::start()?;
+            let label = format!("private redis-server on port {}", server.port());
+            let url = server.url();
+            Ok((Some(server), url, label))
+        }
+    }
+}
+
 /// A port that was free a moment ago (the OS picks it).
 pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())

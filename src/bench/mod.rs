@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::redis_server::{free_port, RedisServer};
+use crate::redis_server::free_port;
 use crate::sim::{Persona, SimConfig, Simulator};
 
 pub const ACCOUNT_SID: &str = "ACbe0c40000000000000000000000000be";
@@ -175,14 +175,7 @@ pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
 pub async fn run(options: Options) -> Result<(), String> {
     crate::install_crypto();
     let (_private, redis_url, redis_label) =
-        match std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
-            Some(url) => (None, url, "REDIS_URL".to_string()),
-            None => {
-                let server = RedisServer::start().map_err(|e| e.to_string())?;
-                let url = server.url();
-                (Some(server), url, "private redis-server".to_string())
-            }
-        };
+        crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?;
     let sim = Simulator::start(SimConfig {
         account_sid: ACCOUNT_SID.into(),
         auth_token: AUTH_TOKEN.into(),

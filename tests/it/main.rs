@@ -6,6 +6,7 @@ mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
 mod cluster;
+mod demo;
 mod helpers;
 mod personas;
 mod restart;
