@@ -133,7 +133,22 @@ pub struct RedisInfo {
     pub used_memory: u64,
 }
 
+/// Summed over every node when `url` names a cluster.
 pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
+    let nodes = crate::store::cluster_nodes(url).unwrap_or_else(|| vec![url.to_string()]);
+    let mut total = RedisInfo {
+        commands: 0,
+        used_memory: 0,
+    };
+    for node in nodes {
+        let one = node_info(&node).await?;
+        total.commands += one.commands;
+        total.used_memory += one.used_memory;
+    }
+    Ok(total)
+}
+
+async fn node_info(url: &str) -> Result<RedisInfo, String> {
     let client = redis::Client::open(url).map_err(|e| e.to_string())?;
     let mut c = client
         .get_multiplexed_async_connection()
