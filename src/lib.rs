@@ -8,6 +8,7 @@ pub mod flow;
 pub mod graph;
 pub mod http;
 pub mod phone;
+pub mod record_cache;
 pub mod redis_server;
 pub mod render;
 pub mod service;

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::flow::{Flow, FlowRegistry};
 use crate::phone::{mask, E164};
+use crate::record_cache::RecordCache;
 use crate::render::{webhook_url, Voice};
 use crate::store::{Cas, Store, StoreError};
 use crate::twilio::rest::{CreateCall, TwilioClient, TwilioError};
@@ -88,6 +89,7 @@ pub struct DncEntry {
 }
 
 pub struct CallService {
+    cache: RecordCache,
     /// Callbacks handled by this process, for `/api/stats`.
     pub callbacks: std::sync::atomic::AtomicU64,
     pub started: std::time::Instant,
@@ -108,6 +110,7 @@ impl CallService {
             callback_number: settings.twilio.voice_number.as_str().to_string(),
         };
         Arc::new(Self {
+            cache: RecordCache::default(),
             callbacks: Default::default(),
             started: std::time::Instant::now(),
             clock: settings.clock,
@@ -180,15 +183,23 @@ impl CallService {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let idem = callback.idempotency_key();
         let voice_doc = matches!(callback, Callback::Answer { .. } | Callback::Gather { .. });
+        let mut cached = self.cache.get(call_id);
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let loaded = self.store.load(call_id, &idem).await?;
-            if let Some(reply) = loaded.seen {
-                return Ok(reply);
-            }
-            let Some(json) = loaded.record else {
-                return Err(ServiceError::NotFound);
+            // The record as this instance last saw it, else one pipelined read.
+            let from_cache = cached.is_some();
+            let (version, record) = match cached.take() {
+                Some((version, record)) => (version, record),
+                None => {
+                    let loaded = self.store.load(call_id, &idem).await?;
+                    if let Some(reply) = loaded.seen {
+                        return Ok(reply);
+                    }
+                    let Some(json) = loaded.record else {
+                        return Err(ServiceError::NotFound);
+                    };
+                    (loaded.version, Arc::new(Self::parse_record(&json)?))
+                }
             };
-            let record = Self::parse_record(&json)?;
             let flow = self.flow_for(&record).await?;
             let applied = apply_callback(
                 &record,
@@ -203,7 +214,7 @@ impl CallService {
             } else {
                 twiml::empty()
             };
-            if !applied.changed {
+            if !applied.changed && !from_cache {
                 return Ok(reply);
             }
             if applied.adds_to_dnc() {
@@ -211,31 +222,42 @@ impl CallService {
                 self.add_to_dnc(&record.to, &format!("call:{call_id}"))
                     .await?;
             }
-            let entry = Self::entry(
-                &applied.event,
-                &record.state,
-                &applied.record,
-                applied.step.as_ref().map(via_names).unwrap_or_default(),
-                voice_doc.then(|| reply.clone()),
-            );
-            let new_json = serde_json::to_string(&applied.record).expect("records serialize");
+            // Nothing changed, but the reply came from the cache: the script still
+            // confirms the version (and that this callback was not seen) before it counts.
+            let (new_json, entries) = if applied.changed {
+                let entry = Self::entry(
+                    &applied.event,
+                    &record.state,
+                    &applied.record,
+                    applied.step.as_ref().map(via_names).unwrap_or_default(),
+                    voice_doc.then(|| reply.clone()),
+                );
+                let json = serde_json::to_string(&applied.record).expect("records serialize");
+                (json, vec![entry])
+            } else {
+                (String::new(), Vec::new())
+            };
             match self
                 .store
-                .transition(
-                    call_id,
-                    loaded.version,
-                    &new_json,
-                    Some((&idem, &reply)),
-                    &[entry],
-                )
+                .transition(call_id, version, &new_json, Some((&idem, &reply)), &entries)
                 .await?
             {
-                Cas::Written { .. } => {
-                    self.after_write(&record, &applied).await;
+                Cas::Written { version } => {
+                    if applied.record.is_finished() {
+                        self.cache.forget(call_id);
+                    } else {
+                        self.cache.put(call_id, version, applied.record.clone());
+                    }
+                    if applied.changed {
+                        self.after_write(&record, &applied).await;
+                    }
                     return Ok(reply);
                 }
                 Cas::Seen(previous) => return Ok(previous),
-                Cas::Conflict => continue,
+                Cas::Conflict => {
+                    self.cache.forget(call_id);
+                    continue;
+                }
             }
         }
         Err(ServiceError::Contended)
@@ -303,7 +325,10 @@ impl CallService {
                 .transition(call_id, loaded.version, &json, None, &[entry])
                 .await?
             {
-                Cas::Written { .. } => return Ok(next),
+                Cas::Written { version } => {
+                    self.cache.put(call_id, version, next.clone());
+                    return Ok(next);
+                }
                 Cas::Seen(_) | Cas::Conflict => continue,
             }
         }

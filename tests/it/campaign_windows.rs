@@ -16,6 +16,8 @@ async fn contacts_are_dialed_only_inside_their_own_windows() {
     let app = spawn_app_with(|env| {
         env.insert("CALLFLOW_CLOCK_START", "2026-01-14T12:30:00Z".into());
         env.insert("CALLFLOW_CLOCK_SPEED", "1200".into());
+        // Leases run on the fast clock: 6,000 s of it is 5 real seconds.
+        env.insert("DISPATCH_LEASE_SECS", "6000".into());
         env.insert("TWILIO_MAX_CPS", "100".into());
     })
     .await;

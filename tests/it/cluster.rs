@@ -24,6 +24,7 @@ async fn get(http: &reqwest::Client, url: String) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
+    let _turn = crate::helpers::TIMING.lock().await;
     let cluster = RedisCluster::start(3).expect("a local Redis Cluster starts");
     let sim = start_sim().await;
     let (port_a, port_b, public) = (

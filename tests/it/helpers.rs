@@ -11,6 +11,11 @@ use callflow::sim::{CallbackClient, Persona, SimCall, SimConfig, Simulator};
 use callflow::startup::Application;
 use serde_json::Value;
 
+/// Tests that measure timing, and tests that load the machine (several server
+/// processes, a thousand calls), take turns: two cores shared with a
+/// thousand-call campaign would measure the machine, not the dispatcher.
+pub static TIMING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "test-auth-token";
 pub const API_TOKEN: &str = "test-api-token-0123456789";

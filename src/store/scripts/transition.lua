@@ -1,7 +1,8 @@
 -- One call transition, atomically: idempotency check, compare-and-set on the
 -- version, record write, timeline append, callback marked seen.
 -- KEYS[1] call hash (fields v, d)   KEYS[2] timeline list   KEYS[3] seen hash
--- ARGV[1] expected version ("0" = create)   ARGV[2] record JSON
+-- ARGV[1] expected version ("0" = create)   ARGV[2] record JSON ("" = unchanged:
+--   only confirm the version is current and the callback unseen)
 -- ARGV[3] idempotency key ("" = none)       ARGV[4] reply to remember for it
 -- ARGV[5] seen-hash TTL seconds             ARGV[6..] timeline entries (JSON)
 -- Returns {"ok", new_version} | {"seen", reply} | {"conflict", current_version}
@@ -15,12 +16,15 @@ local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if v ~= tonumber(ARGV[1]) then
   return {'conflict', tostring(v)}
 end
-redis.call('HSET', KEYS[1], 'v', v + 1, 'd', ARGV[2])
+if ARGV[2] ~= '' then
+  v = v + 1
+  redis.call('HSET', KEYS[1], 'v', v, 'd', ARGV[2])
+end
 for i = 6, #ARGV do
   redis.call('RPUSH', KEYS[2], ARGV[i])
 end
-if ARGV[3] ~= '' then
+if ARGV[3] ~= '' and ARGV[2] ~= '' then
   redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]))
 end
-return {'ok', tostring(v + 1)}
+return {'ok', tostring(v)}
