@@ -12,7 +12,6 @@ pub mod record_cache;
 pub mod redis_server;
 pub mod render;
 pub mod service;
-#[path = "twilio_sim/mod.rs"]
 pub mod sim;
 pub mod startup;
 pub mod store;
