@@ -69,14 +69,9 @@ pub async fn run(campaign: bool) -> Result<(), String> {
     let _ = dotenvy::dotenv();
     let (_private, redis_url, redis_label) =
         crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?;
-    let sim = Simulator::start(SimConfig {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        api_key_sid: None,
-        api_key_secret: None,
-    })
-    .await
-    .map_err(|e| format!("simulator: {e}"))?;
+    let sim = Simulator::start(SimConfig::new(ACCOUNT_SID, AUTH_TOKEN))
+        .await
+        .map_err(|e| format!("simulator: {e}"))?;
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let api_token = uuid::Uuid::new_v4().simple().to_string();

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{redis_info, Options, Server, API_TOKEN, AUTH_TOKEN};
+use crate::api_client::ApiClient;
 use crate::sim::CallbackClient;
 
 pub struct Outcome {
@@ -50,6 +51,7 @@ fn turn(twiml: &str) -> Option<u32> {
 }
 
 struct Caller {
+    api: ApiClient,
     http: reqwest::Client,
     cb: CallbackClient,
     base: String,
@@ -66,17 +68,10 @@ impl Caller {
     /// `POST /api/calls/outbound`: (to, call id, CallSid).
     async fn place(&self, n: u64) -> Result<(String, String, String), String> {
         let to = format!("+1555{:07}", n % 10_000_000);
-        let placed: Value = self
-            .http
-            .post(format!("{}/api/calls/outbound", self.base))
-            .bearer_auth(API_TOKEN)
-            .json(&json!({"to": to, "name": "Ada"}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())?;
+        let (_, placed) = self
+            .api
+            .post("/api/calls/outbound", &json!({"to": to, "name": "Ada"}))
+            .await?;
         let call_id = placed["call_id"]
             .as_str()
             .ok_or_else(|| format!("not placed: {placed}"))?
@@ -160,6 +155,7 @@ impl Caller {
 
 pub async fn run(server: &Server, redis_url: &str, options: &Options) -> Result<Outcome, String> {
     let caller = Arc::new(Caller {
+        api: ApiClient::new(server.url(""), API_TOKEN),
         http: reqwest::Client::builder()
             .pool_max_idle_per_host(options.concurrency * 2)
             .build()

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::{redis_info, Server, API_TOKEN};
+use crate::api_client::ApiClient;
 use crate::sim::{Persona, Simulator};
 
 pub struct Load {
@@ -75,18 +76,9 @@ pub async fn pacing(redis_url: &str, sim: &Simulator, target: f64) -> Result<Val
     // Callees that are busy: each dial is short and needs no conversation.
     sim.set_default_persona(Persona::Busy);
     let n = (target * 60.0) as usize + 1;
-    let http = reqwest::Client::new();
     let body = json!({"contacts": contacts(n, 1_000_000), "calls_per_second": target, "max_concurrent": 1000});
-    let resp: Value = http
-        .post(server.url("/api/calls/outbound"))
-        .bearer_auth(API_TOKEN)
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let api = ApiClient::new(server.url(""), API_TOKEN);
+    let (_, resp) = api.post("/api/calls/outbound", &body).await?;
     let id = resp["campaign_id"]
         .as_str()
         .ok_or_else(|| format!("campaign not created: {resp}"))?
@@ -98,10 +90,8 @@ pub async fn pacing(redis_url: &str, sim: &Simulator, target: f64) -> Result<Val
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let _ = http
-        .post(server.url(&format!("/api/campaigns/{id}/cancel")))
-        .bearer_auth(API_TOKEN)
-        .send()
+    let _ = api
+        .post(&format!("/api/campaigns/{id}/cancel"), &json!({}))
         .await;
     sim.set_default_persona(Persona::Manual);
     let mut times: Vec<Instant> = sim.calls().iter().map(|c| c.created_at).collect();

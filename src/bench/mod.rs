@@ -191,14 +191,9 @@ pub async fn run(options: Options) -> Result<(), String> {
     crate::install_crypto();
     let (_private, redis_url, redis_label) =
         crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?;
-    let sim = Simulator::start(SimConfig {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        api_key_sid: None,
-        api_key_secret: None,
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let sim = Simulator::start(SimConfig::new(ACCOUNT_SID, AUTH_TOKEN))
+        .await
+        .map_err(|e| e.to_string())?;
     // Callbacks come from the load generator, not from simulated callees.
     sim.set_default_persona(Persona::Manual);
     let say = |s: &str| {

@@ -25,6 +25,18 @@ pub struct SimConfig {
     pub api_key_secret: Option<String>,
 }
 
+impl SimConfig {
+    /// An account that authenticates with its auth token only.
+    pub fn new(account_sid: &str, auth_token: &str) -> Self {
+        Self {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            api_key_sid: None,
+            api_key_secret: None,
+        }
+    }
+}
+
 /// How a simulated callee behaves.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Persona {

@@ -5,33 +5,19 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use callflow::redis_server::{free_port, RedisServer};
+use callflow::redis_server::RedisServer;
 use callflow::sim::Persona;
 use serde_json::{json, Value};
 
-use crate::helpers::{env_for, serve_process, start_sim, API_TOKEN};
+use crate::helpers::{behind_one_address, get_json, serve_process, start_sim, API_TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousand_contacts_two_instances_one_killed() {
     let _turn = crate::helpers::TIMING.lock().await;
     let redis = RedisServer::start().unwrap();
     let sim = start_sim().await;
-    let (port_a, port_b, public) = (
-        free_port().unwrap(),
-        free_port().unwrap(),
-        free_port().unwrap(),
-    );
     // Both instances sit behind one public address; the simulator plays the load balancer.
-    let public_base = format!("http://127.0.0.1:{public}");
-    sim.set_callback_upstreams(
-        &public_base,
-        vec![
-            format!("http://127.0.0.1:{port_a}"),
-            format!("http://127.0.0.1:{port_b}"),
-        ],
-    );
-    let mut env = env_for(&redis.url(), &sim.base_url(), public);
-    env.insert("PUBLIC_BASE_URL", public_base.clone());
+    let (mut env, port_a, port_b) = behind_one_address(&sim, &redis.url());
     // Wednesday 10:30 in New York, 07:30 in Los Angeles, on one clock shared by both
     // instances and running 60 times faster: Los Angeles opens 30 real seconds in.
     env.insert("CALLFLOW_CLOCK_START", "2026-01-14T15:30:00Z".into());
@@ -101,15 +87,7 @@ async fn thousand_contacts_two_instances_one_killed() {
 
     let deadline = Instant::now() + Duration::from_secs(300);
     let status = loop {
-        let c: Value = http
-            .get(format!("{api}/campaigns/{id}"))
-            .bearer_auth(API_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = get_json(&http, format!("{api}/campaigns/{id}")).await;
         if c["status"] == "completed" {
             break c;
         }
@@ -166,15 +144,7 @@ async fn thousand_contacts_two_instances_one_killed() {
 
     // Windows: every dial inside 08:00-21:00 in its contact's zone, as recorded by callflow.
     for call in sim.calls() {
-        let record: Value = http
-            .get(format!("{api}/calls/{}", call.sid))
-            .bearer_auth(API_TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let record = get_json(&http, format!("{api}/calls/{}", call.sid)).await;
         let at: chrono::DateTime<chrono::Utc> = record["call"]["created_at"]
             .as_str()
             .unwrap()

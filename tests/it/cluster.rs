@@ -5,43 +5,19 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use callflow::redis_server::{free_port, RedisCluster};
+use callflow::redis_server::RedisCluster;
 use callflow::sim::Persona;
 use serde_json::{json, Value};
 
-use crate::helpers::{env_for, serve_process, start_sim, API_TOKEN};
-
-async fn get(http: &reqwest::Client, url: String) -> Value {
-    http.get(url)
-        .bearer_auth(API_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
+use crate::helpers::{behind_one_address, get_json, serve_process, start_sim, API_TOKEN};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
     let _turn = crate::helpers::TIMING.lock().await;
     let cluster = RedisCluster::start(3).expect("a local Redis Cluster starts");
     let sim = start_sim().await;
-    let (port_a, port_b, public) = (
-        free_port().unwrap(),
-        free_port().unwrap(),
-        free_port().unwrap(),
-    );
-    let public_base = format!("http://127.0.0.1:{public}");
-    sim.set_callback_upstreams(
-        &public_base,
-        vec![
-            format!("http://127.0.0.1:{port_a}"),
-            format!("http://127.0.0.1:{port_b}"),
-        ],
-    );
-    let mut env = env_for(&cluster.url(), &sim.base_url(), public);
-    env.insert("PUBLIC_BASE_URL", public_base);
+    // Both instances sit behind one public address; the simulator plays the load balancer.
+    let (mut env, port_a, port_b) = behind_one_address(&sim, &cluster.url());
     env.insert("TWILIO_MAX_CPS", "50".into());
     let workdir = std::env::temp_dir();
     let _a = serve_process(&env, port_a, &workdir).await;
@@ -53,7 +29,7 @@ async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
     );
 
     // One call placed on A; its callbacks are spread over A and B.
-    let before_b = get(&http, format!("{api_b}/stats")).await["callbacks_handled"]
+    let before_b = get_json(&http, format!("{api_b}/stats")).await["callbacks_handled"]
         .as_u64()
         .unwrap();
     let placed: Value = http
@@ -73,14 +49,14 @@ async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
     sim.wait_finished(&sid, Duration::from_secs(20))
         .await
         .expect("call finishes");
-    let call = get(
+    let call = get_json(
         &http,
         format!("{api_b}/calls/{}", placed["call_id"].as_str().unwrap()),
     )
     .await;
     assert_eq!(call["call"]["disposition"], "interested", "{call}");
     assert_eq!(call["call"]["status"], "completed");
-    let after_b = get(&http, format!("{api_b}/stats")).await["callbacks_handled"]
+    let after_b = get_json(&http, format!("{api_b}/stats")).await["callbacks_handled"]
         .as_u64()
         .unwrap();
     assert!(
@@ -146,7 +122,7 @@ async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
         .to_string();
     let deadline = Instant::now() + Duration::from_secs(90);
     let done = loop {
-        let c = get(&http, format!("{api_b}/campaigns/{id}")).await;
+        let c = get_json(&http, format!("{api_b}/campaigns/{id}")).await;
         if c["status"] == "completed" {
             break c;
         }

@@ -63,14 +63,9 @@ pub fn settings(env: &HashMap<&'static str, String>) -> Settings {
 
 pub async fn start_sim() -> Simulator {
     callflow::install_crypto();
-    Simulator::start(SimConfig {
-        account_sid: ACCOUNT_SID.into(),
-        auth_token: AUTH_TOKEN.into(),
-        api_key_sid: None,
-        api_key_secret: None,
-    })
-    .await
-    .expect("simulator starts")
+    Simulator::start(SimConfig::new(ACCOUNT_SID, AUTH_TOKEN))
+        .await
+        .expect("simulator starts")
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -323,4 +318,37 @@ pub async fn serve_process(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("callflow serve did not become ready");
+}
+
+/// The environment for two instances behind one public address, the simulator
+/// playing the load balancer: (env, port of A, port of B).
+pub fn behind_one_address(
+    sim: &Simulator,
+    redis_url: &str,
+) -> (HashMap<&'static str, String>, u16, u16) {
+    let free = || callflow::redis_server::free_port().unwrap();
+    let (port_a, port_b, public) = (free(), free(), free());
+    let public_base = format!("http://127.0.0.1:{public}");
+    sim.set_callback_upstreams(
+        &public_base,
+        vec![
+            format!("http://127.0.0.1:{port_a}"),
+            format!("http://127.0.0.1:{port_b}"),
+        ],
+    );
+    let mut env = env_for(redis_url, &sim.base_url(), public);
+    env.insert("PUBLIC_BASE_URL", public_base);
+    (env, port_a, port_b)
+}
+
+/// `GET url` with the API token: the JSON answer.
+pub async fn get_json(http: &reqwest::Client, url: String) -> Value {
+    http.get(url)
+        .bearer_auth(API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
