@@ -373,6 +373,18 @@ mod tests {
     }
 
     #[test]
+    fn env_example_is_a_valid_configuration() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+        let vars: HashMap<String, String> = dotenvy::from_path_iter(path)
+            .expect(".env.example exists")
+            .map(|kv| kv.expect("well-formed line"))
+            .collect();
+        let s = from_lookup(|k| vars.get(k).cloned()).expect(".env.example is valid");
+        assert_eq!(s.port, 3000);
+        assert!(s.campaign_webhook_secret.is_none());
+    }
+
+    #[test]
     fn each_bad_setting_is_named() {
         for (name, value) in [
             ("PORT", "http"),
