@@ -76,10 +76,13 @@ pub fn apply_callback(
         base.call_sid = call_sid.map(str::to_owned);
     }
     let (event, mut next, step) = match callback {
-        Callback::Answer { machine } => {
-            let event = Event::Answered { machine: *machine };
+        Callback::Answer { answered_by } => {
+            let event = Event::Answered {
+                machine: is_machine(answered_by.as_deref()),
+            };
             if base.answered_at.is_none() {
                 base.answered_at = Some(now);
+                base.answered_by = answered_by.clone();
                 let rank = CallStatus::parse(&base.status).map_or(0, CallStatus::rank);
                 if rank < CallStatus::InProgress.rank() {
                     base.status = CallStatus::InProgress.as_str().into();
@@ -148,11 +151,6 @@ pub fn apply_callback(
         event,
         changed,
     }
-}
-
-/// Whether the answer webhook reported an answering machine.
-pub fn answered_by_machine(answered_by: Option<&str>) -> bool {
-    is_machine(answered_by)
 }
 
 /// The call's state name path for a step: where it came from, passed and rests.

@@ -2,7 +2,7 @@
 //! is placed before 08:00 or from 21:00 local time (TCPA). A contact that may be
 //! in several zones is called only when every one of them allows it.
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 pub const HARD_START: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
@@ -120,11 +120,6 @@ impl Window {
         candidates.sort();
         candidates.into_iter().find(|t| self.allows(zones, *t))
     }
-}
-
-/// Monday-first index of a weekday, for tests and display.
-pub fn weekday_index(day: Weekday) -> usize {
-    day.num_days_from_monday() as usize
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use tracing::{error, warn};
 
 use crate::service::{CallService, ServiceError};
 use crate::twilio::signature;
-use crate::twilio::webhook::{is_machine, Callback, VoiceForm};
+use crate::twilio::webhook::{Callback, VoiceForm};
 use crate::twiml;
 
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
@@ -153,7 +153,7 @@ async fn run(service: &CallService, signed: &Signed, callback: Option<Callback>)
 
 pub async fn incoming(service: web::Data<CallService>, signed: Signed) -> HttpResponse {
     let callback = Callback::Answer {
-        machine: is_machine(signed.form.answered_by.as_deref()),
+        answered_by: signed.form.answered_by.clone(),
     };
     run(&service, &signed, Some(callback)).await
 }

@@ -42,7 +42,8 @@ impl VoiceForm {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Callback {
     Answer {
-        machine: bool,
+        /// Twilio's `AnsweredBy` (answering-machine detection), when requested.
+        answered_by: Option<String>,
     },
     Gather {
         turn: u32,

@@ -11,4 +11,5 @@ mod helpers;
 mod personas;
 mod restart;
 mod snapshots;
+mod twilio_rest;
 mod webhooks;

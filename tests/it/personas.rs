@@ -27,6 +27,7 @@ async fn interested_callee_goes_through_every_state_and_is_recorded() {
     assert_eq!(disposition(&call), "interested");
     assert_eq!(call["call"]["status"], "completed");
     assert_eq!(call["call"]["consent"], true);
+    assert_eq!(call["call"]["answered_by"], "human");
     assert!(call["call"]["recording_sid"]
         .as_str()
         .unwrap()
@@ -162,6 +163,7 @@ async fn busy_no_answer_voicemail_wrong_person_and_decline() {
             "{persona:?}"
         );
         if expected == "voicemail" {
+            assert_eq!(call["call"]["answered_by"], "machine_end_beep");
             let said: String = sim_call
                 .transcript
                 .iter()
