@@ -45,6 +45,9 @@ enum Command {
         /// Skip the campaign load and pacing measurements.
         #[arg(long)]
         skip_campaign: bool,
+        /// Calls held mid-conversation at the end to measure server memory (0 skips).
+        #[arg(long, default_value_t = 10_000)]
+        in_flight: usize,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
             rate,
             contacts,
             skip_campaign,
+            in_flight,
             json,
         } => runtime().block_on(callflow::bench::run(callflow::bench::Options {
             duration: std::time::Duration::from_secs(duration),
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
             json,
             contacts: contacts.max(1),
             skip_campaign,
+            in_flight,
         })),
     };
     match result {

@@ -80,6 +80,29 @@ impl Caller {
         Ok((to, call_id, sid))
     }
 
+    /// Only the answer webhook: the call then waits at its first question.
+    async fn answer(&self, to: &str, call_id: &str, sid: &str) -> Result<(), String> {
+        let params: Vec<(String, String)> = vec![
+            ("AccountSid".into(), super::ACCOUNT_SID.into()),
+            ("CallSid".into(), sid.to_string()),
+            ("From".into(), "+15550009999".into()),
+            ("To".into(), to.to_string()),
+            ("CallStatus".into(), "in-progress".into()),
+            ("AnsweredBy".into(), "human".into()),
+        ];
+        let url = format!("{}/twilio/voice/incoming?call_id={call_id}", self.base);
+        let (status, _) = self
+            .cb
+            .post(&url, &params)
+            .await
+            .map_err(|e| e.to_string())?;
+        if status == 200 {
+            Ok(())
+        } else {
+            Err(format!("answer callback answered {status}"))
+        }
+    }
+
     /// The ten callbacks of a complete call: three statuses, the answer, three
     /// gathers, the recording start, and the final status.
     async fn drive(
@@ -253,4 +276,43 @@ pub async fn run(server: &Server, redis_url: &str, options: &Options) -> Result<
         commands_per_callback: callback_cmds / callbacks.max(1.0),
         bytes_per_call: (info2.used_memory as f64 - info1.used_memory as f64) / calls.max(1) as f64,
     })
+}
+
+/// Places `n` calls and answers each, so they wait mid-conversation (as in a
+/// large campaign), with `concurrency` at a time. Returns the calls placed.
+pub async fn hold_in_flight(
+    server: &Server,
+    n: usize,
+    concurrency: usize,
+) -> Result<usize, String> {
+    let caller = Arc::new(Caller {
+        api: ApiClient::new(server.url(""), API_TOKEN),
+        http: reqwest::Client::new(),
+        cb: CallbackClient::new(AUTH_TOKEN),
+        base: server.url(""),
+    });
+    let next = Arc::new(AtomicU64::new(0));
+    let placed = Arc::new(AtomicU64::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (caller, next, placed) = (caller.clone(), next.clone(), placed.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n as u64 {
+                    return;
+                }
+                let n = 5_000_000 + i;
+                if let Ok((to, call_id, sid)) = caller.place(n).await {
+                    if caller.answer(&to, &call_id, &sid).await.is_ok() {
+                        placed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    Ok(placed.load(Ordering::Relaxed) as usize)
 }

@@ -28,6 +28,8 @@ pub struct Options {
     pub json: bool,
     pub contacts: usize,
     pub skip_campaign: bool,
+    /// Calls held mid-conversation at the end, to measure memory (0: skip).
+    pub in_flight: usize,
 }
 
 /// A `callflow serve` child process of this same binary.
@@ -214,6 +216,16 @@ pub async fn run(options: Options) -> Result<(), String> {
     ));
     let cb = callbacks::run(&server, &redis_url, &options).await?;
     let rss = server.peak_rss_mib();
+    let mut held = 0;
+    let mut rss_held = None;
+    if options.in_flight > 0 {
+        say(&format!(
+            "  memory: holding {} calls in flight...",
+            options.in_flight
+        ));
+        held = callbacks::hold_in_flight(&server, options.in_flight, options.concurrency).await?;
+        rss_held = server.peak_rss_mib();
+    }
 
     let mut report = json!({
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
@@ -226,6 +238,8 @@ pub async fn run(options: Options) -> Result<(), String> {
         "redis_commands_per_callback": cb.commands_per_callback,
         "redis_bytes_per_call": cb.bytes_per_call,
         "server_peak_rss_mib": rss,
+        "in_flight_calls": held,
+        "server_peak_rss_mib_in_flight": rss_held,
         "calls_completed": cb.calls,
         "callbacks": cb.callbacks,
         "errors": cb.errors,
@@ -306,6 +320,13 @@ fn print_report(r: &Value) {
         "  server peak RSS (MiB)       {}",
         f(&r["server_peak_rss_mib"])
     );
+    if r["in_flight_calls"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "  ... with {} calls in flight  {}",
+            r["in_flight_calls"],
+            f(&r["server_peak_rss_mib_in_flight"])
+        );
+    }
     println!("  errors                      {}", r["errors"]);
     if !r["contacts_load_s"].is_null() {
         println!(
