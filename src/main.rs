@@ -48,6 +48,9 @@ enum Command {
         /// Calls held mid-conversation at the end to measure server memory (0 skips).
         #[arg(long, default_value_t = 10_000)]
         in_flight: usize,
+        /// Simulated seconds of dialing for each pacing rate (1, 10, 30 calls/s).
+        #[arg(long, default_value_t = 60)]
+        pacing_seconds: u64,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -102,6 +105,7 @@ fn main() -> ExitCode {
             contacts,
             skip_campaign,
             in_flight,
+            pacing_seconds,
             json,
         } => runtime().block_on(callflow::bench::run(callflow::bench::Options {
             duration: std::time::Duration::from_secs(duration),
@@ -111,6 +115,7 @@ fn main() -> ExitCode {
             contacts: contacts.max(1),
             skip_campaign,
             in_flight,
+            pacing_seconds: pacing_seconds.max(10),
         })),
     };
     match result {

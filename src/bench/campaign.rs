@@ -52,11 +52,16 @@ pub async fn load(redis_url: &str, sim: &Simulator, n: usize) -> Result<Load, St
     })
 }
 
-/// Runs a campaign at `target` calls per second for a simulated minute and
+/// Runs a campaign at `target` calls per second for `seconds` of service time and
 /// measures the dial times Twilio (the simulator) saw. The service clock runs
 /// faster so the minute takes less (at most 60 real dials a second, so the
 /// machine's own scheduling is not what gets measured); rates are in service time.
-pub async fn pacing(redis_url: &str, sim: &Simulator, target: f64) -> Result<Value, String> {
+pub async fn pacing(
+    redis_url: &str,
+    sim: &Simulator,
+    target: f64,
+    seconds: u64,
+) -> Result<Value, String> {
     let speed: f64 = (60.0 / target).clamp(1.0, 10.0);
     let tenant = format!("bench-pace-{}", target as u64);
     let server = Server::start(
@@ -75,7 +80,7 @@ pub async fn pacing(redis_url: &str, sim: &Simulator, target: f64) -> Result<Val
     .await?;
     // Callees that are busy: each dial is short and needs no conversation.
     sim.set_default_persona(Persona::Busy);
-    let n = (target * 60.0) as usize + 1;
+    let n = (target * seconds as f64) as usize + 1;
     let body = json!({"contacts": contacts(n, 1_000_000), "calls_per_second": target, "max_concurrent": 1000});
     let api = ApiClient::new(server.url(""), API_TOKEN);
     let (_, resp) = api.post("/api/calls/outbound", &body).await?;

@@ -30,6 +30,8 @@ pub struct Options {
     pub skip_campaign: bool,
     /// Calls held mid-conversation at the end, to measure memory (0: skip).
     pub in_flight: usize,
+    /// Simulated seconds of dialing per pacing rate.
+    pub pacing_seconds: u64,
 }
 
 /// A `callflow serve` child process of this same binary.
@@ -262,7 +264,7 @@ pub async fn run(options: Options) -> Result<(), String> {
             say(&format!(
                 "  pacing: {target} calls/s for a simulated minute..."
             ));
-            pacing.push(campaign::pacing(&redis_url, &sim, target).await?);
+            pacing.push(campaign::pacing(&redis_url, &sim, target, options.pacing_seconds).await?);
         }
         report["pacing"] = json!(pacing);
     }

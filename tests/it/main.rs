@@ -2,6 +2,7 @@
 //! real HTTP, and the server started on a free port.
 
 mod api;
+mod bench;
 mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
