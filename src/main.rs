@@ -51,6 +51,12 @@ enum Command {
         /// Simulated seconds of dialing for each pacing rate (1, 10, 30 calls/s).
         #[arg(long, default_value_t = 60)]
         pacing_seconds: u64,
+        /// Server instances behind one address; callbacks are spread round-robin.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
+        /// Run against a private 3-node Redis Cluster.
+        #[arg(long)]
+        cluster: bool,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -106,6 +112,8 @@ fn main() -> ExitCode {
             skip_campaign,
             in_flight,
             pacing_seconds,
+            instances,
+            cluster,
             json,
         } => runtime().block_on(callflow::bench::run(callflow::bench::Options {
             duration: std::time::Duration::from_secs(duration),
@@ -116,6 +124,8 @@ fn main() -> ExitCode {
             skip_campaign,
             in_flight,
             pacing_seconds: pacing_seconds.max(10),
+            instances,
+            cluster,
         })),
     };
     match result {

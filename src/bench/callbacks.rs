@@ -50,11 +50,36 @@ fn turn(twiml: &str) -> Option<u32> {
         .ok()
 }
 
+/// Plays Twilio against one or more instances behind one public address: calls
+/// are placed round-robin, and each callback goes to the next instance (as a
+/// round-robin load balancer would), signed for the public URL.
 struct Caller {
-    api: ApiClient,
+    apis: Vec<ApiClient>,
     http: reqwest::Client,
     cb: CallbackClient,
-    base: String,
+    public: String,
+    targets: Vec<String>,
+}
+
+impl Caller {
+    fn new(servers: &[Server], public: &str) -> Self {
+        Self {
+            apis: servers
+                .iter()
+                .map(|s| ApiClient::new(s.url(""), API_TOKEN))
+                .collect(),
+            http: reqwest::Client::new(),
+            cb: CallbackClient::new(AUTH_TOKEN),
+            public: public.to_string(),
+            targets: servers.iter().map(|s| s.url("")).collect(),
+        }
+    }
+
+    /// (URL to sign, URL to send to) for callback `i` of call `n`.
+    fn hook(&self, n: u64, i: usize, path: &str) -> (String, String) {
+        let target = &self.targets[(n as usize + i) % self.targets.len()];
+        (format!("{}{path}", self.public), format!("{target}{path}"))
+    }
 }
 
 impl Caller {
@@ -68,8 +93,8 @@ impl Caller {
     /// `POST /api/calls/outbound`: (to, call id, CallSid).
     async fn place(&self, n: u64) -> Result<(String, String, String), String> {
         let to = format!("+1555{:07}", n % 10_000_000);
-        let (_, placed) = self
-            .api
+        let api = &self.apis[n as usize % self.apis.len()];
+        let (_, placed) = api
             .post("/api/calls/outbound", &json!({"to": to, "name": "Ada"}))
             .await?;
         let call_id = placed["call_id"]
@@ -90,10 +115,12 @@ impl Caller {
             ("CallStatus".into(), "in-progress".into()),
             ("AnsweredBy".into(), "human".into()),
         ];
-        let url = format!("{}/twilio/voice/incoming?call_id={call_id}", self.base);
+        let (signed, target) =
+            self.hook(0, 0, &format!("/twilio/voice/incoming?call_id={call_id}"));
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let (status, _) = self
             .cb
-            .post(&url, &params)
+            .post_via(&signed, &target, &params, &token)
             .await
             .map_err(|e| e.to_string())?;
         if status == 200 {
@@ -123,15 +150,27 @@ impl Caller {
                 ("ApiVersion".into(), "2010-04-01".into()),
             ]
         };
+        let step = std::sync::atomic::AtomicUsize::new(0);
         let url = |hook: &str, extra: &str| {
-            format!("{}/twilio/voice/{hook}?call_id={call_id}{extra}", self.base)
+            let i = step.fetch_add(1, Ordering::Relaxed);
+            self.hook(
+                n,
+                i,
+                &format!("/twilio/voice/{hook}?call_id={call_id}{extra}"),
+            )
         };
         let mut times = Vec::with_capacity(10);
-        let post = |kind: &'static str, url: String, params: Vec<(String, String)>| {
+        let post = |kind: &'static str,
+                    (signed, target): (String, String),
+                    params: Vec<(String, String)>| {
             let cb = self.cb.clone();
             async move {
                 let t = Instant::now();
-                let (status, body) = cb.post(&url, &params).await.map_err(|e| e.to_string())?;
+                let token = uuid::Uuid::new_v4().simple().to_string();
+                let (status, body) = cb
+                    .post_via(&signed, &target, &params, &token)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if status != 200 {
                     return Err(format!("{kind} callback answered {status}"));
                 }
@@ -176,31 +215,39 @@ impl Caller {
     }
 }
 
-pub async fn run(server: &Server, redis_url: &str, options: &Options) -> Result<Outcome, String> {
-    let caller = Arc::new(Caller {
-        api: ApiClient::new(server.url(""), API_TOKEN),
-        http: reqwest::Client::builder()
-            .pool_max_idle_per_host(options.concurrency * 2)
-            .build()
-            .map_err(|e| e.to_string())?,
-        cb: CallbackClient::new(AUTH_TOKEN),
-        base: server.url(""),
-    });
+/// Summed over all instances.
+async fn stats(servers: &[Server], http: &reqwest::Client) -> Result<(f64, f64), String> {
+    let (mut rt, mut handled) = (0.0, 0.0);
+    for s in servers {
+        let v = s.stats(http).await?;
+        rt += v["redis_round_trips"].as_f64().unwrap_or(0.0);
+        handled += v["callbacks_handled"].as_f64().unwrap_or(0.0);
+    }
+    Ok((rt, handled))
+}
+
+pub async fn run(
+    servers: &[Server],
+    public: &str,
+    redis_url: &str,
+    options: &Options,
+) -> Result<Outcome, String> {
+    let caller = Arc::new(Caller::new(servers, public));
     // Warm up with a few complete calls, then measure what placing a call costs
     // (API, REST, record) on its own, so callbacks can be counted apart from it.
     for n in 0..10 {
         caller.call(9_000_000 + n).await?;
     }
     const CALIBRATION: u64 = 20;
-    let stats0 = server.stats(&caller.http).await?;
+    let stats0 = stats(servers, &caller.http).await?;
     let info0 = redis_info(redis_url).await?;
     for n in 0..CALIBRATION {
         caller.place(9_100_000 + n).await?;
     }
-    let stats1 = server.stats(&caller.http).await?;
+    let stats1 = stats(servers, &caller.http).await?;
     let info1 = redis_info(redis_url).await?;
-    let rt = |s: &Value| s["redis_round_trips"].as_u64().unwrap_or(0) as f64;
-    let handled = |s: &Value| s["callbacks_handled"].as_u64().unwrap_or(0) as f64;
+    let rt = |s: &(f64, f64)| s.0;
+    let handled = |s: &(f64, f64)| s.1;
     let create_rt = (rt(&stats1) - rt(&stats0)) / CALIBRATION as f64;
     let create_cmds = (info1.commands - info0.commands) as f64 / CALIBRATION as f64;
 
@@ -254,7 +301,7 @@ pub async fn run(server: &Server, redis_url: &str, options: &Options) -> Result<
         let _ = w.await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let stats2 = server.stats(&caller.http).await?;
+    let stats2 = stats(servers, &caller.http).await?;
     let info2 = redis_info(redis_url).await?;
     let calls = calls.load(Ordering::Relaxed);
     let callbacks = handled(&stats2) - handled(&stats1);
@@ -281,16 +328,12 @@ pub async fn run(server: &Server, redis_url: &str, options: &Options) -> Result<
 /// Places `n` calls and answers each, so they wait mid-conversation (as in a
 /// large campaign), with `concurrency` at a time. Returns the calls placed.
 pub async fn hold_in_flight(
-    server: &Server,
+    servers: &[Server],
+    public: &str,
     n: usize,
     concurrency: usize,
 ) -> Result<usize, String> {
-    let caller = Arc::new(Caller {
-        api: ApiClient::new(server.url(""), API_TOKEN),
-        http: reqwest::Client::new(),
-        cb: CallbackClient::new(AUTH_TOKEN),
-        base: server.url(""),
-    });
+    let caller = Arc::new(Caller::new(servers, public));
     let next = Arc::new(AtomicU64::new(0));
     let placed = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();

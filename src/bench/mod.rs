@@ -32,6 +32,10 @@ pub struct Options {
     pub in_flight: usize,
     /// Simulated seconds of dialing per pacing rate.
     pub pacing_seconds: u64,
+    /// Server instances behind one public address (callbacks spread round-robin).
+    pub instances: usize,
+    /// Start a private 3-node Redis Cluster instead of one server.
+    pub cluster: bool,
 }
 
 /// A `callflow serve` child process of this same binary.
@@ -193,8 +197,15 @@ async fn node_info(url: &str) -> Result<RedisInfo, String> {
 
 pub async fn run(options: Options) -> Result<(), String> {
     crate::install_crypto();
-    let (_private, redis_url, redis_label) =
-        crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?;
+    let mut _cluster = None;
+    let (_private, redis_url, redis_label) = if options.cluster {
+        let cluster = crate::redis_server::RedisCluster::start(3).map_err(|e| e.to_string())?;
+        let url = cluster.url();
+        _cluster = Some(cluster);
+        (None, url, "private 3-node Redis Cluster".to_string())
+    } else {
+        crate::redis_server::from_env_or_private().map_err(|e| e.to_string())?
+    };
     let sim = Simulator::start(SimConfig::new(ACCOUNT_SID, AUTH_TOKEN))
         .await
         .map_err(|e| e.to_string())?;
@@ -211,13 +222,31 @@ pub async fn run(options: Options) -> Result<(), String> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     ));
 
-    let server = Server::start(&redis_url, &sim, &[("TENANT_ID", "bench".into())]).await?;
+    // Every instance answers to one public address, as behind a load balancer.
+    let public = format!(
+        "http://127.0.0.1:{}",
+        free_port().map_err(|e| e.to_string())?
+    );
+    let mut servers = Vec::new();
+    for _ in 0..options.instances.max(1) {
+        let extra = [
+            ("TENANT_ID", "bench".to_string()),
+            ("PUBLIC_BASE_URL", public.clone()),
+        ];
+        servers.push(Server::start(&redis_url, &sim, &extra).await?);
+    }
+    let peak_rss = |servers: &[Server]| {
+        servers
+            .iter()
+            .filter_map(Server::peak_rss_mib)
+            .reduce(f64::max)
+    };
     say(&format!(
         "  callbacks: {} concurrent calls for {:?}...",
         options.concurrency, options.duration
     ));
-    let cb = callbacks::run(&server, &redis_url, &options).await?;
-    let rss = server.peak_rss_mib();
+    let cb = callbacks::run(&servers, &public, &redis_url, &options).await?;
+    let rss = peak_rss(&servers);
     let mut held = 0;
     let mut rss_held = None;
     if options.in_flight > 0 {
@@ -225,14 +254,17 @@ pub async fn run(options: Options) -> Result<(), String> {
             "  memory: holding {} calls in flight...",
             options.in_flight
         ));
-        held = callbacks::hold_in_flight(&server, options.in_flight, options.concurrency).await?;
-        rss_held = server.peak_rss_mib();
+        held = callbacks::hold_in_flight(&servers, &public, options.in_flight, options.concurrency)
+            .await?;
+        rss_held = peak_rss(&servers);
     }
 
     let mut report = json!({
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "duration_s": options.duration.as_secs_f64(),
         "concurrency": options.concurrency,
+        "instances": options.instances.max(1),
+        "redis": redis_label,
         "calls_per_s": cb.calls_per_s,
         "callbacks_per_s": cb.callbacks_per_s,
         "latency_ms": cb.latency_ms,
@@ -246,7 +278,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         "callbacks": cb.callbacks,
         "errors": cb.errors,
     });
-    drop(server);
+    drop(servers);
 
     if !options.skip_campaign {
         sim.clear_calls();
