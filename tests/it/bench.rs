@@ -61,3 +61,37 @@ async fn bench_reports_every_figure_as_json() {
         );
     }
 }
+
+#[tokio::test]
+async fn bench_runs_two_instances_on_a_cluster() {
+    let _turn = crate::helpers::TIMING.lock().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_callflow"))
+        .args([
+            "bench",
+            "--duration",
+            "1",
+            "--concurrency",
+            "4",
+            "--instances",
+            "2",
+            "--cluster",
+        ])
+        .args(["--skip-campaign", "--in-flight", "0", "--json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .await
+        .expect("bench runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON object");
+    assert_eq!(r["instances"], 2);
+    assert_eq!(r["errors"], 0);
+    assert!(r["callbacks_per_s"].as_f64().unwrap() > 0.0);
+    assert!(r["redis"].as_str().unwrap().contains("Cluster"));
+}
