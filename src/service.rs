@@ -16,7 +16,7 @@ use crate::flow::{Flow, FlowRegistry};
 use crate::phone::{mask, E164};
 use crate::record_cache::RecordCache;
 use crate::render::{webhook_url, Voice};
-use crate::store::{Cas, Store, StoreError};
+use crate::store::{Cas, Store, StoreError, REPLY_IN_TIMELINE};
 use crate::twilio::rest::{CreateCall, TwilioClient, TwilioError};
 use crate::twilio::webhook::Callback;
 use crate::twiml;
@@ -237,9 +237,21 @@ impl CallService {
             } else {
                 (String::new(), Vec::new())
             };
+            // A voice reply is already in the timeline entry: remember it by reference.
+            let remember = if voice_doc && applied.changed {
+                REPLY_IN_TIMELINE
+            } else {
+                reply.as_str()
+            };
             match self
                 .store
-                .transition(call_id, version, &new_json, Some((&idem, &reply)), &entries)
+                .transition(
+                    call_id,
+                    version,
+                    &new_json,
+                    Some((&idem, remember)),
+                    &entries,
+                )
                 .await?
             {
                 Cas::Written { version } => {

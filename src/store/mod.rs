@@ -9,4 +9,4 @@ mod redis_store;
 
 pub use campaign_store::{CampaignSnapshot, Claim, Finish};
 pub use keys::Keys;
-pub use redis_store::{cluster_nodes, Cas, Loaded, Store, StoreError};
+pub use redis_store::{cluster_nodes, Cas, Loaded, Store, StoreError, REPLY_IN_TIMELINE};

@@ -9,6 +9,9 @@ use super::Keys;
 /// How long a callback's reply is remembered for retries (Twilio retries within minutes).
 const SEEN_TTL_SECS: u64 = 7 * 24 * 3600;
 
+/// Tells the transition script the reply is the last timeline entry's TwiML.
+pub const REPLY_IN_TIMELINE: &str = "=timeline";
+
 static TRANSITION: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/transition.lua")));
 
@@ -106,7 +109,8 @@ impl Store {
         Ok(())
     }
 
-    /// One round trip: the record, its version and the reply to `idem_key` if seen.
+    /// One round trip: the record, its version and the reply to `idem_key` if
+    /// seen (a second one when that reply is kept in the timeline: retries only).
     pub async fn load(&self, call_id: &str, idem_key: &str) -> Result<Loaded, StoreError> {
         let mut c = self.conn.clone();
         let ((version, record), seen): ((Option<u64>, Option<String>), Option<String>) =
@@ -118,6 +122,19 @@ impl Store {
                 .hget(self.keys.seen(call_id), idem_key)
                 .query_async(&mut c)
                 .await?;
+        let seen = match seen {
+            Some(pointer) if pointer.starts_with('#') => {
+                let index: isize = pointer[1..]
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("seen pointer '{pointer}'")))?;
+                let entry: Option<String> = c.lindex(self.keys.timeline(call_id), index).await?;
+                let twiml = entry
+                    .and_then(|e| serde_json::from_str::<serde_json::Value>(&e).ok())
+                    .and_then(|e| e["twiml"].as_str().map(str::to_owned));
+                Some(twiml.unwrap_or_default())
+            }
+            other => other,
+        };
         Ok(Loaded {
             version: version.unwrap_or(0),
             record,
@@ -125,7 +142,8 @@ impl Store {
         })
     }
 
-    /// The atomic transition (see `scripts/transition.lua`).
+    /// The atomic transition (see `scripts/transition.lua`). A reply of
+    /// [`REPLY_IN_TIMELINE`] is the `twiml` of the timeline entry written with it.
     pub async fn transition(
         &self,
         call_id: &str,

@@ -57,6 +57,11 @@ async fn sigkill_mid_call_then_restart_continues_the_call_with_its_flow_version(
     std::fs::write(flows.join("outbound_booking.toml"), &edited).unwrap();
     let _second = serve_process(&env, port, &workdir).await;
 
+    // Twilio retrying the last callback reaches a process that never saw it:
+    // the reply comes from Redis, the same as before, and nothing moves.
+    let (_, retried) = tw.say(turn_of(&identify), "yes it's me").await;
+    assert_eq!(retried, consent);
+
     // The call goes on where it was, with the words it started with.
     let (status, pitch) = tw.say(turn_of(&consent), "yes").await;
     assert_eq!(status, 200);

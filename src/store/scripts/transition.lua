@@ -3,12 +3,17 @@
 -- KEYS[1] call hash (fields v, d)   KEYS[2] timeline list   KEYS[3] seen hash
 -- ARGV[1] expected version ("0" = create)   ARGV[2] record JSON ("" = unchanged:
 --   only confirm the version is current and the callback unseen)
--- ARGV[3] idempotency key ("" = none)       ARGV[4] reply to remember for it
+-- ARGV[3] idempotency key ("" = none)       ARGV[4] reply to remember for it, or
+--   "=timeline": the `twiml` of the last entry written now (kept once, not twice)
 -- ARGV[5] seen-hash TTL seconds             ARGV[6..] timeline entries (JSON)
 -- Returns {"ok", new_version} | {"seen", reply} | {"conflict", current_version}
 if ARGV[3] ~= '' then
   local prev = redis.call('HGET', KEYS[3], ARGV[3])
   if prev then
+    if string.sub(prev, 1, 1) == '#' then
+      local entry = redis.call('LINDEX', KEYS[2], tonumber(string.sub(prev, 2)))
+      prev = entry and cjson.decode(entry).twiml or ''
+    end
     return {'seen', prev}
   end
 end
@@ -20,11 +25,16 @@ if ARGV[2] ~= '' then
   v = v + 1
   redis.call('HSET', KEYS[1], 'v', v, 'd', ARGV[2])
 end
+local length = redis.call('LLEN', KEYS[2])
 for i = 6, #ARGV do
-  redis.call('RPUSH', KEYS[2], ARGV[i])
+  length = redis.call('RPUSH', KEYS[2], ARGV[i])
 end
 if ARGV[3] ~= '' and ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+  local remember = ARGV[4]
+  if remember == '=timeline' then
+    remember = '#' .. (length - 1)
+  end
+  redis.call('HSET', KEYS[3], ARGV[3], remember)
   redis.call('EXPIRE', KEYS[3], tonumber(ARGV[5]))
 end
 return {'ok', tostring(v)}
