@@ -25,7 +25,7 @@ if ARGV[2] ~= '' then
   v = v + 1
   redis.call('HSET', KEYS[1], 'v', v, 'd', ARGV[2])
 end
-local length = redis.call('LLEN', KEYS[2])
+local length = 0
 for i = 6, #ARGV do
   length = redis.call('RPUSH', KEYS[2], ARGV[i])
 end
