@@ -76,6 +76,9 @@ pub struct Settings {
     /// How long a dispatcher's claim on a contact lasts before another instance
     /// may take it over. Always well above the REST timeout.
     pub dispatch_lease: std::time::Duration,
+    /// Contacts per campaign shard: a larger campaign spreads its contacts, states
+    /// and due queue over several hash tags (Redis Cluster slots).
+    pub campaign_shard_contacts: u32,
     pub clock: Clock,
 }
 
@@ -250,6 +253,18 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
     };
     let twilio_timeout = std::time::Duration::from_secs(secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?);
     let lease = secs("DISPATCH_LEASE_SECS", 30, 2..=86_400)?;
+    let campaign_shard_contacts = match value("CAMPAIGN_SHARD_CONTACTS") {
+        None => 10_000,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n @ 1..=1_000_000) => n,
+            _ => {
+                return Err(bad(
+                    "CAMPAIGN_SHARD_CONTACTS",
+                    format!("'{v}' is not a whole number from 1 to 1000000"),
+                ))
+            }
+        },
+    };
     let clock = match (value("CALLFLOW_CLOCK_START"), value("CALLFLOW_CLOCK_SPEED")) {
         (None, None) => Clock::system(),
         (start, speed) => {
@@ -329,6 +344,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         campaign_webhook_secret: value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
         dispatcher,
         dispatch_lease: std::time::Duration::from_secs(lease),
+        campaign_shard_contacts,
         clock,
     })
 }

@@ -14,6 +14,9 @@ use crate::phone::E164;
 use crate::service::{CallService, ServiceError};
 
 pub const MAX_CONTACTS: usize = 250_000;
+/// A campaign never spreads over more shards than this (each is a round trip
+/// when its status is read).
+pub const MAX_SHARDS: usize = 64;
 
 fn invalid(field: &str, reason: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
@@ -255,6 +258,13 @@ fn contact(value: &Value, flow: &crate::flow::Flow) -> Result<Contact, (&'static
     })
 }
 
+/// Shards for `contacts` request positions at `per_shard` each, at most [`MAX_SHARDS`].
+pub fn shard_count(contacts: usize, per_shard: u32) -> u32 {
+    contacts
+        .div_ceil(per_shard.max(1) as usize)
+        .clamp(1, MAX_SHARDS) as u32
+}
+
 /// Validates a campaign request and loads it. Nothing is stored unless it is valid.
 pub async fn create(
     service: &CallService,
@@ -421,6 +431,7 @@ pub async fn create(
         webhook_url,
         total: accepted.len() as u32,
         created_at: service.clock.now(),
+        shards: shard_count(items.len(), service.settings.campaign_shard_contacts),
     };
     let fields = [
         (
@@ -431,11 +442,18 @@ pub async fn create(
         ("total", accepted.len().to_string()),
         ("done", "0".to_string()),
         ("index_end", items.len().to_string()),
+        ("shards", config.shards.to_string()),
         ("created_at", Utc::now().to_rfc3339()),
     ];
     service
         .store
-        .create_campaign(&campaign_id, &fields, &accepted, service.clock.now_ms())
+        .create_campaign(
+            &campaign_id,
+            config.shards,
+            &fields,
+            &accepted,
+            service.clock.now_ms(),
+        )
         .await?;
     tracing::info!(
         campaign_id,

@@ -4,6 +4,7 @@
 //! dial whose fate is unknown is reconciled before anyone dials that contact again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use super::model::{CampaignConfig, Contact, ContactState, Phase};
 use super::settle::{self, load_config, parse_state};
 use crate::call::Disposition;
 use crate::service::{CallService, Dialed, NewCall, ServiceError};
-use crate::store::Claim;
+use crate::store::{Admit, Take};
 
 /// A call counts against `max_concurrent` for at most this long (Twilio's own limit is 4 h).
 const ACTIVE_MAX_MS: i64 = 4 * 3600 * 1000;
@@ -60,7 +61,7 @@ pub async fn run(service: Arc<CallService>, mut stop: watch::Receiver<bool>) {
                         },
                     };
                     if reap {
-                        reap_finished(&service, &id).await;
+                        reap_finished(&service, &config).await;
                     }
                     if let Some(wait) = claim_and_dial(&service, &config).await {
                         sleep = sleep.min(wait);
@@ -86,21 +87,9 @@ async fn claim_and_dial(
     config: &Arc<CampaignConfig>,
 ) -> Option<Duration> {
     let id = &config.campaign_id;
-    let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
     for _ in 0..100 {
-        let now = service.clock.now_ms();
-        let claim = service
-            .store
-            .claim(
-                id,
-                now,
-                lease_ms,
-                config.max_concurrent,
-                config.interval_ms(),
-            )
-            .await;
-        match claim {
-            Ok(Claim::Claimed(idx)) => {
+        match claim(service, config).await {
+            Ok(Claimed::Contact(idx)) => {
                 let (service, config) = (service.clone(), config.clone());
                 tokio::spawn(async move {
                     if let Err(e) = dispatch(&service, &config, idx).await {
@@ -108,10 +97,17 @@ async fn claim_and_dial(
                     }
                 });
             }
-            Ok(Claim::Pace(ms) | Claim::Wait(ms)) => return Some(service.clock.real_duration(ms)),
-            Ok(Claim::Full) => return Some(Duration::from_millis(20)),
-            Ok(Claim::Empty) => return None,
-            Ok(Claim::Idle(status)) => {
+            Ok(Claimed::Wait(ms)) => return Some(service.clock.real_duration(ms)),
+            Ok(Claimed::Full) => return Some(Duration::from_millis(20)),
+            Ok(Claimed::Empty) => {
+                // Every contact is settled: make sure the campaign says so, even
+                // if the instance that settled the last one died before it could.
+                if let Err(e) = settle::complete_if_done(service, config).await {
+                    warn!(campaign_id = %id, error = %e, "cannot complete the campaign");
+                }
+                return None;
+            }
+            Ok(Claimed::Idle(status)) => {
                 if matches!(status.as_str(), "completed" | "canceled" | "missing") {
                     let _ = service.store.forget_live_campaign(id).await;
                 }
@@ -125,6 +121,69 @@ async fn claim_and_dial(
     }
     Some(Duration::ZERO)
 }
+
+enum Claimed {
+    Contact(u32),
+    /// Nothing may be dialed for this many ms (pace, or nothing due yet).
+    Wait(i64),
+    Full,
+    Empty,
+    Idle(String),
+}
+
+/// One claim: the campaign admits a dial (status, concurrency, pace), a shard
+/// gives up its earliest due contact, and the campaign reserves the pace slot
+/// and a lease for it. Shards are tried from a rotating start, so a campaign's
+/// contacts are dialed across its shards in turn.
+async fn claim(service: &CallService, config: &CampaignConfig) -> Result<Claimed, ServiceError> {
+    let id = &config.campaign_id;
+    let store = &service.store;
+    let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
+    let admit = |now: i64, contact: Option<u32>| {
+        store.admit(
+            id,
+            now,
+            lease_ms,
+            config.max_concurrent,
+            config.interval_ms(),
+            contact,
+        )
+    };
+    let refused = |a: Admit| match a {
+        Admit::Pace(ms) => Claimed::Wait(ms),
+        Admit::Full => Claimed::Full,
+        Admit::Idle(status) => Claimed::Idle(status),
+        Admit::Open | Admit::Claimed(_) => Claimed::Full,
+    };
+    let now = service.clock.now_ms();
+    match admit(now, None).await? {
+        Admit::Open => {}
+        other => return Ok(refused(other)),
+    }
+    let shards = config.shards.max(1);
+    let first = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % shards;
+    let mut wait: Option<i64> = None;
+    for s in (0..shards).map(|i| (first + i) % shards) {
+        match store.take(id, s, now, now + lease_ms).await? {
+            Take::Took(idx, due) => {
+                return match admit(service.clock.now_ms(), Some(idx)).await? {
+                    Admit::Claimed(idx) => Ok(Claimed::Contact(idx)),
+                    other => {
+                        // Another instance took the slot meanwhile: as it was.
+                        store.give_back(id, shards, idx, due).await?;
+                        Ok(refused(other))
+                    }
+                };
+            }
+            Take::Wait(ms) => wait = Some(wait.map_or(ms, |w| w.min(ms))),
+            Take::Empty => {}
+        }
+    }
+    Ok(wait.map_or(Claimed::Empty, Claimed::Wait))
+}
+
+/// Where the next claim starts looking, so shards take turns.
+static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
 
 enum Earlier {
     /// No unfinished attempt: dial.
@@ -144,7 +203,8 @@ async fn dispatch(
     idx: u32,
 ) -> Result<(), ServiceError> {
     let id = &config.campaign_id;
-    let (contact, state) = service.store.contact(id, idx).await?;
+    let shards = config.shards;
+    let (contact, state) = service.store.contact(id, shards, idx).await?;
     let Some(contact) = contact.and_then(|c| serde_json::from_str::<Contact>(&c).ok()) else {
         warn!(campaign_id = %id, contact = idx, "claimed a contact that does not exist");
         return Ok(());
@@ -157,7 +217,7 @@ async fn dispatch(
         Earlier::Unknown => {
             service
                 .store
-                .release(id, idx, None, service.clock.now_ms() + 10_000)
+                .release(id, shards, idx, None, service.clock.now_ms() + 10_000)
                 .await?;
             return Ok(());
         }
@@ -170,6 +230,8 @@ async fn dispatch(
         Earlier::None => {}
     }
     if state.phase == Phase::Done {
+        // Settled meanwhile (it has left the due set): only the lease is left.
+        service.store.release(id, shards, idx, None, 0).await?;
         return Ok(());
     }
 
@@ -188,7 +250,10 @@ async fn dispatch(
             .unwrap_or(now.timestamp_millis() + 3_600_000);
         state.next_at = Some(next);
         let json = serde_json::to_string(&state).expect("states serialize");
-        service.store.release(id, idx, Some(&json), next).await?;
+        service
+            .store
+            .release(id, shards, idx, Some(&json), next)
+            .await?;
         return Ok(());
     }
 
@@ -204,7 +269,7 @@ async fn dispatch(
         None => {
             service
                 .store
-                .release(id, idx, None, now_ms + account_interval as i64)
+                .release(id, shards, idx, None, now_ms + account_interval as i64)
                 .await?;
             return Ok(());
         }
@@ -218,7 +283,7 @@ async fn dispatch(
     if service.store.campaign_status(id).await?.as_deref() != Some("running") {
         service
             .store
-            .release(id, idx, None, service.clock.now_ms())
+            .release(id, shards, idx, None, service.clock.now_ms())
             .await?;
         return Ok(());
     }
@@ -249,7 +314,7 @@ async fn dispatch(
     let json = serde_json::to_string(&state).expect("states serialize");
     service
         .store
-        .mark_dialing(id, idx, &json, service.clock.now_ms() + lease_ms)
+        .mark_dialing(id, shards, idx, &json, service.clock.now_ms() + lease_ms)
         .await?;
 
     match service.dial(&record, &flow).await? {
@@ -260,6 +325,7 @@ async fn dispatch(
                 .store
                 .mark_in_progress(
                     id,
+                    shards,
                     idx,
                     &record.call_id,
                     &json,
@@ -275,7 +341,10 @@ async fn dispatch(
             let due = service.clock.now_ms() + THROTTLED_BACKOFF_MS;
             state.next_at = Some(due);
             let json = serde_json::to_string(&state).expect("states serialize");
-            service.store.release(id, idx, Some(&json), due).await?;
+            service
+                .store
+                .release(id, shards, idx, Some(&json), due)
+                .await?;
         }
         Dialed::Rejected { .. } => {
             settle::settle(
@@ -292,7 +361,7 @@ async fn dispatch(
             // Never redial on doubt: let callbacks arrive, then reconcile when the lease ends.
             service
                 .store
-                .set_lease(id, idx, service.clock.now_ms() + lease_ms)
+                .set_lease(id, shards, idx, service.clock.now_ms() + lease_ms)
                 .await?;
         }
     }
@@ -311,7 +380,11 @@ async fn earlier_attempt(
     contact: &Contact,
     state: &ContactState,
 ) -> Result<Earlier, ServiceError> {
-    let (Phase::Dialing, Some(call_id)) = (state.phase, state.call_id.as_deref()) else {
+    // A contact with an attempt under way is taken up again only when its
+    // holder's lease ran out or its call has been in progress for very long.
+    let (Phase::Dialing | Phase::InProgress, Some(call_id)) =
+        (state.phase, state.call_id.as_deref())
+    else {
         return Ok(Earlier::None);
     };
     let id = &config.campaign_id;
@@ -354,6 +427,7 @@ async fn earlier_attempt(
             .store
             .mark_in_progress(
                 id,
+                config.shards,
                 idx,
                 call_id,
                 &json,
@@ -364,20 +438,25 @@ async fn earlier_attempt(
     Ok(Earlier::Placed)
 }
 
-/// Settles calls in progress whose end was recorded but whose contact was not
-/// (an instance died between the two writes).
-async fn reap_finished(service: &CallService, id: &str) {
+/// Looks after the calls counted as in progress: settles those whose end was
+/// recorded but whose contact was not (an instance died between the two
+/// writes), and stops counting attempts that are already over.
+async fn reap_finished(service: &CallService, config: &CampaignConfig) {
+    let id = &config.campaign_id;
     let Ok(active) = service.store.active_contacts(id).await else {
         return;
     };
-    for idx in active {
-        let Ok((_, state)) = service.store.contact(id, idx).await else {
+    for (idx, call_id) in active {
+        let Ok((_, state)) = service.store.contact(id, config.shards, idx).await else {
             continue;
         };
         let state = parse_state(state.as_deref());
-        let Some(call_id) = state.call_id else {
+        let current = state.call_id.as_deref() == Some(call_id.as_str())
+            && matches!(state.phase, Phase::Dialing | Phase::InProgress);
+        if !current {
+            let _ = service.store.forget_active(id, idx, &call_id).await;
             continue;
-        };
+        }
         if let Ok(record) = service.record(&call_id).await {
             if record.is_finished() {
                 if let Err(e) = settle::call_finished(service, &record).await {

@@ -83,6 +83,13 @@ pub struct CampaignConfig {
     pub webhook_url: Option<String>,
     pub total: u32,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// How many shards its contacts are spread over (by index).
+    #[serde(default = "one_shard")]
+    pub shards: u32,
+}
+
+fn one_shard() -> u32 {
+    1
 }
 
 impl CampaignConfig {

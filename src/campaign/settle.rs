@@ -10,18 +10,10 @@ pub async fn load_config(
     service: &CallService,
     campaign_id: &str,
 ) -> Result<Option<CampaignConfig>, ServiceError> {
-    let snapshot = service
-        .store
-        .campaign_snapshot(campaign_id, service.clock.now_ms())
-        .await?;
-    let Some(snapshot) = snapshot else {
+    let Some(json) = service.store.campaign_config(campaign_id).await? else {
         return Ok(None);
     };
-    let json = snapshot
-        .fields
-        .get("config")
-        .ok_or_else(|| StoreError::Corrupt("campaign without config".into()))?;
-    Ok(Some(serde_json::from_str(json).map_err(|e| {
+    Ok(Some(serde_json::from_str(&json).map_err(|e| {
         StoreError::Corrupt(format!("campaign config: {e}"))
     })?))
 }
@@ -63,7 +55,10 @@ pub async fn settle(
     let Some(config) = load_config(service, campaign_id).await? else {
         return Ok(Finish::Stale);
     };
-    let (_, state_json) = service.store.contact(campaign_id, idx).await?;
+    let (_, state_json) = service
+        .store
+        .contact(campaign_id, config.shards, idx)
+        .await?;
     let mut state = parse_state(state_json.as_deref());
     let now_ms = service.clock.now_ms();
     let wait = parsed.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
@@ -80,22 +75,43 @@ pub async fn settle(
         .store
         .finish_contact(
             campaign_id,
+            config.shards,
             idx,
             call_id.unwrap_or(""),
             disposition,
             retry_at,
             &json,
-            &service.clock.now().to_rfc3339(),
         )
         .await?;
-    if matches!(result, Finish::Final | Finish::Completed) {
-        events::contact_finished(service, &config, idx, call_id, disposition, state.attempts)
-            .await?;
+    if result != Finish::Final {
+        return Ok(result);
     }
-    if result == Finish::Completed {
-        events::campaign_completed(service, &config).await?;
-        service.store.forget_live_campaign(campaign_id).await?;
-        tracing::info!(campaign_id, "campaign completed");
+    events::contact_finished(service, &config, idx, call_id, disposition, state.attempts).await?;
+    Ok(if complete_if_done(service, &config).await? {
+        Finish::Completed
+    } else {
+        Finish::Final
+    })
+}
+
+/// Marks the campaign completed once every contact is done, and announces it
+/// once. Called after each final settlement, and by the dispatcher when no
+/// contact is left (so a crash between the two steps never leaves it running).
+pub async fn complete_if_done(
+    service: &CallService,
+    config: &CampaignConfig,
+) -> Result<bool, ServiceError> {
+    let id = &config.campaign_id;
+    let now = service.clock.now().to_rfc3339();
+    if !service
+        .store
+        .complete_if_done(id, config.shards, &now)
+        .await?
+    {
+        return Ok(false);
     }
-    Ok(result)
+    events::campaign_completed(service, config).await?;
+    service.store.forget_live_campaign(id).await?;
+    tracing::info!(campaign_id = %id, "campaign completed");
+    Ok(true)
 }

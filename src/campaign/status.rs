@@ -29,7 +29,8 @@ pub async fn counts(service: &CallService, id: &str) -> Result<Option<Value>, St
     Ok(Some(json!({
         "total": num("total"),
         "done": num("done"),
-        "pending": s.due,
+        // The due sets hold every unfinished contact, held ones included.
+        "pending": s.due.saturating_sub(s.leased + s.active),
         "dialing": s.leased,
         "in_progress": s.active,
         "attempts": num("attempts"),
@@ -104,13 +105,22 @@ pub async fn list(service: &CallService, id: &str, q: ListQuery) -> Result<Value
         .get("index_end")
         .and_then(|v| v.parse::<u32>().ok())
         .unwrap_or(config["total"].as_u64().unwrap_or(0) as u32);
+    let shards = s
+        .fields
+        .get("shards")
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(1);
     let mut items = Vec::new();
     let mut cursor = q.cursor;
     // Bounded work per page even when the filter matches little.
     let mut scanned = 0u32;
     while cursor < end && items.len() < q.limit as usize && scanned < 10_000 {
         let batch = (q.limit * 2).clamp(50, 1000).min(end - cursor);
-        for (idx, contact, state) in service.store.contacts_range(id, cursor, batch).await? {
+        for (idx, contact, state) in service
+            .store
+            .contacts_range(id, shards, cursor, batch)
+            .await?
+        {
             cursor = idx + 1;
             scanned += 1;
             let Some(contact) = contact.and_then(|c| serde_json::from_str::<Contact>(&c).ok())
@@ -155,14 +165,14 @@ pub async fn steer(service: &CallService, id: &str, action: &str) -> Result<Valu
         "cancel" => ("canceled", &["running", "paused"]),
         _ => return Err(ServiceError::NotFound),
     };
-    match service.store.set_campaign_status(id, to, from).await? {
+    let now = service.clock.now().to_rfc3339();
+    let stamp = (to == "canceled").then_some(("canceled_at", now.as_str()));
+    match service
+        .store
+        .set_campaign_status(id, to, from, stamp)
+        .await?
+    {
         Ok(()) => {
-            if to == "canceled" {
-                service
-                    .store
-                    .set_campaign_fields(id, &[("canceled_at", service.clock.now().to_rfc3339())])
-                    .await?;
-            }
             tracing::info!(campaign_id = id, status = to, "campaign {action}");
         }
         Err(current) if current == "missing" => return Err(ServiceError::NotFound),

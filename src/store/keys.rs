@@ -44,27 +44,35 @@ impl Keys {
         format!("{}:campaign:{{{id}}}", self.prefix)
     }
 
-    /// Hash: contact index -> static contact JSON.
-    pub fn campaign_contacts(&self, id: &str) -> String {
-        format!("{}:campaign:{{{id}}}:contacts", self.prefix)
+    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `disp:<name>`).
+    /// Shard 0's are kept in the campaign hash itself.
+    pub fn campaign_shard(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}", self.prefix, shard_tag(id, shard))
+    }
+
+    /// Hash: contact index -> static contact JSON (the contacts of one shard).
+    pub fn campaign_contacts(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}:contacts", self.prefix, shard_tag(id, shard))
     }
 
     /// Hash: contact index -> contact state JSON (absent: fresh and pending).
-    pub fn campaign_states(&self, id: &str) -> String {
-        format!("{}:campaign:{{{id}}}:states", self.prefix)
+    pub fn campaign_states(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}:states", self.prefix, shard_tag(id, shard))
     }
 
-    /// Sorted set: waiting contact indexes by the epoch ms they may be dialed.
-    pub fn campaign_due(&self, id: &str) -> String {
-        format!("{}:campaign:{{{id}}}:due", self.prefix)
+    /// Sorted set: every unfinished contact of one shard, by the epoch ms at which
+    /// a dispatcher next takes it up (to dial it, or to check on an attempt it holds).
+    pub fn campaign_due(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}:due", self.prefix, shard_tag(id, shard))
     }
 
     /// Sorted set: contacts claimed by a dispatcher, by lease expiry (epoch ms).
+    /// Campaign-wide (at most `max_concurrent` members): it counts dials in flight.
     pub fn campaign_leases(&self, id: &str) -> String {
         format!("{}:campaign:{{{id}}}:leases", self.prefix)
     }
 
-    /// Sorted set: contacts with a call in progress, by when to stop counting it.
+    /// Sorted set: `<index>:<call id>` of calls in progress, by when to stop counting them.
     pub fn campaign_active(&self, id: &str) -> String {
         format!("{}:campaign:{{{id}}}:active", self.prefix)
     }
@@ -94,6 +102,21 @@ impl Keys {
     }
 }
 
+/// The shard a contact lives in.
+pub fn shard_of(idx: u32, shards: u32) -> u32 {
+    idx % shards.max(1)
+}
+
+/// Shard 0 shares the campaign's own tag, so a campaign of one shard is one slot;
+/// shard `n` is tagged `{<campaign id>:n}` and may live on another node.
+fn shard_tag(id: &str, shard: u32) -> String {
+    if shard == 0 {
+        format!("{{{id}}}")
+    } else {
+        format!("{{{id}:{shard}}}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +127,20 @@ mod tests {
         assert_eq!(k.call("abc"), "cf:default:call:{abc}");
         assert_eq!(k.timeline("abc"), "cf:default:call:{abc}:timeline");
         assert_eq!(k.seen("abc"), "cf:default:call:{abc}:seen");
-        assert_eq!(k.campaign_due("x"), "cf:default:campaign:{x}:due");
+        assert_eq!(k.campaign_due("x", 0), "cf:default:campaign:{x}:due");
+        assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
+    }
+
+    #[test]
+    fn large_campaigns_spread_over_shard_tags() {
+        let k = Keys::new("default");
+        assert_eq!(k.campaign_due("x", 3), "cf:default:campaign:{x:3}:due");
+        assert_eq!(
+            k.campaign_states("x", 3),
+            "cf:default:campaign:{x:3}:states"
+        );
+        assert_eq!(k.campaign_shard("x", 3), "cf:default:campaign:{x:3}");
+        assert_eq!(shard_of(7, 3), 1);
+        assert_eq!(shard_of(7, 0), 0);
     }
 }

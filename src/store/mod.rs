@@ -7,6 +7,6 @@ pub mod keys;
 mod outbox_store;
 mod redis_store;
 
-pub use campaign_store::{CampaignSnapshot, Claim, Finish};
+pub use campaign_store::{Admit, CampaignSnapshot, Finish, Take};
 pub use keys::Keys;
 pub use redis_store::{cluster_nodes, Cas, Loaded, Store, StoreError, REPLY_IN_TIMELINE};

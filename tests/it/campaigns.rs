@@ -62,8 +62,19 @@ fn dials_per_number(app: &TestApp) -> HashMap<String, usize> {
 
 #[tokio::test]
 async fn campaign_loads_rejects_and_finishes_every_contact_once() {
+    loads_rejects_and_finishes(10_000).await;
+}
+
+#[tokio::test]
+async fn sharded_campaign_loads_rejects_and_finishes_every_contact_once() {
+    loads_rejects_and_finishes(4).await;
+}
+
+/// The whole life of a 15-contact campaign, its contacts in shards of `per_shard`.
+async fn loads_rejects_and_finishes(per_shard: u32) {
     let app = spawn_app_with(|env| {
         env.insert("TWILIO_MAX_CPS", "50".into());
+        env.insert("CAMPAIGN_SHARD_CONTACTS", per_shard.to_string());
     })
     .await;
     app.api(Method::POST, "/api/dnc")
@@ -103,8 +114,23 @@ async fn campaign_loads_rejects_and_finishes_every_contact_once() {
     );
 
     let id = created["campaign_id"].as_str().unwrap();
+    // The contacts' states live under one hash tag per shard.
+    let shards = 15_u32.div_ceil(per_shard) as usize;
+    let mut redis = redis::Client::open(app.redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let contact_keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("cf:default:campaign:{{{id}*}}:contacts"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(contact_keys.len(), shards, "{contact_keys:?}");
     let done = wait_campaign(&app, id, 60, completed).await;
     assert_eq!(done["counts"]["done"], 11, "{done}");
+    assert_eq!(done["counts"]["pending"], 0, "{done}");
+    assert_eq!(done["counts"]["attempts"], 11, "{done}");
     assert_eq!(done["counts"]["dispositions"]["interested"], 9, "{done}");
     assert_eq!(done["counts"]["dispositions"]["busy"], 1);
     assert_eq!(done["counts"]["dispositions"]["declined"], 1);
@@ -629,4 +655,72 @@ async fn campaign_events_are_signed_and_redelivered_until_accepted() {
     )
     .unwrap();
     assert_eq!(completed_event["counts"]["done"], 2);
+}
+
+/// Settling a contact and completing the campaign are two steps in two slots
+/// when the campaign is sharded. If an instance dies between them, whichever
+/// dispatcher next finds nothing left completes the campaign, once.
+#[tokio::test]
+async fn a_campaign_settled_but_not_completed_is_completed_by_the_dispatcher() {
+    use callflow::campaign::model::{CampaignConfig, RetryPolicy};
+    use callflow::store::{Finish, Store};
+
+    let app = spawn_app().await;
+    let store = Store::connect(&app.redis.url(), "default").await.unwrap();
+    let id = "interrupted";
+    let config = CampaignConfig {
+        campaign_id: id.into(),
+        flow_id: "outbound_booking".into(),
+        flow_version: "unused".into(),
+        window: None,
+        max_concurrent: 1,
+        calls_per_second: 1.0,
+        retry: RetryPolicy::default(),
+        webhook_url: None,
+        total: 5,
+        created_at: chrono::Utc::now(),
+        shards: 3,
+    };
+    let fields = [
+        ("config", serde_json::to_string(&config).unwrap()),
+        ("status", "paused".to_string()),
+        ("total", "5".to_string()),
+        ("index_end", "5".to_string()),
+        ("shards", "3".to_string()),
+    ];
+    let contacts: Vec<(u32, String)> = (0..5)
+        .map(|i| (i, json!({"to": format!("+1555444{i:04}")}).to_string()))
+        .collect();
+    store
+        .create_campaign(id, 3, &fields, &contacts, 0)
+        .await
+        .unwrap();
+    // Every contact settled (say, skipped), in its own shard; then the process "dies".
+    let done_state = json!({"phase": "done", "attempts": 0, "disposition": "do_not_call"});
+    for i in 0..5 {
+        let finish = store
+            .finish_contact(id, 3, i, "", "do_not_call", None, &done_state.to_string())
+            .await
+            .unwrap();
+        assert_eq!(finish, Finish::Final);
+    }
+    let paused = campaign(&app, id).await;
+    assert_eq!(paused["status"], "paused");
+    assert_eq!(paused["counts"]["done"], 5, "{paused}");
+    assert_eq!(paused["counts"]["pending"], 0, "{paused}");
+
+    store
+        .set_campaign_status(id, "running", &["paused"], None)
+        .await
+        .unwrap()
+        .unwrap();
+    let done = wait_campaign(&app, id, 20, completed).await;
+    assert_eq!(done["counts"]["dispositions"]["do_not_call"], 5, "{done}");
+    assert!(done["completed_at"].is_string(), "{done}");
+    assert!(app.sim.calls().is_empty(), "nothing may be dialed");
+    // Completing is done once: a second try changes nothing.
+    assert!(!store
+        .complete_if_done(id, 3, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap());
 }

@@ -120,6 +120,26 @@ async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
         .as_str()
         .expect("campaign created")
         .to_string();
+    // Its contacts are spread over shards, and the shards over the nodes.
+    let mut per_node = Vec::new();
+    for node in cluster.node_urls() {
+        let mut c = redis::Client::open(node)
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("*campaign:{{{id}*}}:due"))
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        per_node.push(keys.len());
+    }
+    assert_eq!(per_node.iter().sum::<usize>(), 20, "{per_node:?}");
+    assert!(
+        per_node.iter().filter(|n| **n > 0).count() >= 2,
+        "every shard on one node: {per_node:?}"
+    );
     let deadline = Instant::now() + Duration::from_secs(90);
     let done = loop {
         let c = get_json(&http, format!("{api_b}/campaigns/{id}")).await;

@@ -50,6 +50,9 @@ pub fn env_for(redis_url: &str, sim_url: &str, port: u16) -> HashMap<&'static st
         ("CALLFLOW_CLOCK_START", DAYTIME.to_string()),
         ("TWILIO_TIMEOUT_SECS", "2".to_string()),
         ("DISPATCH_LEASE_SECS", "5".to_string()),
+        // Small shards, so every campaign test spreads its contacts over several
+        // hash tags (production default: 10,000 contacts a shard).
+        ("CAMPAIGN_SHARD_CONTACTS", "3".to_string()),
     ])
 }
 

@@ -1,9 +1,9 @@
--- Settles one contact attempt: final, or back in the queue for a retry.
+-- Settles one contact attempt in its shard: final, or due again for a retry.
 -- Guarded by the attempt's call id, so a repeated or stale report does nothing.
--- KEYS[1] campaign hash  KEYS[2] contact states  KEYS[3] due  KEYS[4] active  KEYS[5] leases
+-- KEYS[1] the shard's counters hash  KEYS[2] contact states  KEYS[3] due zset
 -- ARGV[1] contact index  ARGV[2] call id ('' = no call, e.g. skipped)
--- ARGV[3] disposition  ARGV[4] retry at ms ('' = final)  ARGV[5] new state JSON  ARGV[6] now (RFC 3339)
--- Returns 'stale' | 'retry' | 'final' | 'completed'
+-- ARGV[3] disposition  ARGV[4] retry at ms ('' = final)  ARGV[5] new state JSON
+-- Returns 'stale' | 'retry' | 'final'
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then
   if not cur then
@@ -16,8 +16,6 @@ if ARGV[2] ~= '' then
 elseif cur and cjson.decode(cur).phase == 'done' then
   return 'stale'
 end
-redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], tonumber(ARGV[4]), ARGV[1])
@@ -26,11 +24,5 @@ if ARGV[4] ~= '' then
 end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'disp:' .. ARGV[3], 1)
-local done = redis.call('HINCRBY', KEYS[1], 'done', 1)
-if done >= tonumber(redis.call('HGET', KEYS[1], 'total') or '0') then
-  if redis.call('HGET', KEYS[1], 'status') == 'running' or redis.call('HGET', KEYS[1], 'status') == 'paused' then
-    redis.call('HSET', KEYS[1], 'status', 'completed', 'completed_at', ARGV[6])
-    return 'completed'
-  end
-end
+redis.call('HINCRBY', KEYS[1], 'done', 1)
 return 'final'
