@@ -90,6 +90,8 @@ pub struct DncEntry {
 
 pub struct CallService {
     cache: RecordCache,
+    /// Flow versions this process has saved to the store (see `save_flow_once`).
+    saved_flows: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Callbacks handled by this process, for `/api/stats`.
     pub callbacks: std::sync::atomic::AtomicU64,
     pub started: std::time::Instant,
@@ -111,6 +113,7 @@ impl CallService {
         };
         Arc::new(Self {
             cache: RecordCache::default(),
+            saved_flows: Default::default(),
             callbacks: Default::default(),
             started: std::time::Instant::now(),
             clock: settings.clock,
@@ -315,33 +318,51 @@ impl CallService {
         Ok(added)
     }
 
-    /// Writes a change that is not a callback (creation, dial result) with retries on conflict.
+    /// Writes a change that is not a callback (creation, dial result) with retries
+    /// on conflict. Starts from this instance's last version of the call when it
+    /// has one (the script checks the version, so a stale one only costs a retry).
     async fn update(
         &self,
         call_id: &str,
         event_name: &str,
         change: impl Fn(&CallRecord) -> CallRecord,
     ) -> Result<CallRecord, ServiceError> {
+        let mut cached = self.cache.get(call_id);
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let loaded = self.store.load(call_id, "").await?;
-            let record =
-                Self::parse_record(loaded.record.as_deref().ok_or(ServiceError::NotFound)?)?;
+            let from_cache = cached.is_some();
+            let (version, record) = match cached.take() {
+                Some((version, record)) => (version, (*record).clone()),
+                None => {
+                    let loaded = self.store.load(call_id, "").await?;
+                    let record = Self::parse_record(
+                        loaded.record.as_deref().ok_or(ServiceError::NotFound)?,
+                    )?;
+                    (loaded.version, record)
+                }
+            };
             let next = change(&record);
             if next == record {
+                if from_cache {
+                    // Nothing to write is only believed of the stored record.
+                    continue;
+                }
                 return Ok(record);
             }
             let entry = Self::entry(event_name, &record.state, &next, Vec::new(), None);
             let json = serde_json::to_string(&next).expect("records serialize");
             match self
                 .store
-                .transition(call_id, loaded.version, &json, None, &[entry])
+                .transition(call_id, version, &json, None, &[entry])
                 .await?
             {
                 Cas::Written { version } => {
                     self.cache.put(call_id, version, next.clone());
                     return Ok(next);
                 }
-                Cas::Seen(_) | Cas::Conflict => continue,
+                Cas::Seen(_) | Cas::Conflict => {
+                    self.cache.forget(call_id);
+                    continue;
+                }
             }
         }
         Err(ServiceError::Contended)
@@ -372,6 +393,27 @@ impl CallService {
         }
     }
 
+    /// Saves a flow version's text with its first call; once per version and process.
+    pub async fn save_flow_once(&self, flow: &Flow) -> Result<(), StoreError> {
+        let key = format!("{}:{}", flow.id, flow.version);
+        if self
+            .saved_flows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Ok(());
+        }
+        self.store
+            .save_flow(&flow.id, &flow.version, &flow.source)
+            .await?;
+        self.saved_flows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
+    }
+
     /// Stores a new call record (version 1) and the flow version it will use.
     pub async fn create_record(
         &self,
@@ -379,9 +421,7 @@ impl CallService {
         new: NewCall,
         campaign: Option<CampaignLink>,
     ) -> Result<CallRecord, ServiceError> {
-        self.store
-            .save_flow(&flow.id, &flow.version, &flow.source)
-            .await?;
+        self.save_flow_once(flow).await?;
         let now = self.clock.now();
         let call_id = uuid::Uuid::new_v4().simple().to_string();
         let record = CallRecord {
@@ -421,6 +461,7 @@ impl CallService {
         {
             return Err(StoreError::Corrupt(format!("call id {call_id} already exists")).into());
         }
+        self.cache.put(&call_id, 1, record.clone());
         Ok(record)
     }
 

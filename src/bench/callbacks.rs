@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::http1::Http1;
 use super::{redis_info, Options, Server, API_TOKEN, AUTH_TOKEN};
-use crate::api_client::ApiClient;
-use crate::sim::CallbackClient;
+use crate::twilio::signature;
 
 pub struct Outcome {
     pub calls: u64,
@@ -54,59 +54,99 @@ fn turn(twiml: &str) -> Option<u32> {
 /// are placed round-robin, and each callback goes to the next instance (as a
 /// round-robin load balancer would), signed for the public URL.
 struct Caller {
-    apis: Vec<ApiClient>,
     http: reqwest::Client,
-    cb: CallbackClient,
     public: String,
     targets: Vec<String>,
+}
+
+/// One worker's keep-alive connections, one per instance.
+struct Lane {
+    conns: Vec<Http1>,
 }
 
 impl Caller {
     fn new(servers: &[Server], public: &str) -> Self {
         Self {
-            apis: servers
-                .iter()
-                .map(|s| ApiClient::new(s.url(""), API_TOKEN))
-                .collect(),
             http: reqwest::Client::new(),
-            cb: CallbackClient::new(AUTH_TOKEN),
             public: public.to_string(),
             targets: servers.iter().map(|s| s.url("")).collect(),
         }
     }
 
-    /// (URL to sign, URL to send to) for callback `i` of call `n`.
-    fn hook(&self, n: u64, i: usize, path: &str) -> (String, String) {
-        let target = &self.targets[(n as usize + i) % self.targets.len()];
-        (format!("{}{path}", self.public), format!("{target}{path}"))
+    fn lane(&self) -> Lane {
+        Lane {
+            conns: self.targets.iter().map(|t| Http1::new(t)).collect(),
+        }
     }
-}
 
-impl Caller {
     /// Places one call through the API, then plays Twilio through to the end.
     /// Returns the latencies (kind, ms) of its callbacks.
-    async fn call(&self, n: u64) -> Result<Vec<(&'static str, f64)>, String> {
-        let (to, call_id, sid) = self.place(n).await?;
-        self.drive(n, &to, &call_id, &sid).await
+    async fn call(&self, lane: &mut Lane, n: u64) -> Result<Vec<(&'static str, f64)>, String> {
+        let (to, call_id, sid) = self.place(lane, n).await?;
+        self.drive(lane, n, &to, &call_id, &sid).await
     }
 
     /// `POST /api/calls/outbound`: (to, call id, CallSid).
-    async fn place(&self, n: u64) -> Result<(String, String, String), String> {
+    async fn place(&self, lane: &mut Lane, n: u64) -> Result<(String, String, String), String> {
         let to = format!("+1555{:07}", n % 10_000_000);
-        let api = &self.apis[n as usize % self.apis.len()];
-        let (_, placed) = api
-            .post("/api/calls/outbound", &json!({"to": to, "name": "Ada"}))
+        let conn = &mut lane.conns[n as usize % self.targets.len()];
+        let body = json!({"to": to, "name": "Ada"}).to_string();
+        let auth = format!("Bearer {API_TOKEN}");
+        let (status, answer) = conn
+            .post(
+                "/api/calls/outbound",
+                &[("Authorization", &auth)],
+                "application/json",
+                body.as_bytes(),
+            )
             .await?;
+        let placed: Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
         let call_id = placed["call_id"]
             .as_str()
-            .ok_or_else(|| format!("not placed: {placed}"))?
+            .ok_or_else(|| format!("not placed ({status}): {placed}"))?
             .to_string();
         let sid = placed["call_sid"].as_str().unwrap_or_default().to_string();
         Ok((to, call_id, sid))
     }
 
+    /// Posts callback `i` of call `n` to `path`, signed for the public URL the
+    /// way Twilio signs: (status, body, latency in ms).
+    async fn callback(
+        &self,
+        lane: &mut Lane,
+        n: u64,
+        i: usize,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Result<(u16, String, f64), String> {
+        let t = Instant::now();
+        let signed = format!("{}{path}", self.public);
+        let signature = signature::sign(AUTH_TOKEN, &signed, params);
+        let token = uuid::Uuid::new_v4().simple().to_string();
+        let body = serde_urlencoded::to_string(params).map_err(|e| e.to_string())?;
+        let conn = &mut lane.conns[(n as usize + i) % self.targets.len()];
+        let (status, answer) = conn
+            .post(
+                path,
+                &[
+                    ("X-Twilio-Signature", &signature),
+                    ("I-Twilio-Idempotency-Token", &token),
+                ],
+                "application/x-www-form-urlencoded",
+                body.as_bytes(),
+            )
+            .await?;
+        Ok((status, answer, t.elapsed().as_secs_f64() * 1000.0))
+    }
+
     /// Only the answer webhook: the call then waits at its first question.
-    async fn answer(&self, to: &str, call_id: &str, sid: &str) -> Result<(), String> {
+    async fn answer(
+        &self,
+        lane: &mut Lane,
+        to: &str,
+        call_id: &str,
+        sid: &str,
+    ) -> Result<(), String> {
         let params: Vec<(String, String)> = vec![
             ("AccountSid".into(), super::ACCOUNT_SID.into()),
             ("CallSid".into(), sid.to_string()),
@@ -115,14 +155,8 @@ impl Caller {
             ("CallStatus".into(), "in-progress".into()),
             ("AnsweredBy".into(), "human".into()),
         ];
-        let (signed, target) =
-            self.hook(0, 0, &format!("/twilio/voice/incoming?call_id={call_id}"));
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        let (status, _) = self
-            .cb
-            .post_via(&signed, &target, &params, &token)
-            .await
-            .map_err(|e| e.to_string())?;
+        let path = format!("/twilio/voice/incoming?call_id={call_id}");
+        let (status, _, _) = self.callback(lane, 0, 0, &path, &params).await?;
         if status == 200 {
             Ok(())
         } else {
@@ -134,6 +168,7 @@ impl Caller {
     /// gathers, the recording start, and the final status.
     async fn drive(
         &self,
+        lane: &mut Lane,
         n: u64,
         to: &str,
         call_id: &str,
@@ -150,67 +185,50 @@ impl Caller {
                 ("ApiVersion".into(), "2010-04-01".into()),
             ]
         };
-        let step = std::sync::atomic::AtomicUsize::new(0);
-        let url = |hook: &str, extra: &str| {
-            let i = step.fetch_add(1, Ordering::Relaxed);
-            self.hook(
-                n,
-                i,
-                &format!("/twilio/voice/{hook}?call_id={call_id}{extra}"),
-            )
-        };
-        let mut times = Vec::with_capacity(10);
-        let post = |kind: &'static str,
-                    (signed, target): (String, String),
-                    params: Vec<(String, String)>| {
-            let cb = self.cb.clone();
-            async move {
-                let t = Instant::now();
-                let token = uuid::Uuid::new_v4().simple().to_string();
-                let (status, body) = cb
-                    .post_via(&signed, &target, &params, &token)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if status != 200 {
-                    return Err(format!("{kind} callback answered {status}"));
-                }
-                Ok::<_, String>((kind, t.elapsed().as_secs_f64() * 1000.0, body))
-            }
-        };
         let status = |s: &str, seq: u32| {
             let mut p = base_params(s);
             p.push(("SequenceNumber".into(), seq.to_string()));
             p.push(("CallbackSource".into(), "call-progress-events".into()));
             p
         };
+        let mut times = Vec::with_capacity(10);
+        let mut step = 0;
+        let mut post = async |kind: &'static str,
+                              hook: &str,
+                              extra: &str,
+                              params: Vec<(String, String)>|
+               -> Result<String, String> {
+            let path = format!("/twilio/voice/{hook}?call_id={call_id}{extra}");
+            let (code, body, ms) = self.callback(lane, n, step, &path, &params).await?;
+            step += 1;
+            if code != 200 {
+                return Err(format!("{kind} callback answered {code}"));
+            }
+            times.push((kind, ms));
+            Ok(body)
+        };
         for (i, s) in ["initiated", "ringing", "in-progress"].iter().enumerate() {
-            let (k, ms, _) = post("status", url("status", ""), status(s, i as u32)).await?;
-            times.push((k, ms));
+            post("status", "status", "", status(s, i as u32)).await?;
         }
         let mut answer = base_params("in-progress");
         answer.push(("AnsweredBy".into(), "human".into()));
-        let (k, ms, mut doc) = post("answer", url("incoming", ""), answer).await?;
-        times.push((k, ms));
+        let mut doc = post("answer", "incoming", "", answer).await?;
         for (i, reply) in ["yes", "yes", "yes please"].iter().enumerate() {
             let t = turn(&doc).ok_or_else(|| format!("no Gather after step {i}: {doc}"))?;
             let mut p = base_params("in-progress");
             p.push(("SpeechResult".into(), reply.to_string()));
             p.push(("Confidence".into(), "0.9".into()));
-            let (k, ms, next) = post("gather", url("gather", &format!("&turn={t}")), p).await?;
-            times.push((k, ms));
-            doc = next;
+            doc = post("gather", "gather", &format!("&turn={t}"), p).await?;
             if i == 1 {
                 let mut r = base_params("in-progress");
                 r.push(("RecordingSid".into(), format!("RE{:032x}", n)));
                 r.push(("RecordingStatus".into(), "in-progress".into()));
-                let (k, ms, _) = post("status", url("recording", ""), r).await?;
-                times.push((k, ms));
+                post("status", "recording", "", r).await?;
             }
         }
         let mut done = status("completed", 3);
         done.push(("CallDuration".into(), "42".into()));
-        let (k, ms, _) = post("status", url("status", ""), done).await?;
-        times.push((k, ms));
+        post("status", "status", "", done).await?;
         Ok(times)
     }
 }
@@ -235,14 +253,15 @@ pub async fn run(
     let caller = Arc::new(Caller::new(servers, public));
     // Warm up with a few complete calls, then measure what placing a call costs
     // (API, REST, record) on its own, so callbacks can be counted apart from it.
+    let mut lane = caller.lane();
     for n in 0..10 {
-        caller.call(9_000_000 + n).await?;
+        caller.call(&mut lane, 9_000_000 + n).await?;
     }
     const CALIBRATION: u64 = 20;
     let stats0 = stats(servers, &caller.http).await?;
     let info0 = redis_info(redis_url).await?;
     for n in 0..CALIBRATION {
-        caller.place(9_100_000 + n).await?;
+        caller.place(&mut lane, 9_100_000 + n).await?;
     }
     let stats1 = stats(servers, &caller.http).await?;
     let info1 = redis_info(redis_url).await?;
@@ -270,10 +289,11 @@ pub async fn run(
             next.clone(),
         );
         workers.push(tokio::spawn(async move {
+            let mut lane = caller.lane();
             while Instant::now() < deadline {
                 let t = Instant::now();
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                match caller.call(n).await {
+                match caller.call(&mut lane, n).await {
                     Ok(times) => {
                         calls.fetch_add(1, Ordering::Relaxed);
                         let mut l = latencies.lock().unwrap_or_else(|p| p.into_inner());
@@ -340,14 +360,15 @@ pub async fn hold_in_flight(
     for _ in 0..concurrency.max(1) {
         let (caller, next, placed) = (caller.clone(), next.clone(), placed.clone());
         workers.push(tokio::spawn(async move {
+            let mut lane = caller.lane();
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n as u64 {
                     return;
                 }
                 let n = 5_000_000 + i;
-                if let Ok((to, call_id, sid)) = caller.place(n).await {
-                    if caller.answer(&to, &call_id, &sid).await.is_ok() {
+                if let Ok((to, call_id, sid)) = caller.place(&mut lane, n).await {
+                    if caller.answer(&mut lane, &to, &call_id, &sid).await.is_ok() {
                         placed.fetch_add(1, Ordering::Relaxed);
                     }
                 }

@@ -6,6 +6,7 @@
 
 mod callbacks;
 mod campaign;
+mod http1;
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -416,10 +416,7 @@ pub async fn create(
     }
 
     let campaign_id = uuid::Uuid::new_v4().simple().to_string();
-    service
-        .store
-        .save_flow(&flow.id, &flow.version, &flow.source)
-        .await?;
+    service.save_flow_once(&flow).await?;
     let config = CampaignConfig {
         campaign_id: campaign_id.clone(),
         flow_id: flow.id.clone(),

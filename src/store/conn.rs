@@ -1,11 +1,19 @@
 //! The Redis connection the store uses: one server (reconnecting) or a Redis
-//! Cluster, shared, and counting its round trips (one per command or pipeline
-//! sent), so `/api/stats` and the benchmark can show what a callback costs.
+//! Cluster, counting its round trips (one per command or pipeline sent), so
+//! `/api/stats` and the benchmark can show what a callback costs.
+//!
+//! Each HTTP worker thread gets its own multiplexed connection for the callback
+//! path ([`Connector::local`]): a connection's I/O task runs on the runtime that
+//! opened it, so a worker using a connection opened elsewhere pays two
+//! cross-thread wake-ups per round trip (a fifth of the server's time in
+//! `perf` profiles of `callflow bench`). Everything else shares one connection.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
 
@@ -23,22 +31,93 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn single(inner: ConnectionManager) -> Self {
-        Self {
-            inner: Inner::Single(inner),
-            round_trips: Arc::default(),
-        }
-    }
-
-    pub fn cluster(inner: ClusterConnection) -> Self {
-        Self {
-            inner: Inner::Cluster(inner),
-            round_trips: Arc::default(),
-        }
-    }
-
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+}
+
+/// How to open connections to one Redis deployment.
+pub struct Connector {
+    /// Tells this store's thread-local connections from another store's.
+    id: u64,
+    kind: Kind,
+    round_trips: Arc<AtomicU64>,
+}
+
+enum Kind {
+    Single(redis::Client, ConnectionManagerConfig),
+    Cluster(redis::cluster::ClusterClient),
+}
+
+thread_local! {
+    /// This thread's connections, by connector id.
+    static LOCAL: RefCell<Vec<(u64, Conn)>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Connector {
+    pub fn single(client: redis::Client, timeout: Duration) -> Self {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(2);
+        Self::new(Kind::Single(client, config))
+    }
+
+    pub fn cluster(client: redis::cluster::ClusterClient) -> Self {
+        Self::new(Kind::Cluster(client))
+    }
+
+    fn new(kind: Kind) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            kind,
+            round_trips: Arc::default(),
+        }
+    }
+
+    /// Opens a connection whose I/O runs on the current runtime.
+    pub async fn open(&self) -> Result<Conn, redis::RedisError> {
+        let inner = match &self.kind {
+            Kind::Single(client, config) => Inner::Single(
+                ConnectionManager::new_with_config(client.clone(), config.clone()).await?,
+            ),
+            Kind::Cluster(client) => Inner::Cluster(client.get_async_connection().await?),
+        };
+        Ok(Conn {
+            inner,
+            round_trips: self.round_trips.clone(),
+        })
+    }
+
+    /// This thread's own connection when it runs a single-threaded runtime (an
+    /// HTTP worker), opened on first use; otherwise, or if it cannot be opened,
+    /// `shared`.
+    pub async fn local(&self, shared: &Conn) -> Conn {
+        let single_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        if !single_threaded {
+            return shared.clone();
+        }
+        let found = LOCAL.with(|l| {
+            l.borrow()
+                .iter()
+                .find(|(id, _)| *id == self.id)
+                .map(|(_, c)| c.clone())
+        });
+        if let Some(conn) = found {
+            return conn;
+        }
+        match self.open().await {
+            Ok(conn) => {
+                LOCAL.with(|l| l.borrow_mut().push((self.id, conn.clone())));
+                conn
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open this worker's own Redis connection; sharing one");
+                shared.clone()
+            }
+        }
     }
 }
 

@@ -1,8 +1,8 @@
-use redis::aio::ConnectionManager;
+use std::sync::{Arc, LazyLock};
 
-use super::conn::Conn;
 use redis::{AsyncCommands, Script};
-use std::sync::LazyLock;
+
+use super::conn::{Conn, Connector};
 
 use super::Keys;
 
@@ -57,7 +57,9 @@ pub enum Cas {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Shared by everything off the callback path.
     conn: Conn,
+    connector: Arc<Connector>,
     keys: Keys,
 }
 
@@ -65,26 +67,19 @@ impl Store {
     /// Connects to `url`: `redis://host:port/...` for one server, or
     /// `redis+cluster://h1:p1,h2:p2,...` for a Redis Cluster.
     pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
-        let timeout = Some(std::time::Duration::from_secs(2));
-        let conn = match cluster_nodes(url) {
-            Some(nodes) => {
-                let client = redis::cluster::ClusterClient::builder(nodes)
-                    .connection_timeout(std::time::Duration::from_secs(2))
-                    .response_timeout(std::time::Duration::from_secs(2))
-                    .build()?;
-                Conn::cluster(client.get_async_connection().await?)
-            }
-            None => {
-                let client = redis::Client::open(url)?;
-                let config = redis::aio::ConnectionManagerConfig::new()
-                    .set_connection_timeout(timeout)
-                    .set_response_timeout(timeout)
-                    .set_number_of_retries(2);
-                Conn::single(ConnectionManager::new_with_config(client, config).await?)
-            }
+        let timeout = std::time::Duration::from_secs(2);
+        let connector = match cluster_nodes(url) {
+            Some(nodes) => Connector::cluster(
+                redis::cluster::ClusterClient::builder(nodes)
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .build()?,
+            ),
+            None => Connector::single(redis::Client::open(url)?, timeout),
         };
         Ok(Store {
-            conn,
+            conn: connector.open().await?,
+            connector: Arc::new(connector),
             keys: Keys::new(tenant),
         })
     }
@@ -96,6 +91,11 @@ impl Store {
     /// A handle on the shared multiplexed connection.
     pub(crate) fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// The connection for the callback path: this worker thread's own.
+    async fn hot(&self) -> Conn {
+        self.connector.local(&self.conn).await
     }
 
     /// Round trips to Redis since this store was opened.
@@ -112,7 +112,7 @@ impl Store {
     /// One round trip: the record, its version and the reply to `idem_key` if
     /// seen (a second one when that reply is kept in the timeline: retries only).
     pub async fn load(&self, call_id: &str, idem_key: &str) -> Result<Loaded, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let ((version, record), seen): ((Option<u64>, Option<String>), Option<String>) =
             redis::pipe()
                 .cmd("HMGET")
@@ -165,7 +165,7 @@ impl Store {
         for entry in timeline {
             inv.arg(entry);
         }
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let (tag, value): (String, String) = inv.invoke_async(&mut c).await?;
         match tag.as_str() {
             "ok" => Ok(Cas::Written {
@@ -180,35 +180,35 @@ impl Store {
     }
 
     pub async fn timeline(&self, call_id: &str) -> Result<Vec<String>, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         Ok(c.lrange(self.keys.timeline(call_id), 0, -1).await?)
     }
 
     pub async fn index_call_sid(&self, call_sid: &str, call_id: &str) -> Result<(), StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let _: () = c.set(self.keys.call_sid(call_sid), call_id).await?;
         Ok(())
     }
 
     pub async fn call_id_for_sid(&self, call_sid: &str) -> Result<Option<String>, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         Ok(c.get(self.keys.call_sid(call_sid)).await?)
     }
 
     pub async fn dnc_add(&self, number: &str, entry_json: &str) -> Result<bool, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let added: bool = c.hset_nx(self.keys.dnc(), number, entry_json).await?;
         Ok(added)
     }
 
     pub async fn dnc_remove(&self, number: &str) -> Result<bool, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let removed: u32 = c.hdel(self.keys.dnc(), number).await?;
         Ok(removed > 0)
     }
 
     pub async fn dnc_get(&self, number: &str) -> Result<Option<String>, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         Ok(c.hget(self.keys.dnc(), number).await?)
     }
 
@@ -219,7 +219,7 @@ impl Store {
         version: &str,
         source: &str,
     ) -> Result<(), StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         let _: bool = c.set_nx(self.keys.flow(flow_id, version), source).await?;
         Ok(())
     }
@@ -229,7 +229,7 @@ impl Store {
         flow_id: &str,
         version: &str,
     ) -> Result<Option<String>, StoreError> {
-        let mut c = self.conn.clone();
+        let mut c = self.hot().await;
         Ok(c.get(self.keys.flow(flow_id, version)).await?)
     }
 }
