@@ -7,6 +7,7 @@ pub mod config;
 pub mod flow;
 pub mod graph;
 pub mod http;
+pub mod per_thread;
 pub mod phone;
 pub mod record_cache;
 pub mod redis_server;

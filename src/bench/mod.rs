@@ -111,6 +111,17 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// CPU time (user + system) the server has used so far, in seconds, on Linux.
+    pub fn cpu_seconds(&self) -> Option<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 =
+            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+        Some(ticks / 100.0)
+    }
+
     /// Peak resident memory (VmHWM) in MiB, on Linux.
     pub fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -140,6 +151,8 @@ impl Server {
 pub struct RedisInfo {
     pub commands: u64,
     pub used_memory: u64,
+    /// CPU seconds (user + system) the server processes have used.
+    pub cpu_s: f64,
 }
 
 /// Summed over every node when `url` names a cluster.
@@ -148,11 +161,13 @@ pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
     let mut total = RedisInfo {
         commands: 0,
         used_memory: 0,
+        cpu_s: 0.0,
     };
     for node in nodes {
         let one = node_info(&node).await?;
         total.commands += one.commands;
         total.used_memory += one.used_memory;
+        total.cpu_s += one.cpu_s;
     }
     Ok(total)
 }
@@ -173,6 +188,19 @@ async fn node_info(url: &str) -> Result<RedisInfo, String> {
         .query_async(&mut c)
         .await
         .map_err(|e| e.to_string())?;
+    let cpu: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cpu_s = cpu
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("used_cpu_sys:")
+                .or_else(|| l.strip_prefix("used_cpu_user:"))
+        })
+        .filter_map(|v| v.trim().parse::<f64>().ok())
+        .sum();
     let commands = stats
         .lines()
         .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info"))
@@ -193,6 +221,7 @@ async fn node_info(url: &str) -> Result<RedisInfo, String> {
     Ok(RedisInfo {
         commands,
         used_memory,
+        cpu_s,
     })
 }
 
@@ -272,6 +301,8 @@ pub async fn run(options: Options) -> Result<(), String> {
         "redis_roundtrips_per_callback": cb.roundtrips_per_callback,
         "redis_commands_per_callback": cb.commands_per_callback,
         "redis_bytes_per_call": cb.bytes_per_call,
+        "server_cpu_us_per_callback": cb.server_cpu_us_per_callback,
+        "redis_cpu_us_per_callback": cb.redis_cpu_us_per_callback,
         "server_peak_rss_mib": rss,
         "in_flight_calls": held,
         "server_peak_rss_mib_in_flight": rss_held,
@@ -350,6 +381,11 @@ fn print_report(r: &Value) {
     println!(
         "  Redis bytes per call        {}",
         f(&r["redis_bytes_per_call"])
+    );
+    println!(
+        "  CPU per callback (us)       server {}, Redis {} (placing the calls included)",
+        f(&r["server_cpu_us_per_callback"]),
+        f(&r["redis_cpu_us_per_callback"])
     );
     println!(
         "  server peak RSS (MiB)       {}",

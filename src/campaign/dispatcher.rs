@@ -258,18 +258,24 @@ async fn dispatch(
     }
 
     // Account-wide pace, shared by every instance and campaign.
-    let account_interval = (1000.0 / service.settings.twilio_max_cps).ceil() as u64;
+    let account_interval = 1000.0 / service.settings.twilio_max_cps;
     let now_ms = service.clock.now_ms();
     match service
         .store
-        .reserve_account_slot(now_ms, account_interval, 2 * account_interval as i64)
+        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
         .await?
     {
         Some(wait) => tokio::time::sleep(service.clock.real_duration(wait)).await,
         None => {
             service
                 .store
-                .release(id, shards, idx, None, now_ms + account_interval as i64)
+                .release(
+                    id,
+                    shards,
+                    idx,
+                    None,
+                    now_ms + account_interval.ceil() as i64,
+                )
                 .await?;
             return Ok(());
         }

@@ -101,8 +101,9 @@ impl CampaignConfig {
     }
 
     /// Milliseconds between two dials of this campaign.
-    pub fn interval_ms(&self) -> u64 {
-        (1000.0 / self.calls_per_second).ceil() as u64
+    /// Fractional: rounding 33.3 ms up to 34 would pace 30 calls/s at 29.4.
+    pub fn interval_ms(&self) -> f64 {
+        1000.0 / self.calls_per_second
     }
 }
 

@@ -153,7 +153,7 @@ impl Store {
         now_ms: i64,
         lease_ms: i64,
         max_concurrent: u32,
-        interval_ms: u64,
+        interval_ms: f64,
         contact: Option<u32>,
     ) -> Result<Admit, StoreError> {
         let k = self.keys();
@@ -233,7 +233,7 @@ impl Store {
     pub async fn reserve_account_slot(
         &self,
         now_ms: i64,
-        interval_ms: u64,
+        interval_ms: f64,
         max_wait_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
         let wait: i64 = PACE

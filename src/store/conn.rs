@@ -3,12 +3,8 @@
 //! `/api/stats` and the benchmark can show what a callback costs.
 //!
 //! Each HTTP worker thread gets its own multiplexed connection for the callback
-//! path ([`Connector::local`]): a connection's I/O task runs on the runtime that
-//! opened it, so a worker using a connection opened elsewhere pays two
-//! cross-thread wake-ups per round trip (a fifth of the server's time in
-//! `perf` profiles of `callflow bench`). Everything else shares one connection.
+//! path ([`Connector::local`], see `per_thread`); everything else shares one.
 
-use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +12,8 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
 use redis::{Cmd, Pipeline, RedisFuture, Value};
+
+use crate::per_thread::{on_worker_thread, PerThread};
 
 /// One Redis server, or a Redis Cluster (commands routed by their keys' slot).
 #[derive(Clone)]
@@ -38,20 +36,14 @@ impl Conn {
 
 /// How to open connections to one Redis deployment.
 pub struct Connector {
-    /// Tells this store's thread-local connections from another store's.
-    id: u64,
     kind: Kind,
     round_trips: Arc<AtomicU64>,
+    local: PerThread<Conn>,
 }
 
 enum Kind {
     Single(redis::Client, ConnectionManagerConfig),
     Cluster(redis::cluster::ClusterClient),
-}
-
-thread_local! {
-    /// This thread's connections, by connector id.
-    static LOCAL: RefCell<Vec<(u64, Conn)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Connector {
@@ -68,11 +60,10 @@ impl Connector {
     }
 
     fn new(kind: Kind) -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         Self {
-            id: NEXT.fetch_add(1, Ordering::Relaxed),
             kind,
             round_trips: Arc::default(),
+            local: PerThread::default(),
         }
     }
 
@@ -94,23 +85,15 @@ impl Connector {
     /// HTTP worker), opened on first use; otherwise, or if it cannot be opened,
     /// `shared`.
     pub async fn local(&self, shared: &Conn) -> Conn {
-        let single_threaded = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
-        if !single_threaded {
+        if !on_worker_thread() {
             return shared.clone();
         }
-        let found = LOCAL.with(|l| {
-            l.borrow()
-                .iter()
-                .find(|(id, _)| *id == self.id)
-                .map(|(_, c)| c.clone())
-        });
-        if let Some(conn) = found {
+        if let Some(conn) = self.local.get() {
             return conn;
         }
         match self.open().await {
             Ok(conn) => {
-                LOCAL.with(|l| l.borrow_mut().push((self.id, conn.clone())));
+                self.local.put(conn.clone());
                 conn
             }
             Err(e) => {

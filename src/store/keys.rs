@@ -14,7 +14,8 @@ impl Keys {
         }
     }
 
-    /// Hash: `v` (version) and `d` (the record as JSON).
+    /// Hash: `v` (version), `d` (the record as JSON) and `s:<callback key>` (the
+    /// reply given to each callback handled, for its retries).
     pub fn call(&self, call_id: &str) -> String {
         format!("{}:call:{{{call_id}}}", self.prefix)
     }
@@ -22,11 +23,6 @@ impl Keys {
     /// List of timeline entries (JSON), oldest first.
     pub fn timeline(&self, call_id: &str) -> String {
         format!("{}:call:{{{call_id}}}:timeline", self.prefix)
-    }
-
-    /// Hash: callback idempotency key -> the reply we gave.
-    pub fn seen(&self, call_id: &str) -> String {
-        format!("{}:call:{{{call_id}}}:seen", self.prefix)
     }
 
     /// String: Twilio CallSid -> our call id.
@@ -126,7 +122,6 @@ mod tests {
         let k = Keys::new("default");
         assert_eq!(k.call("abc"), "cf:default:call:{abc}");
         assert_eq!(k.timeline("abc"), "cf:default:call:{abc}:timeline");
-        assert_eq!(k.seen("abc"), "cf:default:call:{abc}:seen");
         assert_eq!(k.campaign_due("x", 0), "cf:default:campaign:{x}:due");
         assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
     }

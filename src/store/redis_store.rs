@@ -6,9 +6,6 @@ use super::conn::{Conn, Connector};
 
 use super::Keys;
 
-/// How long a callback's reply is remembered for retries (Twilio retries within minutes).
-const SEEN_TTL_SECS: u64 = 7 * 24 * 3600;
-
 /// Tells the transition script the reply is the last timeline entry's TwiML.
 pub const REPLY_IN_TIMELINE: &str = "=timeline";
 
@@ -26,6 +23,11 @@ pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
             .map(|n| format!("redis://{}/", n.trim()))
             .collect(),
     )
+}
+
+/// The call-hash field that remembers the reply to one callback.
+fn seen_field(idem_key: &str) -> String {
+    format!("s:{idem_key}")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,13 +115,12 @@ impl Store {
     /// seen (a second one when that reply is kept in the timeline: retries only).
     pub async fn load(&self, call_id: &str, idem_key: &str) -> Result<Loaded, StoreError> {
         let mut c = self.hot().await;
-        let ((version, record), seen): ((Option<u64>, Option<String>), Option<String>) =
-            redis::pipe()
-                .cmd("HMGET")
+        let (version, record, seen): (Option<u64>, Option<String>, Option<String>) =
+            redis::cmd("HMGET")
                 .arg(self.keys.call(call_id))
                 .arg("v")
                 .arg("d")
-                .hget(self.keys.seen(call_id), idem_key)
+                .arg(seen_field(idem_key))
                 .query_async(&mut c)
                 .await?;
         let seen = match seen {
@@ -138,7 +139,7 @@ impl Store {
         Ok(Loaded {
             version: version.unwrap_or(0),
             record,
-            seen,
+            seen: seen.filter(|_| !idem_key.is_empty()),
         })
     }
 
@@ -156,12 +157,14 @@ impl Store {
         let mut inv = TRANSITION.prepare_invoke();
         inv.key(self.keys.call(call_id))
             .key(self.keys.timeline(call_id))
-            .key(self.keys.seen(call_id))
             .arg(expected_version)
             .arg(record_json)
-            .arg(idem_key)
-            .arg(reply)
-            .arg(SEEN_TTL_SECS);
+            .arg(if idem_key.is_empty() {
+                String::new()
+            } else {
+                seen_field(idem_key)
+            })
+            .arg(reply);
         for entry in timeline {
             inv.arg(entry);
         }
