@@ -187,12 +187,15 @@ impl CallService {
         let idem = callback.idempotency_key();
         let voice_doc = matches!(callback, Callback::Answer { .. } | Callback::Gather { .. });
         let mut cached = self.cache.get(call_id);
+        // The record as a failed compare-and-set found it: current, like a read.
+        let mut fresh: Option<(u64, Arc<CallRecord>)> = None;
         for _ in 0..MAX_CAS_ATTEMPTS {
-            // The record as this instance last saw it, else one pipelined read.
+            // The record as this instance last saw it, else one read.
             let from_cache = cached.is_some();
-            let (version, record) = match cached.take() {
-                Some((version, record)) => (version, record),
-                None => {
+            let (version, record) = match (fresh.take(), cached.take()) {
+                (Some(current), _) => current,
+                (None, Some((version, record))) => (version, record),
+                (None, None) => {
                     let loaded = self.store.load(call_id, &idem).await?;
                     if let Some(reply) = loaded.seen {
                         return Ok(remembered(reply));
@@ -271,8 +274,10 @@ impl CallService {
                     return Ok(reply);
                 }
                 Cas::Seen(previous) => return Ok(remembered(previous)),
-                Cas::Conflict => {
+                Cas::Conflict { current } => {
                     self.cache.forget(call_id);
+                    let (version, json) = current.ok_or(ServiceError::NotFound)?;
+                    fresh = Some((version, Arc::new(Self::parse_record(&json)?)));
                     continue;
                 }
             }
@@ -330,11 +335,13 @@ impl CallService {
         change: impl Fn(&CallRecord) -> CallRecord,
     ) -> Result<CallRecord, ServiceError> {
         let mut cached = self.cache.get(call_id);
+        let mut fresh: Option<(u64, CallRecord)> = None;
         for _ in 0..MAX_CAS_ATTEMPTS {
-            let from_cache = cached.is_some();
-            let (version, record) = match cached.take() {
-                Some((version, record)) => (version, (*record).clone()),
-                None => {
+            let from_cache = cached.is_some() && fresh.is_none();
+            let (version, record) = match (fresh.take(), cached.take()) {
+                (Some(current), _) => current,
+                (None, Some((version, record))) => (version, (*record).clone()),
+                (None, None) => {
                     let loaded = self.store.load(call_id, "").await?;
                     let record = Self::parse_record(
                         loaded.record.as_deref().ok_or(ServiceError::NotFound)?,
@@ -361,7 +368,13 @@ impl CallService {
                     self.cache.put(call_id, version, next.clone());
                     return Ok(next);
                 }
-                Cas::Seen(_) | Cas::Conflict => {
+                Cas::Conflict { current } => {
+                    self.cache.forget(call_id);
+                    let (version, json) = current.ok_or(ServiceError::NotFound)?;
+                    fresh = Some((version, Self::parse_record(&json)?));
+                    continue;
+                }
+                Cas::Seen(_) => {
                     self.cache.forget(call_id);
                     continue;
                 }

@@ -53,8 +53,11 @@ pub enum Cas {
     },
     /// The same callback was already handled; this is the reply given then.
     Seen(String),
-    /// Someone else moved the call on; reload and retry.
-    Conflict,
+    /// Someone else moved the call on: retry from `current` (its version and
+    /// record JSON, as the script saw them; `None` if the call does not exist).
+    Conflict {
+        current: Option<(u64, String)>,
+    },
 }
 
 #[derive(Clone)]
@@ -169,16 +172,26 @@ impl Store {
             inv.arg(entry);
         }
         let mut c = self.hot().await;
-        let (tag, value): (String, String) = inv.invoke_async(&mut c).await?;
-        match tag.as_str() {
-            "ok" => Ok(Cas::Written {
-                version: value
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt(format!("version '{value}'")))?,
+        let reply: Vec<String> = inv.invoke_async(&mut c).await?;
+        let corrupt = || StoreError::Corrupt(format!("script answered {reply:?}"));
+        let version = |v: &String| v.parse::<u64>().map_err(|_| corrupt());
+        match (
+            reply.first().map(String::as_str),
+            reply.get(1),
+            reply.get(2),
+        ) {
+            (Some("ok"), Some(v), _) => Ok(Cas::Written {
+                version: version(v)?,
             }),
-            "seen" => Ok(Cas::Seen(value)),
-            "conflict" => Ok(Cas::Conflict),
-            other => Err(StoreError::Corrupt(format!("script answered '{other}'"))),
+            (Some("seen"), Some(previous), _) => Ok(Cas::Seen(previous.clone())),
+            (Some("conflict"), Some(v), Some(record)) => Ok(Cas::Conflict {
+                current: if record.is_empty() {
+                    None
+                } else {
+                    Some((version(v)?, record.clone()))
+                },
+            }),
+            _ => Err(corrupt()),
         }
     }
 

@@ -8,7 +8,9 @@
 -- ARGV[3] idempotency field ("" = none)     ARGV[4] reply to remember for it, or
 --   "=timeline": the `twiml` of the last entry written now (kept once, not twice)
 -- ARGV[5..] timeline entries (JSON)
--- Returns {"ok", new_version} | {"seen", reply} | {"conflict", current_version}
+-- Returns {"ok", new_version} | {"seen", reply} |
+--   {"conflict", current_version, current record JSON}: the caller retries from
+--   that without reading it again (a stale cached version costs no extra read)
 local idem = ARGV[3]
 local cur = redis.call('HMGET', KEYS[1], 'v', idem ~= '' and idem or 'v')
 if idem ~= '' and cur[2] then
@@ -21,7 +23,7 @@ if idem ~= '' and cur[2] then
 end
 local v = tonumber(cur[1] or '0')
 if v ~= tonumber(ARGV[1]) then
-  return {'conflict', tostring(v)}
+  return {'conflict', tostring(v), redis.call('HGET', KEYS[1], 'd') or ''}
 end
 local length = 0
 for i = 5, #ARGV do
