@@ -263,13 +263,13 @@ impl CallService {
                 .await?
             {
                 Cas::Written { version } => {
+                    if applied.changed {
+                        self.after_write(&record, &applied).await;
+                    }
                     if applied.record.is_finished() {
                         self.cache.forget(call_id);
                     } else {
-                        self.cache.put(call_id, version, applied.record.clone());
-                    }
-                    if applied.changed {
-                        self.after_write(&record, &applied).await;
+                        self.cache.put(call_id, version, applied.record);
                     }
                     return Ok(reply);
                 }

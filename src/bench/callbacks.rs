@@ -23,6 +23,8 @@ pub struct Outcome {
     pub bytes_per_call: f64,
     pub server_cpu_us_per_callback: Option<f64>,
     pub redis_cpu_us_per_callback: f64,
+    /// This process: the load generator and the simulated Twilio REST API.
+    pub load_cpu_us_per_callback: Option<f64>,
 }
 
 #[derive(Default)]
@@ -281,6 +283,7 @@ pub async fn run(
     let server_cpu =
         |servers: &[Server]| servers.iter().map(Server::cpu_seconds).sum::<Option<f64>>();
     let cpu1 = server_cpu(servers);
+    let own1 = super::cpu_seconds("self");
     let started = Instant::now();
     let deadline = started + options.duration;
     let interval = options
@@ -329,6 +332,7 @@ pub async fn run(
     futures_util::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu2 = server_cpu(servers);
+    let own2 = super::cpu_seconds("self");
     let stats2 = stats(servers, &caller.http).await?;
     let info2 = redis_info(redis_url).await?;
     let calls = calls.load(Ordering::Relaxed);
@@ -354,6 +358,9 @@ pub async fn run(
             .zip(cpu2)
             .map(|(a, b)| (b - a) * 1e6 / callbacks.max(1.0)),
         redis_cpu_us_per_callback: (info2.cpu_s - info1.cpu_s) * 1e6 / callbacks.max(1.0),
+        load_cpu_us_per_callback: own1
+            .zip(own2)
+            .map(|(a, b)| (b - a) * 1e6 / callbacks.max(1.0)),
     })
 }
 

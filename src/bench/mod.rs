@@ -113,15 +113,8 @@ impl Server {
 
     /// CPU time (user + system) the server has used so far, in seconds, on Linux.
     pub fn cpu_seconds(&self) -> Option<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let rest = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: f64 =
-            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-        Some(ticks / 100.0)
+        cpu_seconds(&self.child.id().to_string())
     }
-
     /// Peak resident memory (VmHWM) in MiB, on Linux.
     pub fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -145,6 +138,17 @@ impl Server {
             .await
             .map_err(|e| e.to_string())
     }
+}
+
+/// CPU time (user + system) of process `pid` ("self": this one) so far, in
+/// seconds, from `/proc` (Linux only).
+pub fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
 }
 
 /// What `INFO` says: total commands run (scripts' inner commands included) and memory.
@@ -303,6 +307,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         "redis_bytes_per_call": cb.bytes_per_call,
         "server_cpu_us_per_callback": cb.server_cpu_us_per_callback,
         "redis_cpu_us_per_callback": cb.redis_cpu_us_per_callback,
+        "load_generator_cpu_us_per_callback": cb.load_cpu_us_per_callback,
         "server_peak_rss_mib": rss,
         "in_flight_calls": held,
         "server_peak_rss_mib_in_flight": rss_held,
@@ -383,9 +388,10 @@ fn print_report(r: &Value) {
         f(&r["redis_bytes_per_call"])
     );
     println!(
-        "  CPU per callback (us)       server {}, Redis {} (placing the calls included)",
+        "  CPU per callback (us)       server {}, Redis {}, load generator {} (placing calls included)",
         f(&r["server_cpu_us_per_callback"]),
-        f(&r["redis_cpu_us_per_callback"])
+        f(&r["redis_cpu_us_per_callback"]),
+        f(&r["load_generator_cpu_us_per_callback"])
     );
     println!(
         "  server peak RSS (MiB)       {}",
