@@ -83,15 +83,16 @@ pub async fn settle(
             &json,
         )
         .await?;
-    if result != Finish::Final {
+    if !matches!(result, Finish::Final | Finish::Drained) {
         return Ok(result);
     }
     events::contact_finished(service, &config, idx, call_id, disposition, state.attempts).await?;
-    Ok(if complete_if_done(service, &config).await? {
-        Finish::Completed
-    } else {
-        Finish::Final
-    })
+    // The last contact of the campaign is always the last of its shard, so the
+    // shards' counters are summed only when one runs dry.
+    if result == Finish::Drained && complete_if_done(service, &config).await? {
+        return Ok(Finish::Completed);
+    }
+    Ok(Finish::Final)
 }
 
 /// Marks the campaign completed once every contact is done, and announces it

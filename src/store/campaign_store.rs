@@ -78,6 +78,8 @@ pub enum Finish {
     Stale,
     Retry,
     Final,
+    /// Final, and the contact's shard has no contact left.
+    Drained,
     Completed,
 }
 
@@ -401,8 +403,8 @@ impl Store {
     }
 
     /// Settles an attempt in its shard (see `scripts/finish.lua`), then stops
-    /// counting it. `Final` does not yet say whether the campaign is complete:
-    /// see [`Store::complete_if_done`].
+    /// counting it. `Drained` (never `Completed`) says the campaign may be
+    /// complete: see [`Store::complete_if_done`].
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_contact(
         &self,
@@ -431,6 +433,7 @@ impl Store {
         let finish = match tag.as_str() {
             "retry" => Finish::Retry,
             "final" => Finish::Final,
+            "drained" => Finish::Drained,
             _ => Finish::Stale,
         };
         if finish != Finish::Stale {

@@ -3,7 +3,8 @@
 -- KEYS[1] the shard's counters hash  KEYS[2] contact states  KEYS[3] due zset
 -- ARGV[1] contact index  ARGV[2] call id ('' = no call, e.g. skipped)
 -- ARGV[3] disposition  ARGV[4] retry at ms ('' = final)  ARGV[5] new state JSON
--- Returns 'stale' | 'retry' | 'final'
+-- Returns 'stale' | 'retry' | 'final' | 'drained' (final, and the shard has no
+-- contact left: only then can the campaign be complete)
 local cur = redis.call('HGET', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then
   if not cur then
@@ -25,4 +26,7 @@ end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'disp:' .. ARGV[3], 1)
 redis.call('HINCRBY', KEYS[1], 'done', 1)
+if redis.call('EXISTS', KEYS[3]) == 0 then
+  return 'drained'
+end
 return 'final'
