@@ -228,6 +228,11 @@ impl CallService {
                 self.add_to_dnc(&record.to, &format!("call:{call_id}"))
                     .await?;
             }
+            if let (None, Some(sid)) = (&record.call_sid, &applied.record.call_sid) {
+                // Also before: once the record holds the CallSid nobody indexes it
+                // again, so an instance dying between the two must not lose it.
+                self.store.index_call_sid(sid, call_id).await?;
+            }
             // Nothing changed, but the reply came from the cache: the script still
             // confirms the version (and that this callback was not seen) before it counts.
             let (new_json, entries) = if applied.changed {
@@ -285,16 +290,10 @@ impl CallService {
         Err(ServiceError::Contended)
     }
 
-    /// Follow-ups that must not hold up the reply much: the CallSid index and logs.
+    /// Follow-ups that must not hold up the reply much: settling a campaign
+    /// contact, and logs.
     async fn after_write(&self, before: &CallRecord, applied: &Applied) {
         let after = &applied.record;
-        if before.call_sid.is_none() {
-            if let Some(sid) = &after.call_sid {
-                if let Err(e) = self.store.index_call_sid(sid, &after.call_id).await {
-                    warn!(call_id = %after.call_id, error = %e, "could not index CallSid");
-                }
-            }
-        }
         if after.campaign.is_some() && after.is_finished() && !before.is_finished() {
             if let Err(e) = crate::campaign::settle::call_finished(self, after).await {
                 warn!(call_id = %after.call_id, error = %e, "could not settle the campaign contact");
@@ -498,6 +497,8 @@ impl CallService {
         match self.twilio.create_call(&request).await {
             Ok(resource) => {
                 let sid = resource.sid.clone();
+                // Indexed before the record holds it (see `handle_callback`).
+                self.store.index_call_sid(&sid, &call_id).await?;
                 let updated = self
                     .update(&call_id, "dialed", |r| {
                         let mut next = r.clone();
@@ -505,7 +506,6 @@ impl CallService {
                         next
                     })
                     .await?;
-                self.store.index_call_sid(&sid, &call_id).await?;
                 Ok(Dialed::Placed(Box::new(updated)))
             }
             Err(TwilioError::Api {
@@ -582,15 +582,13 @@ impl CallService {
         call_id: &str,
         sid: &str,
     ) -> Result<CallRecord, ServiceError> {
-        let record = self
-            .update(call_id, "reconciled", |r| {
-                let mut next = r.clone();
-                next.call_sid.get_or_insert_with(|| sid.to_string());
-                next
-            })
-            .await?;
         self.store.index_call_sid(sid, call_id).await?;
-        Ok(record)
+        self.update(call_id, "reconciled", |r| {
+            let mut next = r.clone();
+            next.call_sid.get_or_insert_with(|| sid.to_string());
+            next
+        })
+        .await
     }
 
     /// The stored record of a call.
