@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::call::machine::{sample_events, sample_states};
+use crate::call::samples::{sample_events, sample_states};
 use crate::call::{advance, CallState, Rules, VoicemailAction};
 
 pub fn mermaid() -> String {

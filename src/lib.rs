@@ -1,5 +1,12 @@
 //! callflow: outbound phone calls on Twilio, each one a persisted state machine.
+//!
+//! The road of one callback: `http::webhooks` (signature, form) ->
+//! `twilio::webhook` (form -> `call::Input`) -> `app::calls` ->
+//! `app::transition` (load, decide, compare-and-set) with `app::outbound`
+//! (the call machine: `call::apply` + `render`) -> `store::records`.
+//! `ARCHITECTURE.md` maps every module and the direction of dependencies.
 
+pub mod app;
 pub mod call;
 pub mod campaign;
 pub mod clock;
@@ -12,7 +19,6 @@ pub mod phone;
 pub mod record_cache;
 pub mod redis_server;
 pub mod render;
-pub mod service;
 pub mod sim;
 pub mod startup;
 pub mod store;

@@ -6,7 +6,7 @@ use crate::twiml::{Gather, Response, Say, Verb};
 
 /// What rendering needs besides the call and its flow.
 #[derive(Debug, Clone)]
-pub struct Voice {
+pub struct TwimlRenderer {
     pub public_base_url: String,
     pub company: String,
     pub purpose: String,
@@ -23,7 +23,7 @@ pub fn gather_url(base: &str, call_id: &str, turn: u32) -> String {
     format!("{base}/twilio/voice/gather?call_id={call_id}&turn={turn}")
 }
 
-impl Voice {
+impl TwimlRenderer {
     pub fn text(&self, flow: &Flow, record: &CallRecord, prompt: Prompt) -> String {
         let purpose = flow.purpose.as_deref().unwrap_or(&self.purpose);
         flow.render(prompt, &|name| match name {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
+use crate::app::AppState;
 use crate::config::Settings;
 use crate::flow::{FlowError, FlowRegistry};
 use crate::http;
-use crate::service::CallService;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum StartupError {
 pub struct Application {
     pub port: u16,
     pub server: Server,
-    pub service: Arc<CallService>,
+    pub service: Arc<AppState>,
     /// Stops the background tasks (dispatcher, webhook delivery) when set or dropped.
     pub stop: tokio::sync::watch::Sender<bool>,
 }
@@ -52,7 +52,8 @@ impl Application {
         let flows = load_flows(&settings)?;
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;
-        let service = CallService::new(settings, store, flows);
+        let settler = Arc::new(crate::campaign::settle::CampaignListener);
+        let service = AppState::new(settings, store, flows, Some(settler));
         let port = listener.local_addr()?.port();
         let data = web::Data::from(service.clone());
         let server = HttpServer::new(move || {

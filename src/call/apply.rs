@@ -1,14 +1,17 @@
-//! Applies one Twilio callback to a call record: pure, no I/O. The result says
-//! what changed, which effects to carry out and what to write to the timeline.
+//! Applies one input to a call record: pure, no I/O. The result says what
+//! changed, which effects to carry out and what to write to the timeline.
 
 use chrono::{DateTime, Utc};
 
-use super::{advance, CallRecord, CallState, CallStatus, Effect, Event, Rules, Step};
-use crate::flow::Flow;
-use crate::twilio::webhook::{is_machine, Callback};
+use super::{
+    advance, ApiFailure, CallRecord, CallState, CallStatus, Disposition, Effect, Event, Input,
+    Intent, Rules, Step,
+};
 
+/// A call record after one input: what changed, the machine's step and the
+/// event name written to the timeline.
 #[derive(Debug, Clone)]
-pub struct Applied {
+pub struct Change {
     pub record: CallRecord,
     /// The machine's step, when the callback was an event for it.
     pub step: Option<Step>,
@@ -17,7 +20,17 @@ pub struct Applied {
     pub changed: bool,
 }
 
-impl Applied {
+impl Change {
+    /// Nothing to write: the input does not concern the machine.
+    fn none(record: &CallRecord, event: String) -> Change {
+        Change {
+            record: record.clone(),
+            step: None,
+            event,
+            changed: false,
+        }
+    }
+
     pub fn effects(&self) -> &[Effect] {
         self.step
             .as_ref()
@@ -29,10 +42,6 @@ impl Applied {
     pub fn adds_to_dnc(&self) -> bool {
         self.effects().contains(&Effect::AddToDoNotCall)
     }
-}
-
-pub fn rules_for(record: &CallRecord, flow: &Flow, consent_default: bool) -> Rules {
-    flow.rules(record.name.is_some(), consent_default)
 }
 
 /// Feeds an event to the machine and folds the outcome into the record.
@@ -61,60 +70,54 @@ pub fn apply_event(
     (next, step)
 }
 
-/// Applies a verified callback. `flow` is the version the call started with.
-pub fn apply_callback(
+/// Applies one input to a call record. `rules` and `classify` (what a gather's
+/// words mean) come from the flow version the call started with.
+pub fn apply(
     record: &CallRecord,
-    callback: &Callback,
+    input: &Input,
     call_sid: Option<&str>,
-    flow: &Flow,
-    consent_default: bool,
+    rules: Rules,
+    classify: impl Fn(Option<&str>, Option<&str>) -> Intent,
     now: DateTime<Utc>,
-) -> Applied {
-    let rules = rules_for(record, flow, consent_default);
+) -> Change {
     let mut base = record.clone();
     if base.call_sid.is_none() {
         base.call_sid = call_sid.map(str::to_owned);
     }
-    let (event, mut next, step) = match callback {
-        Callback::Answer { answered_by } => {
-            let event = Event::Answered {
-                machine: is_machine(answered_by.as_deref()),
-            };
+    let (event, mut next, step) = match input {
+        Input::Answer {
+            answered_by,
+            machine,
+        } => {
+            let event = Event::Answered { machine: *machine };
             if base.answered_at.is_none() {
                 base.answered_at = Some(now);
                 base.answered_by = answered_by.clone();
-                let rank = CallStatus::parse(&base.status).map_or(0, CallStatus::rank);
-                if rank < CallStatus::InProgress.rank() {
-                    base.status = CallStatus::InProgress.as_str().into();
+                if base.status.rank() < CallStatus::InProgress.rank() {
+                    base.status = CallStatus::InProgress;
                 }
             }
             let (next, step) = apply_event(&base, &event, rules, now);
             (event.name(), next, Some(step))
         }
-        Callback::Gather { speech, digits, .. } => {
-            let intent = flow.intents.classify(speech.as_deref(), digits.as_deref());
-            let event = Event::Input(intent);
+        Input::Gather { speech, digits, .. } => {
+            let event = Event::Input(classify(speech.as_deref(), digits.as_deref()));
             let (next, step) = apply_event(&base, &event, rules, now);
             (event.name(), next, Some(step))
         }
-        Callback::Status {
+        Input::Status {
             status,
             sequence,
             duration_secs,
         } => {
             let Some(parsed) = CallStatus::parse(status) else {
-                return Applied {
-                    record: record.clone(),
-                    step: None,
-                    event: format!("status:{status}"),
-                    changed: false,
-                };
+                return Change::none(record, format!("status:{status}"));
             };
-            let current = CallStatus::parse(&base.status);
-            let is_final = current.is_some_and(CallStatus::is_terminal);
+            let current = base.status;
+            let is_final = current.is_terminal();
             // A terminal status is final; a late, lower-ranked one never moves us back.
-            if !is_final && current.is_none_or(|c| parsed.rank() >= c.rank()) {
-                base.status = parsed.as_str().into();
+            if !is_final && parsed.rank() >= current.rank() {
+                base.status = parsed;
                 if parsed.is_terminal() {
                     base.ended_at = Some(now);
                     base.duration_secs = *duration_secs;
@@ -132,7 +135,7 @@ pub fn apply_callback(
                 (event.name(), next, Some(step))
             }
         }
-        Callback::Recording { sid, status } => {
+        Input::Recording { sid, status } => {
             // Only a recording we started (after consent) is accepted.
             if record.consent == Some(true) {
                 base.recording_sid = Some(sid.clone());
@@ -140,16 +143,69 @@ pub fn apply_callback(
             }
             (format!("recording:{status}"), base, None)
         }
+        // Dial results change the record only; their timeline entry has no path.
+        other => return dial_result(record, other, rules, now),
     };
     let changed = next != *record;
     if changed {
         next.updated_at = now;
     }
-    Applied {
+    Change {
         record: next,
         step,
         event,
         changed,
+    }
+}
+
+/// What the answer to a create-call request changes. Not timestamped: the
+/// record's `updated_at` moves with the call, not with our bookkeeping.
+fn dial_result(record: &CallRecord, input: &Input, rules: Rules, now: DateTime<Utc>) -> Change {
+    let mut next = record.clone();
+    let event = match input {
+        Input::Dialed { sid } | Input::Reconciled { sid } => {
+            next.call_sid.get_or_insert_with(|| sid.clone());
+            if matches!(input, Input::Dialed { .. }) {
+                "dialed"
+            } else {
+                "reconciled"
+            }
+        }
+        Input::Rejected { failure } => {
+            next = apply_event(record, &Event::Rejected, rules, now).0;
+            next.status = CallStatus::Failed;
+            next.error = Some(failure.clone());
+            next.ended_at.get_or_insert(now);
+            "rejected"
+        }
+        Input::Uncertain { failure } => {
+            next.error = Some(failure.clone());
+            "uncertain"
+        }
+        Input::Abandoned { reason } => {
+            // Only a call that was never placed and has not ended.
+            if record.call_sid.is_none() && record.state.disposition().is_none() {
+                next.state = CallState::Ended {
+                    disposition: Disposition::Failed,
+                };
+                next.disposition = Some(Disposition::Failed);
+                next.status = CallStatus::Failed;
+                next.error = Some(ApiFailure {
+                    code: None,
+                    message: reason.clone(),
+                });
+                next.ended_at.get_or_insert(now);
+                next.updated_at = now;
+            }
+            "abandoned"
+        }
+        _ => "",
+    };
+    Change {
+        changed: next != *record,
+        record: next,
+        step: None,
+        event: event.to_string(),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CallState, Disposition};
+use super::{CallState, CallStatus, Disposition};
 use crate::phone::E164;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +36,7 @@ pub struct CallRecord {
     #[serde(default)]
     pub call_sid: Option<String>,
     /// Twilio's call status, never moved backwards by a late callback.
-    pub status: String,
+    pub status: CallStatus,
     pub state: CallState,
     #[serde(default)]
     pub consent: Option<bool>,
@@ -70,8 +70,7 @@ pub struct CallRecord {
 impl CallRecord {
     /// Over for good: the machine has ended and Twilio reported a final status.
     pub fn is_finished(&self) -> bool {
-        self.state.disposition().is_some()
-            && super::CallStatus::parse(&self.status).is_some_and(super::CallStatus::is_terminal)
+        self.state.disposition().is_some() && self.status.is_terminal()
     }
 }
 

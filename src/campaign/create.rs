@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use super::duration;
 use super::model::{CampaignConfig, Contact, RetryPolicy, WindowSpec, FINAL_DISPOSITIONS};
 use super::window::Window;
+use crate::app::{AppState, ServiceError};
 use crate::call::Disposition;
 use crate::phone::E164;
-use crate::service::{CallService, ServiceError};
 
 pub const MAX_CONTACTS: usize = 250_000;
 /// A campaign never spreads over more shards than this (each is a round trip
@@ -266,10 +266,7 @@ pub fn shard_count(contacts: usize, per_shard: u32) -> u32 {
 }
 
 /// Validates a campaign request and loads it. Nothing is stored unless it is valid.
-pub async fn create(
-    service: &CallService,
-    map: &Map<String, Value>,
-) -> Result<Created, ServiceError> {
+pub async fn create(service: &AppState, map: &Map<String, Value>) -> Result<Created, ServiceError> {
     const KNOWN: [&str; 7] = [
         "flow",
         "contacts",

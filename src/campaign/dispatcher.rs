@@ -14,8 +14,8 @@ use tracing::{info, warn};
 use super::contact_zones;
 use super::model::{CampaignConfig, Contact, ContactState, Phase};
 use super::settle::{self, load_config, parse_state};
+use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
-use crate::service::{CallService, Dialed, NewCall, ServiceError};
 use crate::store::{Admit, Take};
 
 /// A call counts against `max_concurrent` for at most this long (Twilio's own limit is 4 h).
@@ -28,7 +28,7 @@ const MAX_IDLE: Duration = Duration::from_millis(200);
 const REAP_EVERY: Duration = Duration::from_secs(2);
 
 /// Runs until `stop` fires.
-pub async fn run(service: Arc<CallService>, mut stop: watch::Receiver<bool>) {
+pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut configs: HashMap<String, Arc<CampaignConfig>> = HashMap::new();
     let mut last_reap = Instant::now();
     info!("campaign dispatcher running");
@@ -82,10 +82,7 @@ pub async fn run(service: Arc<CallService>, mut stop: watch::Receiver<bool>) {
 
 /// Claims every contact that may be dialed now and starts its dial.
 /// Returns how long to wait before this campaign may have more.
-async fn claim_and_dial(
-    service: &Arc<CallService>,
-    config: &Arc<CampaignConfig>,
-) -> Option<Duration> {
+async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -> Option<Duration> {
     let id = &config.campaign_id;
     for _ in 0..100 {
         match claim(service, config).await {
@@ -135,7 +132,7 @@ enum Claimed {
 /// gives up its earliest due contact, and the campaign reserves the pace slot
 /// and a lease for it. Shards are tried from a rotating start, so a campaign's
 /// contacts are dialed across its shards in turn.
-async fn claim(service: &CallService, config: &CampaignConfig) -> Result<Claimed, ServiceError> {
+async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, ServiceError> {
     let id = &config.campaign_id;
     let store = &service.store;
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
@@ -198,7 +195,7 @@ enum Earlier {
 
 /// Dials one claimed contact, or explains why not (window, do-not-call, pace).
 async fn dispatch(
-    service: &CallService,
+    service: &AppState,
     config: &CampaignConfig,
     idx: u32,
 ) -> Result<(), ServiceError> {
@@ -311,7 +308,7 @@ async fn dispatch(
         campaign_id: id.clone(),
         contact: idx,
     };
-    let record = service.create_record(&flow, new, Some(link)).await?;
+    let record = calls::create_record(service, &flow, new, Some(link)).await?;
     // Written before Twilio is asked: whoever finds this contact next knows a dial may exist.
     state.phase = Phase::Dialing;
     state.attempts += 1;
@@ -323,7 +320,7 @@ async fn dispatch(
         .mark_dialing(id, shards, idx, &json, service.clock.now_ms() + lease_ms)
         .await?;
 
-    match service.dial(&record, &flow).await? {
+    match calls::dial(service, &record, &flow).await? {
         Dialed::Placed(_) => {
             state.phase = Phase::InProgress;
             let json = serde_json::to_string(&state).expect("states serialize");
@@ -374,13 +371,13 @@ async fn dispatch(
     Ok(())
 }
 
-async fn on_dnc(service: &CallService, contact: &Contact) -> Result<bool, ServiceError> {
+async fn on_dnc(service: &AppState, contact: &Contact) -> Result<bool, ServiceError> {
     Ok(service.store.dnc_get(&contact.to).await?.is_some())
 }
 
 /// Settles what an earlier, interrupted attempt of this contact left behind.
 async fn earlier_attempt(
-    service: &CallService,
+    service: &AppState,
     config: &CampaignConfig,
     idx: u32,
     contact: &Contact,
@@ -394,7 +391,7 @@ async fn earlier_attempt(
         return Ok(Earlier::None);
     };
     let id = &config.campaign_id;
-    let mut record = service.record(call_id).await?;
+    let mut record = calls::record(service, call_id).await?;
     if record.call_sid.is_none() && record.state.disposition().is_none() {
         // Callbacks never came and the dial's answer was lost: ask Twilio.
         match service.twilio.list_calls_to(&contact.to).await {
@@ -407,12 +404,12 @@ async fn earlier_attempt(
                             .is_some_and(|d| d.timestamp() >= record.created_at.timestamp() - 5)
                 });
                 match found {
-                    Some(call) => record = service.adopt_call_sid(call_id, &call.sid).await?,
+                    Some(call) => {
+                        record = calls::adopt_call_sid(service, call_id, &call.sid).await?
+                    }
                     None => {
                         info!(campaign_id = %id, contact = idx, call_id, "earlier dial never reached Twilio; dialing again");
-                        service
-                            .abandon(call_id, "the dial never reached Twilio")
-                            .await?;
+                        calls::abandon(service, call_id, "the dial never reached Twilio").await?;
                         return Ok(Earlier::NeverPlaced);
                     }
                 }
@@ -447,7 +444,7 @@ async fn earlier_attempt(
 /// Looks after the calls counted as in progress: settles those whose end was
 /// recorded but whose contact was not (an instance died between the two
 /// writes), and stops counting attempts that are already over.
-async fn reap_finished(service: &CallService, config: &CampaignConfig) {
+async fn reap_finished(service: &AppState, config: &CampaignConfig) {
     let id = &config.campaign_id;
     let Ok(active) = service.store.active_contacts(id).await else {
         return;
@@ -463,7 +460,7 @@ async fn reap_finished(service: &CallService, config: &CampaignConfig) {
             let _ = service.store.forget_active(id, idx, &call_id).await;
             continue;
         }
-        if let Ok(record) = service.record(&call_id).await {
+        if let Ok(record) = calls::record(service, &call_id).await {
             if record.is_finished() {
                 if let Err(e) = settle::call_finished(service, &record).await {
                     warn!(campaign_id = %id, contact = idx, error = %e, "reaper could not settle");

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use super::model::CampaignConfig;
-use crate::service::CallService;
+use crate::app::AppState;
 use crate::store::StoreError;
 
 /// Waits between delivery attempts; after the last one the event is dropped (and logged).
@@ -42,7 +42,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
-async fn enqueue(service: &CallService, url: &str, event: Value) -> Result<(), StoreError> {
+async fn enqueue(service: &AppState, url: &str, event: Value) -> Result<(), StoreError> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let mut event = event;
     event["id"] = json!(id);
@@ -62,7 +62,7 @@ async fn enqueue(service: &CallService, url: &str, event: Value) -> Result<(), S
 }
 
 pub async fn contact_finished(
-    service: &CallService,
+    service: &AppState,
     config: &CampaignConfig,
     idx: u32,
     call_id: Option<&str>,
@@ -85,7 +85,7 @@ pub async fn contact_finished(
 }
 
 pub async fn campaign_completed(
-    service: &CallService,
+    service: &AppState,
     config: &CampaignConfig,
 ) -> Result<(), StoreError> {
     let Some(url) = &config.webhook_url else {
@@ -105,7 +105,7 @@ pub async fn campaign_completed(
 
 /// Delivers due events until `stop` fires. Runs beside the dispatcher.
 pub async fn deliver_loop(
-    service: std::sync::Arc<CallService>,
+    service: std::sync::Arc<AppState>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let Some(secret) = service.settings.campaign_webhook_secret.clone() else {
@@ -135,7 +135,7 @@ pub async fn deliver_loop(
 }
 
 async fn deliver_one(
-    service: &CallService,
+    service: &AppState,
     http: &reqwest::Client,
     secret: &str,
     id: &str,

@@ -2,12 +2,15 @@
 
 use super::events;
 use super::model::{CampaignConfig, ContactState, Phase};
+use futures_util::future::BoxFuture;
+use tracing::warn;
+
+use crate::app::{AppState, CallListener, ServiceError};
 use crate::call::CallRecord;
-use crate::service::{CallService, ServiceError};
 use crate::store::{Finish, StoreError};
 
 pub async fn load_config(
-    service: &CallService,
+    service: &AppState,
     campaign_id: &str,
 ) -> Result<Option<CampaignConfig>, ServiceError> {
     let Some(json) = service.store.campaign_config(campaign_id).await? else {
@@ -23,9 +26,26 @@ pub fn parse_state(json: Option<&str>) -> ContactState {
         .unwrap_or_default()
 }
 
+/// Settles a campaign's contact when its call is over; the application core
+/// tells it through [`CallListener`], so the core never depends on campaigns.
+pub struct CampaignListener;
+
+impl CallListener for CampaignListener {
+    fn call_finished<'a>(&'a self, app: &'a AppState, record: &'a CallRecord) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if record.campaign.is_none() {
+                return;
+            }
+            if let Err(e) = call_finished(app, record).await {
+                warn!(call_id = %record.call_id, error = %e, "could not settle the campaign contact");
+            }
+        })
+    }
+}
+
 /// A campaign call is over: settle its contact. Idempotent (guarded by call id).
 pub async fn call_finished(
-    service: &CallService,
+    service: &AppState,
     record: &CallRecord,
 ) -> Result<Finish, ServiceError> {
     let Some(link) = &record.campaign else {
@@ -45,7 +65,7 @@ pub async fn call_finished(
 
 /// Settles the current attempt of contact `idx` with `disposition`.
 pub async fn settle(
-    service: &CallService,
+    service: &AppState,
     campaign_id: &str,
     idx: u32,
     call_id: Option<&str>,
@@ -99,7 +119,7 @@ pub async fn settle(
 /// once. Called after each final settlement, and by the dispatcher when no
 /// contact is left (so a crash between the two steps never leaves it running).
 pub async fn complete_if_done(
-    service: &CallService,
+    service: &AppState,
     config: &CampaignConfig,
 ) -> Result<bool, ServiceError> {
     let id = &config.campaign_id;

@@ -5,11 +5,11 @@ use serde_json::{json, Map, Value};
 
 use super::model::{Contact, Phase};
 use super::settle::parse_state;
-use crate::service::{CallService, ServiceError};
+use crate::app::{AppState, ServiceError};
 use crate::store::StoreError;
 
 /// Counts by phase and disposition, or `None` for an unknown campaign.
-pub async fn counts(service: &CallService, id: &str) -> Result<Option<Value>, StoreError> {
+pub async fn counts(service: &AppState, id: &str) -> Result<Option<Value>, StoreError> {
     let now = service.clock.now_ms();
     let Some(s) = service.store.campaign_snapshot(id, now).await? else {
         return Ok(None);
@@ -40,7 +40,7 @@ pub async fn counts(service: &CallService, id: &str) -> Result<Option<Value>, St
 }
 
 /// `GET /api/campaigns/{id}`.
-pub async fn get(service: &CallService, id: &str) -> Result<Value, ServiceError> {
+pub async fn get(service: &AppState, id: &str) -> Result<Value, ServiceError> {
     let now = service.clock.now_ms();
     let s = service
         .store
@@ -87,7 +87,7 @@ pub struct ListQuery {
 
 /// `GET /api/campaigns/{id}/calls`: contacts in index order from `cursor`,
 /// filtered; `next_cursor` is null at the end.
-pub async fn list(service: &CallService, id: &str, q: ListQuery) -> Result<Value, ServiceError> {
+pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<Value, ServiceError> {
     let now = service.clock.now_ms();
     let s = service
         .store
@@ -158,7 +158,7 @@ pub async fn list(service: &CallService, id: &str, q: ListQuery) -> Result<Value
 }
 
 /// Pause, resume or cancel. Returns the campaign as `get` shows it.
-pub async fn steer(service: &CallService, id: &str, action: &str) -> Result<Value, ServiceError> {
+pub async fn steer(service: &AppState, id: &str, action: &str) -> Result<Value, ServiceError> {
     let (to, from): (&str, &[&str]) = match action {
         "pause" => ("paused", &["running"]),
         "resume" => ("running", &["paused"]),

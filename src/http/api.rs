@@ -7,8 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Authenticated;
 use super::ApiError;
+use crate::app::{calls, AppState, DncEntry, NewCall, PlacedCall};
 use crate::phone::E164;
-use crate::service::{placed, CallService, DncEntry, NewCall};
 
 const MAX_NAME_LEN: usize = 100;
 const MAX_VARIABLE_LEN: usize = 500;
@@ -101,7 +101,7 @@ fn variables(map: &Map<String, Value>) -> Result<BTreeMap<String, String>, ApiEr
 /// `POST /api/calls/outbound`: place one call.
 pub async fn create_outbound(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let map = json_object(&body)?;
@@ -121,24 +121,23 @@ pub async fn create_outbound(
         optional_string(&map, "flow", 64)?.unwrap_or_else(|| service.settings.default_flow.clone());
     let name = optional_string(&map, "name", MAX_NAME_LEN)?;
     let variables = variables(&map)?;
-    let placed = service
-        .place_call(NewCall {
-            to,
-            flow,
-            name,
-            variables,
-        })
-        .await?;
+    let new = NewCall {
+        to,
+        flow,
+        name,
+        variables,
+    };
+    let placed = calls::place_call(&service, new).await?;
     Ok(HttpResponse::Created().json(placed))
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
 pub async fn get_call(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (record, version, timeline) = service.get_call(&id).await?;
+    let (record, version, timeline) = calls::get_call(&service, &id).await?;
     let mut call = serde_json::to_value(&record).map_err(|_| ApiError::Unavailable)?;
     call["to"] = json!(record.to.masked());
     call["from"] = json!(record.from.masked());
@@ -147,7 +146,7 @@ pub async fn get_call(
     call["version"] = json!(version);
     Ok(HttpResponse::Ok().json(json!({
         "call": call,
-        "summary": placed(&record),
+        "summary": PlacedCall::from(&record),
         "timeline": timeline,
     })))
 }
@@ -159,7 +158,7 @@ fn path_number(raw: &str) -> Result<E164, ApiError> {
 /// `POST /api/dnc` `{"number": "+1..."}`: add a number to the do-not-call list.
 pub async fn add_dnc(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let map = json_object(&body)?;
@@ -177,7 +176,7 @@ pub async fn add_dnc(
 /// `GET /api/dnc/{number}`.
 pub async fn get_dnc(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;
@@ -198,7 +197,7 @@ pub async fn get_dnc(
 /// `DELETE /api/dnc/{number}`.
 pub async fn remove_dnc(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;
@@ -217,7 +216,7 @@ pub async fn remove_dnc(
 /// `GET /api/campaigns/{id}`: status, counts, next scheduled dial.
 pub async fn get_campaign(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(crate::campaign::status::get(&service, &id).await?))
@@ -226,7 +225,7 @@ pub async fn get_campaign(
 /// `GET /api/campaigns/{id}/calls?state=&disposition=&cursor=&limit=`.
 pub async fn list_campaign_calls(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     id: web::Path<String>,
     query: web::Query<BTreeMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -281,7 +280,7 @@ pub async fn list_campaign_calls(
 /// `POST /api/campaigns/{id}/{pause|resume|cancel}`.
 pub async fn steer_campaign(
     _: Authenticated,
-    service: web::Data<CallService>,
+    service: web::Data<AppState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();
@@ -289,7 +288,7 @@ pub async fn steer_campaign(
 }
 
 /// `GET /api/stats`: this process's counters (for dashboards and the benchmark).
-pub async fn stats(_: Authenticated, service: web::Data<CallService>) -> HttpResponse {
+pub async fn stats(_: Authenticated, service: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "callbacks_handled": service.callbacks.load(std::sync::atomic::Ordering::Relaxed),
         "redis_round_trips": service.store.round_trips(),

@@ -4,7 +4,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
-use crate::service::CallService;
+use crate::app::AppState;
 
 /// Proof that the request carried `Authorization: Bearer <API_TOKEN>`.
 /// Taking it as a handler argument is what protects an `/api` route.
@@ -15,7 +15,7 @@ impl FromRequest for Authenticated {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(service) = req.app_data::<web::Data<CallService>>() else {
+        let Some(service) = req.app_data::<web::Data<AppState>>() else {
             return ready(Err(ApiError::Unauthorized));
         };
         let expected = service.settings.api_token.expose().as_bytes();

@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
-use crate::service::ServiceError;
+use crate::app::ServiceError;
 use crate::store::StoreError;
 
 /// Every API error, mapped once to a status and a JSON body that names the field.

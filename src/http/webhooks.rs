@@ -5,11 +5,12 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
-use tracing::{error, warn};
+use tracing::{error, warn, Instrument};
 
-use crate::service::{CallService, ServiceError};
+use crate::app::{calls, AppState, ServiceError};
+use crate::call::Input;
 use crate::twilio::signature;
-use crate::twilio::webhook::{Callback, VoiceForm};
+use crate::twilio::webhook::VoiceForm;
 use crate::twiml;
 
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
@@ -69,7 +70,7 @@ impl FromRequest for Signed {
         Box::pin(async move {
             let body = body.await.map_err(|_| Refusal::Malformed)?;
             let service = req
-                .app_data::<web::Data<CallService>>()
+                .app_data::<web::Data<AppState>>()
                 .ok_or(Refusal::Forbidden)?;
             let signature = req
                 .headers()
@@ -106,15 +107,12 @@ fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
-/// Runs a callback through the service and maps every failure to polite TwiML
-/// (voice documents) or a retryable status (status and recording callbacks).
-async fn run(service: &CallService, signed: &Signed, callback: Option<Callback>) -> HttpResponse {
-    let voice_doc = matches!(
-        callback,
-        Some(Callback::Answer { .. } | Callback::Gather { .. })
-    );
+/// Runs a callback through the call machine and maps every failure to polite
+/// TwiML (voice documents) or a retryable status (status and recording callbacks).
+async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpResponse {
+    let voice_doc = input.as_ref().is_some_and(Input::expects_voice_reply);
     let goodbye = || xml(twiml::polite_goodbye("", ""));
-    let (Some(call_id), Some(callback)) = (signed.query("call_id"), callback) else {
+    let (Some(call_id), Some(input)) = (signed.query("call_id"), input) else {
         warn!("webhook without a usable call_id or parameters");
         return if voice_doc {
             goodbye()
@@ -122,12 +120,14 @@ async fn run(service: &CallService, signed: &Signed, callback: Option<Callback>)
             xml(twiml::empty())
         };
     };
-    let span = tracing::info_span!("callback", call_id, kind = %callback.idempotency_key());
+    let kind = input.idempotency_key().unwrap_or_default();
+    let span = tracing::info_span!("callback", call_id, kind = %kind);
+    let call_sid = signed.form.call_sid.clone();
+    let handled = calls::handle_callback(app, call_id, input, call_sid)
+        .instrument(span.clone())
+        .await;
     let _enter = span.enter();
-    match service
-        .handle_callback(call_id, &callback, signed.form.call_sid.as_deref())
-        .await
-    {
+    match handled {
         Ok(reply) => xml(reply),
         Err(ServiceError::NotFound) => {
             warn!("callback for an unknown call");
@@ -151,45 +151,22 @@ async fn run(service: &CallService, signed: &Signed, callback: Option<Callback>)
     }
 }
 
-pub async fn incoming(service: web::Data<CallService>, signed: Signed) -> HttpResponse {
-    let callback = Callback::Answer {
-        answered_by: signed.form.answered_by.clone(),
-    };
-    run(&service, &signed, Some(callback)).await
+pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+    let input = signed.form.answer();
+    run(&app, &signed, Some(input)).await
 }
 
-pub async fn gather(service: web::Data<CallService>, signed: Signed) -> HttpResponse {
-    let callback = signed
-        .query("turn")
-        .and_then(|t| t.parse().ok())
-        .map(|turn| Callback::Gather {
-            turn,
-            speech: signed.form.speech_result.clone(),
-            digits: signed.form.digits.clone(),
-        });
-    run(&service, &signed, callback).await
+pub async fn gather(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+    let input = signed.form.gather(signed.query("turn"));
+    run(&app, &signed, input).await
 }
 
-pub async fn status(service: web::Data<CallService>, signed: Signed) -> HttpResponse {
-    let callback = signed
-        .form
-        .call_status
-        .clone()
-        .map(|status| Callback::Status {
-            status,
-            sequence: signed.form.sequence_number,
-            duration_secs: signed.form.call_duration,
-        });
-    run(&service, &signed, callback).await
+pub async fn status(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+    let input = signed.form.status();
+    run(&app, &signed, input).await
 }
 
-pub async fn recording(service: web::Data<CallService>, signed: Signed) -> HttpResponse {
-    let callback = match (&signed.form.recording_sid, &signed.form.recording_status) {
-        (Some(sid), Some(status)) => Some(Callback::Recording {
-            sid: sid.clone(),
-            status: status.clone(),
-        }),
-        _ => None,
-    };
-    run(&service, &signed, callback).await
+pub async fn recording(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+    let input = signed.form.recording();
+    run(&app, &signed, input).await
 }

@@ -2,6 +2,15 @@
 //! `{<call id>}`, so they stay in one Redis Cluster slot and one script can
 //! touch them all. Every key carries the tenant.
 
+/// The two keys of one persisted machine's record: the hash (version, JSON,
+/// remembered replies) and its timeline list. Same hash tag, so one script
+/// writes both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKeys {
+    pub record: String,
+    pub timeline: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Keys {
     prefix: String,
@@ -23,6 +32,14 @@ impl Keys {
     /// List of timeline entries (JSON), oldest first.
     pub fn timeline(&self, call_id: &str) -> String {
         format!("{}:call:{{{call_id}}}:timeline", self.prefix)
+    }
+
+    /// An outbound call's record keys.
+    pub fn call_record(&self, call_id: &str) -> RecordKeys {
+        RecordKeys {
+            record: self.call(call_id),
+            timeline: self.timeline(call_id),
+        }
     }
 
     /// String: Twilio CallSid -> our call id.

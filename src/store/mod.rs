@@ -1,12 +1,94 @@
-//! Redis persistence: call records, timelines, idempotency, do-not-call list.
-//! Key names are in [`keys`], Lua scripts in `scripts/`.
+//! Redis persistence, split by aggregate: persisted machine records
+//! ([`records`]), the do-not-call list ([`dnc`]), campaigns and the outbox.
+//! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod campaign_store;
 mod conn;
+mod dnc;
 pub mod keys;
 mod outbox_store;
-mod redis_store;
+mod records;
+
+use std::sync::Arc;
+
+use conn::{Conn, Connector};
 
 pub use campaign_store::{Admit, CampaignSnapshot, Finish, Take};
-pub use keys::Keys;
-pub use redis_store::{cluster_nodes, Cas, Loaded, Store, StoreError, REPLY_IN_TIMELINE};
+pub use keys::{Keys, RecordKeys};
+pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+
+/// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
+pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
+    let nodes = url.strip_prefix("redis+cluster://")?;
+    Some(
+        nodes
+            .trim_end_matches('/')
+            .split(',')
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| format!("redis://{}/", n.trim()))
+            .collect(),
+    )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Clone)]
+pub struct Store {
+    /// Shared by everything off the callback path.
+    conn: Conn,
+    connector: Arc<Connector>,
+    keys: Keys,
+}
+
+impl Store {
+    /// Connects to `url`: `redis://host:port/...` for one server, or
+    /// `redis+cluster://h1:p1,h2:p2,...` for a Redis Cluster.
+    pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
+        let timeout = std::time::Duration::from_secs(2);
+        let connector = match cluster_nodes(url) {
+            Some(nodes) => Connector::cluster(
+                redis::cluster::ClusterClient::builder(nodes)
+                    .connection_timeout(timeout)
+                    .response_timeout(timeout)
+                    .build()?,
+            ),
+            None => Connector::single(redis::Client::open(url)?, timeout),
+        };
+        Ok(Store {
+            conn: connector.open().await?,
+            connector: Arc::new(connector),
+            keys: Keys::new(tenant),
+        })
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// A handle on the shared multiplexed connection.
+    pub(crate) fn conn(&self) -> Conn {
+        self.conn.clone()
+    }
+
+    /// The connection for the callback path: this worker thread's own.
+    async fn worker_conn(&self) -> Conn {
+        self.connector.local(&self.conn).await
+    }
+
+    /// Round trips to Redis since this store was opened.
+    pub fn round_trips(&self) -> u64 {
+        self.conn.round_trips()
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut c).await?;
+        Ok(())
+    }
+}

@@ -1,5 +1,8 @@
 //! Typed Twilio callbacks. The HTTP layer verifies the signature over the raw
-//! body first; only then is the form read into these types.
+//! body first; only then is the form read into these types and translated
+//! into the call machine's [`Input`].
+
+use crate::call::Input;
 
 /// The fields callflow reads from any voice callback. Twilio sends many more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,45 +41,41 @@ impl VoiceForm {
     }
 }
 
-/// Which of our webhooks was called, with what it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Callback {
-    Answer {
-        /// Twilio's `AnsweredBy` (answering-machine detection), when requested.
-        answered_by: Option<String>,
-    },
-    Gather {
-        turn: u32,
-        speech: Option<String>,
-        digits: Option<String>,
-    },
-    Status {
-        status: String,
-        sequence: Option<u32>,
-        duration_secs: Option<u32>,
-    },
-    Recording {
-        sid: String,
-        status: String,
-    },
-}
-
-impl Callback {
-    /// The key under which a retry of this very callback finds our first reply.
-    /// Derived from the callback itself, so it holds with or without Twilio's
-    /// `I-Twilio-Idempotency-Token`.
-    pub fn idempotency_key(&self) -> String {
-        match self {
-            Callback::Answer { .. } => "answer".into(),
-            Callback::Gather { turn, .. } => format!("gather:{turn}"),
-            Callback::Status {
-                status, sequence, ..
-            } => match sequence {
-                Some(seq) => format!("status:{status}:{seq}"),
-                None => format!("status:{status}"),
-            },
-            Callback::Recording { sid, status } => format!("recording:{sid}:{status}"),
+/// Translations of each webhook's form into the machine's [`Input`]; `None`
+/// when the form lacks what that webhook must carry.
+impl VoiceForm {
+    /// The answer webhook (the call's `Url`).
+    pub fn answer(&self) -> Input {
+        Input::Answer {
+            answered_by: self.answered_by.clone(),
+            machine: is_machine(self.answered_by.as_deref()),
         }
+    }
+
+    /// A `<Gather action>`; `turn` comes from the action URL's query.
+    pub fn gather(&self, turn: Option<&str>) -> Option<Input> {
+        Some(Input::Gather {
+            turn: turn?.parse().ok()?,
+            speech: self.speech_result.clone(),
+            digits: self.digits.clone(),
+        })
+    }
+
+    /// A `StatusCallback`.
+    pub fn status(&self) -> Option<Input> {
+        Some(Input::Status {
+            status: self.call_status.clone()?,
+            sequence: self.sequence_number,
+            duration_secs: self.call_duration,
+        })
+    }
+
+    /// A `recordingStatusCallback`.
+    pub fn recording(&self) -> Option<Input> {
+        Some(Input::Recording {
+            sid: self.recording_sid.clone()?,
+            status: self.recording_status.clone()?,
+        })
     }
 }
 
@@ -97,22 +96,5 @@ mod tests {
         assert!(!is_machine(Some("human")));
         assert!(!is_machine(Some("unknown")));
         assert!(!is_machine(None));
-    }
-
-    #[test]
-    fn status_retries_share_a_key_but_distinct_callbacks_do_not() {
-        let s = |status: &str, seq| Callback::Status {
-            status: status.into(),
-            sequence: seq,
-            duration_secs: None,
-        };
-        assert_eq!(
-            s("ringing", Some(1)).idempotency_key(),
-            s("ringing", Some(1)).idempotency_key()
-        );
-        assert_ne!(
-            s("ringing", Some(1)).idempotency_key(),
-            s("completed", Some(3)).idempotency_key()
-        );
     }
 }

@@ -3,19 +3,19 @@
 use std::collections::BTreeMap;
 
 use callflow::call::apply::apply_event;
-use callflow::call::machine::{sample_events, sample_states};
-use callflow::call::{CallRecord, CallState, Event, Rules, VoicemailAction};
+use callflow::call::samples::{sample_events, sample_states};
+use callflow::call::{CallRecord, CallState, CallStatus, Event, Rules, VoicemailAction};
 use callflow::flow::Flow;
 use callflow::phone::E164;
-use callflow::render::Voice;
+use callflow::render::TwimlRenderer;
 
 fn flow() -> Flow {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/outbound_booking.toml");
     Flow::load(path.as_ref()).expect("default flow is valid")
 }
 
-fn voice() -> Voice {
-    Voice {
+fn voice() -> TwimlRenderer {
+    TwimlRenderer {
         public_base_url: "https://calls.example.com".into(),
         // An awkward name on purpose: every snapshot shows it escaped.
         company: "Smith & <Sons>".into(),
@@ -36,7 +36,7 @@ fn record(state: CallState, name: Option<&str>) -> CallRecord {
         name: name.map(str::to_owned),
         variables: BTreeMap::new(),
         call_sid: Some("CA00000000000000000000000000000001".into()),
-        status: "in-progress".into(),
+        status: CallStatus::InProgress,
         state,
         consent: None,
         recording_sid: None,

@@ -1,0 +1,281 @@
+//! Outbound call operations: place a call, record Twilio's answer to the
+//! dial, run a callback, read a call. Each change goes through the one
+//! transition loop with the outbound machine.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+use super::outbound::{timeline_entry, CallInput, OutboundCalls};
+use super::transition::{self, Outcome};
+use super::{AppState, ServiceError};
+use crate::call::{
+    ApiFailure, CallRecord, CallState, CallStatus, CampaignLink, Input, TimelineEntry,
+};
+use crate::flow::Flow;
+use crate::phone::{mask, E164};
+use crate::render::webhook_url;
+use crate::store::StoreError;
+use crate::twilio::rest::{CreateCall, TwilioError};
+
+/// A request to place one call.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub to: E164,
+    pub flow: String,
+    pub name: Option<String>,
+    pub variables: BTreeMap<String, String>,
+}
+
+/// What became of a dial.
+#[derive(Debug, Clone)]
+pub enum Dialed {
+    Placed(Box<CallRecord>),
+    /// Twilio refused: nothing was placed. The record is failed.
+    Rejected {
+        status: u16,
+        code: Option<u64>,
+        message: String,
+    },
+    /// No clear answer: the call may exist. Never retried blindly.
+    Uncertain(String),
+}
+
+/// A placed call as the API returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlacedCall {
+    pub call_id: String,
+    pub call_sid: Option<String>,
+    pub status: String,
+    pub state: String,
+    pub to: String,
+    pub from: String,
+}
+
+impl From<&CallRecord> for PlacedCall {
+    fn from(record: &CallRecord) -> Self {
+        PlacedCall {
+            call_id: record.call_id.clone(),
+            call_sid: record.call_sid.clone(),
+            status: record.status.as_str().to_string(),
+            state: record.state.name().to_string(),
+            to: record.to.masked(),
+            from: record.from.masked(),
+        }
+    }
+}
+
+/// Runs one verified callback and returns the TwiML to answer with.
+/// A retry of a handled callback gets the first reply and changes nothing.
+pub async fn handle_callback(
+    app: &AppState,
+    call_id: &str,
+    input: Input,
+    call_sid: Option<String>,
+) -> Result<String, ServiceError> {
+    app.callbacks
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let input = CallInput { input, call_sid };
+    Ok(transition::run(&OutboundCalls(app), call_id, &input)
+        .await?
+        .reply)
+}
+
+/// Applies a dial result (never a callback) and returns the record as it stands.
+async fn update(app: &AppState, call_id: &str, input: Input) -> Result<CallRecord, ServiceError> {
+    let input = CallInput {
+        input,
+        call_sid: None,
+    };
+    match transition::run(&OutboundCalls(app), call_id, &input).await? {
+        Outcome {
+            record: Some(record),
+            ..
+        } => Ok(record),
+        // Dial results carry no idempotency key, so they are never replayed.
+        Outcome { record: None, .. } => Err(ServiceError::Contended),
+    }
+}
+
+/// Validates, records and places one call. The record exists before Twilio
+/// is asked, because Twilio may call the answer URL before it answers us.
+pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, ServiceError> {
+    let flow = app
+        .flows
+        .current(&new.flow)
+        .ok_or_else(|| ServiceError::UnknownFlow(new.flow.clone()))?;
+    flow.check_variables(&new.variables)
+        .map_err(|(field, reason)| ServiceError::Invalid { field, reason })?;
+    if app.store.dnc_get(new.to.as_str()).await?.is_some() {
+        return Err(ServiceError::DoNotCall(new.to.masked()));
+    }
+    let record = create_record(app, &flow, new, None).await?;
+    let call_id = record.call_id.clone();
+    match dial(app, &record, &flow).await? {
+        Dialed::Placed(record) => Ok(PlacedCall::from(&*record)),
+        Dialed::Rejected { code, message, .. } => Err(ServiceError::TwilioRejected {
+            call_id,
+            code,
+            message,
+        }),
+        Dialed::Uncertain(message) => Err(ServiceError::TwilioUncertain { call_id, message }),
+    }
+}
+
+/// Stores a new call record (version 1) and the flow version it will use.
+pub async fn create_record(
+    app: &AppState,
+    flow: &Flow,
+    new: NewCall,
+    campaign: Option<CampaignLink>,
+) -> Result<CallRecord, ServiceError> {
+    app.save_flow_once(flow).await?;
+    let now = app.clock.now();
+    let call_id = uuid::Uuid::new_v4().simple().to_string();
+    let record = CallRecord {
+        call_id: call_id.clone(),
+        tenant: app.settings.tenant.clone(),
+        flow_id: flow.id.clone(),
+        flow_version: flow.version.clone(),
+        to: new.to,
+        from: app.settings.twilio.voice_number.clone(),
+        name: new.name.filter(|n| !n.trim().is_empty()),
+        variables: new.variables,
+        call_sid: None,
+        status: CallStatus::Queued,
+        state: CallState::Queued,
+        consent: None,
+        recording_sid: None,
+        recording_status: None,
+        disposition: None,
+        answered_by: None,
+        turn: 0,
+        last_sequence: None,
+        duration_secs: None,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        answered_at: None,
+        ended_at: None,
+        campaign,
+    };
+    let entry = timeline_entry("created", &record, &record, Vec::new(), None);
+    transition::create(&OutboundCalls(app), &call_id, &record, entry).await?;
+    Ok(record)
+}
+
+/// Asks Twilio to place a stored call and records the answer. Never retried
+/// here: create-call is not idempotent.
+pub async fn dial(
+    app: &AppState,
+    record: &CallRecord,
+    flow: &Flow,
+) -> Result<Dialed, ServiceError> {
+    let call_id = record.call_id.clone();
+    info!(call_id, to = %mask(record.to.as_str()), flow = %flow.id, "placing call");
+    let base = &app.settings.public_base_url;
+    let url = webhook_url(base, "incoming", &call_id);
+    let status_callback = webhook_url(base, "status", &call_id);
+    let request = CreateCall {
+        to: record.to.as_str(),
+        from: record.from.as_str(),
+        url: &url,
+        status_callback: &status_callback,
+        machine_detection: flow.machine_detection.as_deref(),
+    };
+    match app.twilio.create_call(&request).await {
+        Ok(resource) => {
+            // The machine indexes the CallSid before the record holds it.
+            let sid = resource.sid;
+            let updated = update(app, &call_id, Input::Dialed { sid }).await?;
+            Ok(Dialed::Placed(Box::new(updated)))
+        }
+        Err(TwilioError::Api {
+            code,
+            message,
+            status,
+        }) => {
+            warn!(call_id, status, ?code, %message, "Twilio refused the call");
+            let failure = ApiFailure {
+                code,
+                message: message.clone(),
+            };
+            update(app, &call_id, Input::Rejected { failure }).await?;
+            Ok(Dialed::Rejected {
+                status,
+                code,
+                message,
+            })
+        }
+        Err(TwilioError::Uncertain(message)) => {
+            // The call's own callbacks (they carry our call id) settle it if it was placed.
+            warn!(call_id, %message, "Twilio did not confirm the call");
+            let failure = ApiFailure {
+                code: None,
+                message: format!("uncertain: {message}"),
+            };
+            update(app, &call_id, Input::Uncertain { failure }).await?;
+            Ok(Dialed::Uncertain(message))
+        }
+    }
+}
+
+/// Gives up on a stored call that was never placed (its dial was lost).
+pub async fn abandon(
+    app: &AppState,
+    call_id: &str,
+    reason: &str,
+) -> Result<CallRecord, ServiceError> {
+    let reason = reason.to_string();
+    update(app, call_id, Input::Abandoned { reason }).await
+}
+
+/// Records the CallSid of a call whose dial was uncertain, once it is known.
+pub async fn adopt_call_sid(
+    app: &AppState,
+    call_id: &str,
+    sid: &str,
+) -> Result<CallRecord, ServiceError> {
+    let sid = sid.to_string();
+    update(app, call_id, Input::Reconciled { sid }).await
+}
+
+fn parse_record(json: &str) -> Result<CallRecord, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("call record: {e}")))
+}
+
+/// The stored record of a call.
+pub async fn record(app: &AppState, call_id: &str) -> Result<CallRecord, ServiceError> {
+    let keys = app.store.keys().call_record(call_id);
+    let loaded = app.store.load(&keys, "").await?;
+    Ok(parse_record(
+        loaded.record.as_deref().ok_or(ServiceError::NotFound)?,
+    )?)
+}
+
+/// A call and its timeline, by our id or by Twilio's CallSid.
+pub async fn get_call(
+    app: &AppState,
+    id: &str,
+) -> Result<(CallRecord, u64, Vec<TimelineEntry>), ServiceError> {
+    let call_id = if id.starts_with("CA") {
+        app.store
+            .call_id_for_sid(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?
+    } else {
+        id.to_string()
+    };
+    let keys = app.store.keys().call_record(&call_id);
+    let loaded = app.store.load(&keys, "").await?;
+    let record = parse_record(loaded.record.as_deref().ok_or(ServiceError::NotFound)?)?;
+    let timeline = app
+        .store
+        .timeline(&keys)
+        .await?
+        .iter()
+        .map(|e| serde_json::from_str(e).map_err(|e| StoreError::Corrupt(format!("timeline: {e}"))))
+        .collect::<Result<Vec<TimelineEntry>, _>>()?;
+    Ok((record, loaded.version, timeline))
+}

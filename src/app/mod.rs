@@ -1,0 +1,15 @@
+//! The application core: the shared state, the one transition loop every
+//! persisted machine uses, and the outbound call machine plugged into it.
+//! Depends on the machines, flows, store and Twilio client; never on HTTP or
+//! on campaigns (they hear of finished calls through [`CallListener`]).
+
+pub mod calls;
+mod error;
+mod outbound;
+mod state;
+pub mod transition;
+
+pub use calls::{Dialed, NewCall, PlacedCall};
+pub use error::ServiceError;
+pub use outbound::{CallInput, OutboundCalls};
+pub use state::{AppState, CallListener, DncEntry};

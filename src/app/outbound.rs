@@ -1,0 +1,200 @@
+//! The outbound call machine plugged into the transition loop: what deciding
+//! needs (the call's flow version), the decision (pure `call::apply` plus the
+//! TwiML to answer with), and the follow-ups around the write.
+
+use std::sync::Arc;
+
+use tracing::info;
+
+use super::transition::{Decision, Machine};
+use super::{AppState, ServiceError};
+use crate::call::apply::{apply, via_names, Change};
+use crate::call::{CallRecord, Effect, Input, TimelineEntry};
+use crate::flow::Flow;
+use crate::record_cache::RecordCache;
+use crate::store::{RecordKeys, Store, REPLY_IN_TIMELINE};
+use crate::twiml;
+
+/// Remembered instead of the empty document that answers every status and
+/// recording callback (six of a call's ten), to keep each call's hash small.
+const EMPTY_REPLY: &str = "=empty";
+
+/// One input for a call, with the CallSid its callback carried (if any).
+pub struct CallInput {
+    pub input: Input,
+    pub call_sid: Option<String>,
+}
+
+/// What the follow-ups need to know of a decision.
+pub struct CallNote {
+    event: String,
+    adds_to_dnc: bool,
+}
+
+/// The outbound call machine over the application state.
+pub struct OutboundCalls<'a>(pub &'a AppState);
+
+/// A timeline entry as stored.
+pub(crate) fn timeline_entry(
+    event: &str,
+    before: &CallRecord,
+    after: &CallRecord,
+    via: Vec<String>,
+    twiml: Option<String>,
+) -> String {
+    let entry = TimelineEntry {
+        at: after.updated_at,
+        event: event.to_string(),
+        from: before.state.name().to_string(),
+        to: after.state.name().to_string(),
+        via,
+        twiml,
+    };
+    serde_json::to_string(&entry).expect("timeline entries serialize")
+}
+
+impl Machine for OutboundCalls<'_> {
+    type Record = CallRecord;
+    type Input = CallInput;
+    type Context = Arc<Flow>;
+    type Note = CallNote;
+
+    fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    fn keys(&self, id: &str) -> RecordKeys {
+        self.0.store.keys().call_record(id)
+    }
+
+    fn cache(&self) -> &RecordCache<CallRecord> {
+        &self.0.calls
+    }
+
+    fn idempotency_key(input: &Self::Input) -> Option<String> {
+        input.input.idempotency_key()
+    }
+
+    async fn context(&self, record: &CallRecord) -> Result<Arc<Flow>, ServiceError> {
+        self.0
+            .flow_for_version(&record.flow_id, &record.flow_version)
+            .await
+    }
+
+    fn decide(
+        &self,
+        flow: &Arc<Flow>,
+        record: &CallRecord,
+        input: &Self::Input,
+    ) -> Decision<CallRecord, CallNote> {
+        let app = self.0;
+        let rules = flow.rules(
+            record.name.is_some(),
+            app.settings.require_recording_consent,
+        );
+        let classify =
+            |speech: Option<&str>, digits: Option<&str>| flow.intents.classify(speech, digits);
+        let Change {
+            record: next,
+            step,
+            event,
+            changed,
+        } = apply(
+            record,
+            &input.input,
+            input.call_sid.as_deref(),
+            rules,
+            classify,
+            app.clock.now(),
+        );
+        let effects = step.as_ref().map_or(&[][..], |s| s.effects.as_slice());
+        let voice_doc = input.input.expects_voice_reply();
+        let reply = if voice_doc {
+            app.renderer.twiml(flow, &next, effects)
+        } else {
+            twiml::empty()
+        };
+        let entry = changed.then(|| {
+            let via = step.as_ref().map(via_names).unwrap_or_default();
+            timeline_entry(&event, record, &next, via, voice_doc.then(|| reply.clone()))
+        });
+        // A voice reply is already in the timeline entry: remember it by reference.
+        let remember = if voice_doc && changed {
+            REPLY_IN_TIMELINE.to_string()
+        } else if !voice_doc {
+            EMPTY_REPLY.to_string()
+        } else {
+            reply.clone()
+        };
+        Decision {
+            note: CallNote {
+                event,
+                adds_to_dnc: effects.contains(&Effect::AddToDoNotCall),
+            },
+            next,
+            changed,
+            entry,
+            reply,
+            remember,
+        }
+    }
+
+    async fn before_write(
+        &self,
+        before: &CallRecord,
+        decision: &Decision<CallRecord, CallNote>,
+    ) -> Result<(), ServiceError> {
+        let app = self.0;
+        if decision.note.adds_to_dnc {
+            // Written before the transition: an opt-out is never lost, and adding twice is harmless.
+            app.add_to_dnc(&before.to, &format!("call:{}", before.call_id))
+                .await?;
+        }
+        if let (None, Some(sid)) = (&before.call_sid, &decision.next.call_sid) {
+            // Also before: once the record holds the CallSid nobody indexes it
+            // again, so an instance dying between the two must not lose it.
+            app.store.index_call_sid(sid, &before.call_id).await?;
+        }
+        Ok(())
+    }
+
+    async fn after_write(
+        &self,
+        before: &CallRecord,
+        decision: &Decision<CallRecord, CallNote>,
+        input: &Self::Input,
+    ) {
+        // Dial results are settled by whoever dialed; only callbacks finish a call here.
+        if !input.input.is_callback() {
+            return;
+        }
+        let after = &decision.next;
+        if after.is_finished() && !before.is_finished() {
+            if let Some(listener) = &self.0.listener {
+                listener.call_finished(self.0, after).await;
+            }
+        }
+        if before.state != after.state {
+            info!(
+                call_id = %after.call_id,
+                event = %decision.note.event,
+                from = before.state.name(),
+                to = after.state.name(),
+                disposition = after.disposition.map(|d| d.as_str()),
+                "call moved"
+            );
+        }
+    }
+
+    fn replay(&self, remembered: String) -> String {
+        if remembered == EMPTY_REPLY {
+            twiml::empty()
+        } else {
+            remembered
+        }
+    }
+
+    fn is_finished(record: &CallRecord) -> bool {
+        record.is_finished()
+    }
+}

@@ -1,0 +1,135 @@
+//! The application state every request, callback and background task shares:
+//! settings, store, clock, Twilio client, flows, the TwiML renderer, and the
+//! listener told when a call is over.
+
+use std::collections::HashSet;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use super::ServiceError;
+use crate::call::CallRecord;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::flow::{Flow, FlowRegistry};
+use crate::phone::E164;
+use crate::record_cache::RecordCache;
+use crate::render::TwimlRenderer;
+use crate::store::{Store, StoreError};
+use crate::twilio::rest::TwilioClient;
+
+/// Told once a call is over for good (ended and a final status known), so
+/// what placed it (a campaign) can settle it without the core knowing campaigns.
+pub trait CallListener: Send + Sync {
+    fn call_finished<'a>(&'a self, app: &'a AppState, record: &'a CallRecord) -> BoxFuture<'a, ()>;
+}
+
+/// A do-not-call entry as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DncEntry {
+    pub added_at: chrono::DateTime<Utc>,
+    pub source: String,
+}
+
+pub struct AppState {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Clock,
+    pub twilio: TwilioClient,
+    pub flows: FlowRegistry,
+    pub renderer: TwimlRenderer,
+    /// This instance's last version of each call (see `record_cache`).
+    pub(crate) calls: RecordCache<CallRecord>,
+    pub(crate) listener: Option<Arc<dyn CallListener>>,
+    /// Flow versions this process has saved to the store (see `save_flow_once`).
+    saved_flows: Mutex<HashSet<String>>,
+    /// Callbacks handled by this process, for `/api/stats`.
+    pub callbacks: AtomicU64,
+    pub started: std::time::Instant,
+}
+
+impl AppState {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        flows: FlowRegistry,
+        listener: Option<Arc<dyn CallListener>>,
+    ) -> Arc<Self> {
+        let renderer = TwimlRenderer {
+            public_base_url: settings.public_base_url.clone(),
+            company: settings.company_name.clone(),
+            purpose: settings.call_purpose.clone(),
+            callback_number: settings.twilio.voice_number.as_str().to_string(),
+        };
+        Arc::new(Self {
+            clock: settings.clock,
+            twilio: TwilioClient::new(&settings.twilio),
+            settings,
+            store,
+            flows,
+            renderer,
+            calls: RecordCache::default(),
+            listener,
+            saved_flows: Default::default(),
+            callbacks: Default::default(),
+            started: std::time::Instant::now(),
+        })
+    }
+
+    /// A flow version: from memory, else from the store (saved with its first call).
+    pub async fn flow_for_version(
+        &self,
+        flow_id: &str,
+        version: &str,
+    ) -> Result<Arc<Flow>, ServiceError> {
+        if let Some(flow) = self.flows.version(flow_id, version) {
+            return Ok(flow);
+        }
+        let source = self
+            .store
+            .load_flow(flow_id, version)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("flow version {version} missing")))?;
+        let flow = Flow::parse(flow_id, &source, "stored flow")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let flow = Arc::new(flow);
+        self.flows.remember(flow.clone());
+        Ok(flow)
+    }
+
+    /// Saves a flow version's text with its first call; once per version and process.
+    pub async fn save_flow_once(&self, flow: &Flow) -> Result<(), StoreError> {
+        let key = format!("{}:{}", flow.id, flow.version);
+        let saved = |set: &Mutex<HashSet<String>>| {
+            set.lock().unwrap_or_else(|p| p.into_inner()).contains(&key)
+        };
+        if saved(&self.saved_flows) {
+            return Ok(());
+        }
+        self.store
+            .save_flow(&flow.id, &flow.version, &flow.source)
+            .await?;
+        self.saved_flows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key);
+        Ok(())
+    }
+
+    pub async fn add_to_dnc(&self, number: &E164, source: &str) -> Result<bool, StoreError> {
+        let entry = DncEntry {
+            added_at: self.clock.now(),
+            source: source.to_string(),
+        };
+        let json = serde_json::to_string(&entry).expect("entries serialize");
+        let added = self.store.dnc_add(number.as_str(), &json).await?;
+        if added {
+            info!(number = %number.masked(), source, "added to do-not-call list");
+        }
+        Ok(added)
+    }
+}

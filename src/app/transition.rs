@@ -1,0 +1,198 @@
+//! The one transition loop every persisted machine uses: load the record (or
+//! take this instance's cached copy), decide (pure), write with one atomic
+//! compare-and-set, follow up. A machine brings its record, inputs, decision
+//! and follow-ups by implementing [`Machine`]; it never writes its own loop.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::ServiceError;
+use crate::record_cache::RecordCache;
+use crate::store::{RecordKeys, Store, StoreError, WriteOutcome};
+
+/// How often a transition is retried when another writer wins the race.
+const MAX_ATTEMPTS: usize = 8;
+
+/// What a machine decided for one input against one version of its record.
+pub struct Decision<R, N> {
+    pub next: R,
+    /// Whether anything worth writing changed.
+    pub changed: bool,
+    /// The timeline entry (JSON) written with the change.
+    pub entry: Option<String>,
+    /// What the sender of the input is answered.
+    pub reply: String,
+    /// What the store keeps for a retry of the same input (idempotent inputs only).
+    pub remember: String,
+    /// Whatever the machine's follow-ups need to know of the decision.
+    pub note: N,
+}
+
+/// A persisted machine as the transition loop sees it.
+pub trait Machine: Sync {
+    type Record: Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
+    type Input: Sync;
+    /// What deciding needs besides the record and the input (e.g. a flow version).
+    type Context: Send + Sync;
+    type Note: Send + Sync;
+
+    fn store(&self) -> &Store;
+    fn keys(&self, id: &str) -> RecordKeys;
+    fn cache(&self) -> &RecordCache<Self::Record>;
+    /// The key a retry of the same input is recognised by; `None`: not a retryable delivery.
+    fn idempotency_key(input: &Self::Input) -> Option<String>;
+    fn context(
+        &self,
+        record: &Self::Record,
+    ) -> impl Future<Output = Result<Self::Context, ServiceError>> + Send;
+    fn decide(
+        &self,
+        context: &Self::Context,
+        record: &Self::Record,
+        input: &Self::Input,
+    ) -> Decision<Self::Record, Self::Note>;
+    /// Writes that must land before the transition is stored (each harmless if repeated).
+    fn before_write(
+        &self,
+        before: &Self::Record,
+        decision: &Decision<Self::Record, Self::Note>,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+    /// Follow-ups once the transition is stored.
+    fn after_write(
+        &self,
+        before: &Self::Record,
+        decision: &Decision<Self::Record, Self::Note>,
+        input: &Self::Input,
+    ) -> impl Future<Output = ()> + Send;
+    /// A remembered reply as it is sent again.
+    fn replay(&self, remembered: String) -> String;
+    /// Over for good: no longer worth caching.
+    fn is_finished(record: &Self::Record) -> bool;
+}
+
+/// The result of one input: the reply, and the record as it now stands
+/// (`None` when the input was a retry answered from memory).
+pub struct Outcome<R> {
+    pub reply: String,
+    pub record: Option<R>,
+}
+
+fn parse<R: DeserializeOwned>(json: &str) -> Result<R, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("record: {e}")))
+}
+
+/// Runs `input` through the machine for record `id`: load -> decide ->
+/// compare-and-set -> follow up, retried from the current version on conflict.
+/// A retry of a handled input gets the first reply and changes nothing.
+pub async fn run<M: Machine>(
+    machine: &M,
+    id: &str,
+    input: &M::Input,
+) -> Result<Outcome<M::Record>, ServiceError> {
+    let keys = machine.keys(id);
+    let idem = M::idempotency_key(input);
+    let mut cached = machine.cache().get(id);
+    // The record as a failed compare-and-set found it: current, like a read.
+    let mut fresh: Option<(u64, Arc<M::Record>)> = None;
+    for _ in 0..MAX_ATTEMPTS {
+        // The record as this instance last saw it, else one read.
+        let from_cache = fresh.is_none() && cached.is_some();
+        let (version, record) = match (fresh.take(), cached.take()) {
+            (Some(current), _) => current,
+            (None, Some(hint)) => hint,
+            (None, None) => {
+                let loaded = machine
+                    .store()
+                    .load(&keys, idem.as_deref().unwrap_or(""))
+                    .await?;
+                if let Some(reply) = loaded.seen {
+                    return Ok(replayed(machine, reply));
+                }
+                let json = loaded.record.ok_or(ServiceError::NotFound)?;
+                (loaded.version, Arc::new(parse(&json)?))
+            }
+        };
+        let context = machine.context(&record).await?;
+        let decision = machine.decide(&context, &record, input);
+        if !decision.changed {
+            if !from_cache {
+                return Ok(Outcome {
+                    reply: decision.reply,
+                    record: Some(decision.next),
+                });
+            }
+            if idem.is_none() {
+                // Nothing to write is only believed of the stored record.
+                continue;
+            }
+            // Else the script still confirms the version (and that this input
+            // was not seen) before the cached answer counts.
+        }
+        if decision.changed {
+            machine.before_write(&record, &decision).await?;
+        }
+        let json = if decision.changed {
+            serde_json::to_string(&decision.next).expect("records serialize")
+        } else {
+            String::new()
+        };
+        let seen = idem.as_deref().map(|k| (k, decision.remember.as_str()));
+        let entries: &[String] = decision.entry.as_slice();
+        match machine
+            .store()
+            .transition(&keys, version, &json, seen, entries)
+            .await?
+        {
+            WriteOutcome::Written { version } => {
+                if decision.changed {
+                    machine.after_write(&record, &decision, input).await;
+                }
+                if M::is_finished(&decision.next) {
+                    machine.cache().forget(id);
+                } else {
+                    machine.cache().put(id, version, decision.next.clone());
+                }
+                return Ok(Outcome {
+                    reply: decision.reply,
+                    record: Some(decision.next),
+                });
+            }
+            WriteOutcome::AlreadyHandled(previous) => return Ok(replayed(machine, previous)),
+            WriteOutcome::Conflict { current } => {
+                machine.cache().forget(id);
+                let (version, json) = current.ok_or(ServiceError::NotFound)?;
+                fresh = Some((version, Arc::new(parse(&json)?)));
+            }
+        }
+    }
+    Err(ServiceError::Contended)
+}
+
+fn replayed<M: Machine>(machine: &M, reply: String) -> Outcome<M::Record> {
+    Outcome {
+        reply: machine.replay(reply),
+        record: None,
+    }
+}
+
+/// Stores a new record as version 1 with its first timeline entry.
+pub async fn create<M: Machine>(
+    machine: &M,
+    id: &str,
+    record: &M::Record,
+    entry: String,
+) -> Result<(), ServiceError> {
+    let json = serde_json::to_string(record).expect("records serialize");
+    let written = machine
+        .store()
+        .transition(&machine.keys(id), 0, &json, None, &[entry])
+        .await?;
+    if written != (WriteOutcome::Written { version: 1 }) {
+        return Err(StoreError::Corrupt(format!("record {id} already exists")).into());
+    }
+    machine.cache().put(id, 1, record.clone());
+    Ok(())
+}
