@@ -103,17 +103,10 @@ pub async fn run<M: Machine>(
         let (version, record) = match (fresh.take(), cached.take()) {
             (Some(current), _) => current,
             (None, Some(hint)) => hint,
-            (None, None) => {
-                let loaded = machine
-                    .store()
-                    .load(&keys, idem.as_deref().unwrap_or(""))
-                    .await?;
-                if let Some(reply) = loaded.seen {
-                    return Ok(replayed(machine, reply));
-                }
-                let json = loaded.record.ok_or(ServiceError::NotFound)?;
-                (loaded.version, Arc::new(parse(&json)?))
-            }
+            (None, None) => match read(machine, &keys, idem.as_deref()).await? {
+                Read::Record(version, record) => (version, record),
+                Read::Seen(reply) => return Ok(replayed(machine, reply)),
+            },
         };
         let context = machine.context(&record).await?;
         let decision = machine.decide(&context, &record, input);
@@ -169,6 +162,26 @@ pub async fn run<M: Machine>(
         }
     }
     Err(ServiceError::Contended)
+}
+
+enum Read<R> {
+    Record(u64, Arc<R>),
+    /// The input was handled before: the reply given then.
+    Seen(String),
+}
+
+/// One read of the stored record and, for an idempotent input, its remembered reply.
+async fn read<M: Machine>(
+    machine: &M,
+    keys: &RecordKeys,
+    idem: Option<&str>,
+) -> Result<Read<M::Record>, ServiceError> {
+    let loaded = machine.store().load(keys, idem.unwrap_or("")).await?;
+    if let Some(reply) = loaded.seen {
+        return Ok(Read::Seen(reply));
+    }
+    let json = loaded.record.ok_or(ServiceError::NotFound)?;
+    Ok(Read::Record(loaded.version, Arc::new(parse(&json)?)))
 }
 
 fn replayed<M: Machine>(machine: &M, reply: String) -> Outcome<M::Record> {

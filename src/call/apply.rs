@@ -113,19 +113,8 @@ pub fn apply(
             let Some(parsed) = CallStatus::parse(status) else {
                 return Change::none(record, format!("status:{status}"));
             };
-            let current = base.status;
-            let is_final = current.is_terminal();
-            // A terminal status is final; a late, lower-ranked one never moves us back.
-            if !is_final && parsed.rank() >= current.rank() {
-                base.status = parsed;
-                if parsed.is_terminal() {
-                    base.ended_at = Some(now);
-                    base.duration_secs = *duration_secs;
-                }
-            }
-            if let Some(seq) = sequence {
-                base.last_sequence = Some(base.last_sequence.map_or(*seq, |s| s.max(*seq)));
-            }
+            let is_final = base.status.is_terminal();
+            note_status(&mut base, parsed, *sequence, *duration_secs, now);
             let event = Event::Status(parsed);
             if is_final {
                 // Nothing after a final status reaches the machine.
@@ -155,6 +144,27 @@ pub fn apply(
         step,
         event,
         changed,
+    }
+}
+
+/// Folds a status callback into the record: a terminal status is final, and a
+/// late, lower-ranked one never moves the status back.
+fn note_status(
+    record: &mut CallRecord,
+    status: CallStatus,
+    sequence: Option<u32>,
+    duration_secs: Option<u32>,
+    now: DateTime<Utc>,
+) {
+    if !record.status.is_terminal() && status.rank() >= record.status.rank() {
+        record.status = status;
+        if status.is_terminal() {
+            record.ended_at = Some(now);
+            record.duration_secs = duration_secs;
+        }
+    }
+    if let Some(seq) = sequence {
+        record.last_sequence = Some(record.last_sequence.map_or(seq, |s| s.max(seq)));
     }
 }
 

@@ -2,11 +2,13 @@
 //! do-not-call and retry rules, with every bit of state in Redis so several
 //! instances share one campaign and any of them may die at any point.
 
+mod attempt;
 pub mod create;
 pub mod dispatcher;
 pub mod duration;
 pub mod events;
 pub mod model;
+mod recovery;
 pub mod settle;
 pub mod status;
 pub mod timezones;

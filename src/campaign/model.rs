@@ -161,6 +161,12 @@ pub struct ContactState {
     pub next_at: Option<i64>,
 }
 
+/// A contact's stored state; none stored yet is a fresh contact.
+pub fn parse_state(json: Option<&str>) -> ContactState {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

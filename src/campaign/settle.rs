@@ -1,7 +1,7 @@
 //! Settling a contact's attempt: final, or queued again under the retry policy.
 
 use super::events;
-use super::model::{CampaignConfig, ContactState, Phase};
+use super::model::{parse_state, CampaignConfig, Phase};
 use futures_util::future::BoxFuture;
 use tracing::warn;
 
@@ -19,11 +19,6 @@ pub async fn load_config(
     Ok(Some(serde_json::from_str(&json).map_err(|e| {
         StoreError::Corrupt(format!("campaign config: {e}"))
     })?))
-}
-
-pub fn parse_state(json: Option<&str>) -> ContactState {
-    json.and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default()
 }
 
 /// Settles a campaign's contact when its call is over; the application core
@@ -52,7 +47,7 @@ pub async fn call_finished(
         return Ok(Finish::Stale);
     };
     let disposition = record.disposition.map(|d| d.as_str()).unwrap_or("failed");
-    settle(
+    settle_attempt(
         service,
         &link.campaign_id,
         link.contact,
@@ -64,7 +59,7 @@ pub async fn call_finished(
 }
 
 /// Settles the current attempt of contact `idx` with `disposition`.
-pub async fn settle(
+pub async fn settle_attempt(
     service: &AppState,
     campaign_id: &str,
     idx: u32,

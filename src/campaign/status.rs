@@ -3,8 +3,8 @@
 
 use serde_json::{json, Map, Value};
 
+use super::model::parse_state;
 use super::model::{Contact, Phase};
-use super::settle::parse_state;
 use crate::app::{AppState, ServiceError};
 use crate::store::StoreError;
 
