@@ -10,6 +10,7 @@ pub mod app;
 pub mod call;
 pub mod campaign;
 pub mod clock;
+pub mod compliance;
 pub mod config;
 pub mod flow;
 pub mod graph;
