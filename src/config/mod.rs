@@ -1,0 +1,309 @@
+//! Settings from the environment (and `.env` when present). Each bad or missing
+//! setting stops startup with one line naming it; secrets never print.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+
+use crate::clock::Clock;
+use crate::phone::E164;
+
+mod vars;
+use vars::{bad, Vars};
+
+/// A secret value: its Debug and Display never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {name}: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// API key credentials for REST calls, when set (the auth token still signs webhooks).
+    pub api_key: Option<(String, Secret)>,
+    pub voice_number: E164,
+    pub api_base_url: String,
+    /// Whole-request timeout of REST calls.
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Where Twilio reaches us, without a trailing slash; webhook URLs and
+    /// signatures are built from it, never from request headers.
+    pub public_base_url: String,
+    /// `None`: start a private `redis-server`.
+    pub redis_url: Option<String>,
+    pub api_token: Secret,
+    pub twilio: TwilioSettings,
+    pub company_name: String,
+    pub call_purpose: String,
+    pub require_recording_consent: bool,
+    pub timezone_default: Tz,
+    pub flows_dir: PathBuf,
+    /// The flow used when a request names none.
+    pub default_flow: String,
+    pub tenant: String,
+    /// Account-wide dial rate limit (calls per second) across all instances.
+    pub twilio_max_cps: f64,
+    /// Signs campaign webhook events (HMAC-SHA256).
+    pub campaign_webhook_secret: Option<Secret>,
+    /// Run the campaign dispatcher in this process.
+    pub dispatcher: bool,
+    /// How long a dispatcher's claim on a contact lasts before another instance
+    /// may take it over. Always well above the REST timeout.
+    pub dispatch_lease: std::time::Duration,
+    /// Contacts per campaign shard: a larger campaign spreads its contacts, states
+    /// and due queue over several hash tags (Redis Cluster slots).
+    pub campaign_shard_contacts: u32,
+    pub clock: Clock,
+}
+
+/// Reads settings through `get`, so tests and the demo can supply their own.
+pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+    let vars = Vars { get };
+    let (bind, port, public_base_url) = server(&vars)?;
+    let redis_url = redis_url(&vars)?;
+    let api_token = vars.required("API_TOKEN")?;
+    if api_token.len() < 16 {
+        return Err(bad("API_TOKEN", "must be at least 16 characters"));
+    }
+    let twilio = twilio(&vars)?;
+    let require_recording_consent = vars.boolean("FEATURE_REQUIRE_RECORDING_CONSENT", true)?;
+    let timezone_default = vars.parsed(
+        "TIMEZONE_DEFAULT",
+        chrono_tz::America::New_York,
+        |v| v.parse::<Tz>().ok(),
+        |v| format!("'{v}' is not an IANA time zone (e.g. America/Chicago)"),
+    )?;
+    let tenant = vars.value("TENANT_ID").unwrap_or_else(|| "default".into());
+    if !tenant
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        || tenant.len() > 64
+    {
+        return Err(bad(
+            "TENANT_ID",
+            "must be 1-64 of a-z, A-Z, 0-9, '_' or '-'",
+        ));
+    }
+    let twilio_max_cps = vars.parsed(
+        "TWILIO_MAX_CPS",
+        1.0,
+        |v| v.parse::<f64>().ok().filter(|n| *n > 0.0 && *n <= 1000.0),
+        |v| format!("'{v}' is not a number of calls per second (0-1000]"),
+    )?;
+    let dispatcher = vars.boolean("DISPATCHER_ENABLED", true)?;
+    let lease = vars.secs("DISPATCH_LEASE_SECS", 30, 2..=86_400)?;
+    let campaign_shard_contacts = vars.parsed(
+        "CAMPAIGN_SHARD_CONTACTS",
+        10_000,
+        |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+        },
+        |v| format!("'{v}' is not a whole number from 1 to 1000000"),
+    )?;
+    let clock = clock(&vars)?;
+    // The lease runs on the service clock, which may run faster than real time.
+    if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
+        return Err(bad(
+            "DISPATCH_LEASE_SECS",
+            format!(
+                "must last at least twice TWILIO_TIMEOUT_SECS ({}s) of real time, so no dial is still in flight when another instance takes over",
+                twilio.timeout.as_secs()
+            ),
+        ));
+    }
+    Ok(Settings {
+        bind,
+        port,
+        public_base_url,
+        redis_url,
+        api_token: Secret::new(api_token),
+        twilio,
+        company_name: vars.required("COMPANY_NAME")?,
+        call_purpose: vars.required("CALL_PURPOSE")?,
+        require_recording_consent,
+        timezone_default,
+        flows_dir: PathBuf::from(vars.value("FLOWS_DIR").unwrap_or_else(|| "flows".into())),
+        default_flow: vars
+            .value("DEFAULT_FLOW")
+            .unwrap_or_else(|| "outbound_booking".into()),
+        tenant,
+        twilio_max_cps,
+        campaign_webhook_secret: vars.value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
+        dispatcher,
+        dispatch_lease: std::time::Duration::from_secs(lease),
+        campaign_shard_contacts,
+        clock,
+    })
+}
+
+/// Where the server listens and the URL Twilio reaches it at.
+fn server<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+) -> Result<(IpAddr, u16, String), ConfigError> {
+    let port = vars.parsed(
+        "PORT",
+        3000,
+        |v| v.parse::<u16>().ok(),
+        |v| format!("'{v}' is not a port number (0-65535)"),
+    )?;
+    let bind = vars.parsed(
+        "BIND",
+        IpAddr::from([127, 0, 0, 1]),
+        |v| v.parse().ok(),
+        |v| format!("'{v}' is not an IP address"),
+    )?;
+    let public_base_url = vars.required("PUBLIC_BASE_URL")?;
+    let public_base_url = public_base_url.trim_end_matches('/').to_string();
+    let parsed = reqwest::Url::parse(&public_base_url)
+        .map_err(|e| bad("PUBLIC_BASE_URL", format!("is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() {
+        return Err(bad(
+            "PUBLIC_BASE_URL",
+            "must be an http(s) URL without a query, e.g. https://calls.example.com",
+        ));
+    }
+    Ok((bind, port, public_base_url))
+}
+
+/// A cluster is `REDIS_URL=redis+cluster://h1:p1,h2:p2,...` or
+/// `REDIS_CLUSTER_NODES=h1:p1,h2:p2,...`; unset: a private server.
+fn redis_url<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Option<String>, ConfigError> {
+    let (name, url) = match vars.value("REDIS_CLUSTER_NODES") {
+        Some(nodes) => ("REDIS_CLUSTER_NODES", format!("redis+cluster://{nodes}")),
+        None => match vars.value("REDIS_URL") {
+            Some(url) => ("REDIS_URL", url),
+            None => return Ok(None),
+        },
+    };
+    match crate::store::cluster_nodes(&url) {
+        Some(nodes) if nodes.is_empty() => return Err(bad(name, "names no cluster node")),
+        Some(nodes) => {
+            for node in nodes {
+                redis::Client::open(node.as_str())
+                    .map_err(|e| bad(name, format!("'{node}' is not a node address: {e}")))?;
+            }
+        }
+        None => {
+            redis::Client::open(url.as_str())
+                .map_err(|e| bad(name, format!("is not a Redis URL: {e}")))?;
+        }
+    }
+    Ok(Some(url))
+}
+
+fn twilio<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<TwilioSettings, ConfigError> {
+    let account_sid = vars.required("TWILIO_ACCOUNT_SID")?;
+    if !account_sid.starts_with("AC")
+        || account_sid.len() != 34
+        || !account_sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(bad(
+            "TWILIO_ACCOUNT_SID",
+            "must be 'AC' followed by 32 hexadecimal digits",
+        ));
+    }
+    let auth_token = Secret::new(vars.required("TWILIO_AUTH_TOKEN")?);
+    let api_key = match (
+        vars.value("TWILIO_API_KEY_SID"),
+        vars.value("TWILIO_API_KEY_SECRET"),
+    ) {
+        (Some(sid), Some(secret)) => Some((sid, Secret::new(secret))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(bad(
+                "TWILIO_API_KEY_SECRET",
+                "is required when TWILIO_API_KEY_SID is set",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(bad(
+                "TWILIO_API_KEY_SID",
+                "is required when TWILIO_API_KEY_SECRET is set",
+            ))
+        }
+    };
+    let voice_number = E164::parse(&vars.required("TWILIO_VOICE_NUMBER")?)
+        .map_err(|e| bad("TWILIO_VOICE_NUMBER", e.to_string()))?;
+    let api_base_url = vars
+        .value("TWILIO_API_BASE_URL")
+        .unwrap_or_else(|| "https://api.twilio.com".into())
+        .trim_end_matches('/')
+        .to_string();
+    reqwest::Url::parse(&api_base_url)
+        .map_err(|e| bad("TWILIO_API_BASE_URL", format!("is not a URL: {e}")))?;
+    let timeout = vars.secs("TWILIO_TIMEOUT_SECS", 10, 1..=120)?;
+    Ok(TwilioSettings {
+        account_sid,
+        auth_token,
+        api_key,
+        voice_number,
+        api_base_url,
+        timeout: std::time::Duration::from_secs(timeout),
+    })
+}
+
+/// The wall clock, or (demo and tests) one that starts at a given instant and
+/// may run faster.
+fn clock<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<Clock, ConfigError> {
+    let start = vars.instant("CALLFLOW_CLOCK_START")?;
+    let speed = vars.parsed(
+        "CALLFLOW_CLOCK_SPEED",
+        None,
+        |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| *n > 0.0 && *n <= 100_000.0)
+                .map(Some)
+        },
+        |v| format!("'{v}' is not a positive factor"),
+    )?;
+    if start.is_none() && speed.is_none() {
+        return Ok(Clock::system());
+    }
+    let origin = vars.instant("CALLFLOW_CLOCK_ORIGIN")?;
+    Ok(Clock::starting_at(
+        start.unwrap_or_else(chrono::Utc::now),
+        speed.unwrap_or(1.0),
+        origin,
+    ))
+}
+
+/// Reads `.env` (if present) and the process environment.
+pub fn from_env() -> Result<Settings, ConfigError> {
+    let _ = dotenvy::dotenv();
+    from_lookup(|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,71 @@
+//! Unit tests of the settings.
+
+use super::*;
+use std::collections::HashMap;
+
+fn base() -> HashMap<&'static str, &'static str> {
+    HashMap::from([
+        ("PUBLIC_BASE_URL", "https://calls.example.com/"),
+        ("API_TOKEN", "0123456789abcdef"),
+        ("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000"),
+        ("TWILIO_AUTH_TOKEN", "secret-token"),
+        ("TWILIO_VOICE_NUMBER", "+15550001111"),
+        ("COMPANY_NAME", "Acme"),
+        ("CALL_PURPOSE", "about your booking"),
+    ])
+}
+
+fn load(env: &HashMap<&'static str, &'static str>) -> Result<Settings, ConfigError> {
+    from_lookup(|k| env.get(k).map(|v| v.to_string()))
+}
+
+#[test]
+fn defaults_apply() {
+    let s = load(&base()).unwrap();
+    assert_eq!(s.port, 3000);
+    assert_eq!(s.public_base_url, "https://calls.example.com");
+    assert_eq!(s.twilio.api_base_url, "https://api.twilio.com");
+    assert_eq!(s.tenant, "default");
+    assert!(s.require_recording_consent);
+    assert!(!format!("{s:?}").contains("secret-token"));
+    assert!(!format!("{s:?}").contains("0123456789abcdef"));
+}
+
+#[test]
+fn env_example_is_a_valid_configuration() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example");
+    let vars: HashMap<String, String> = dotenvy::from_path_iter(path)
+        .expect(".env.example exists")
+        .map(|kv| kv.expect("well-formed line"))
+        .collect();
+    let s = from_lookup(|k| vars.get(k).cloned()).expect(".env.example is valid");
+    assert_eq!(s.port, 3000);
+    assert!(s.campaign_webhook_secret.is_none());
+}
+
+#[test]
+fn each_bad_setting_is_named() {
+    for (name, value) in [
+        ("PORT", "http"),
+        ("PUBLIC_BASE_URL", "not a url"),
+        ("TWILIO_VOICE_NUMBER", "555"),
+        ("TIMEZONE_DEFAULT", "Mars/Olympus"),
+        ("FEATURE_REQUIRE_RECORDING_CONSENT", "maybe"),
+        ("API_TOKEN", "short"),
+        ("REDIS_URL", "http://nope"),
+        ("TWILIO_MAX_CPS", "0"),
+        ("CALLFLOW_CLOCK_SPEED", "-2"),
+        ("CALLFLOW_CLOCK_START", "yesterday"),
+        ("DISPATCHER_ENABLED", "perhaps"),
+    ] {
+        let mut env = base();
+        env.insert(name, value);
+        assert_eq!(load(&env).unwrap_err().name, name);
+    }
+    let mut env = base();
+    env.remove("TWILIO_AUTH_TOKEN");
+    assert_eq!(load(&env).unwrap_err().name, "TWILIO_AUTH_TOKEN");
+    let mut env = base();
+    env.insert("TWILIO_API_KEY_SID", "SK1");
+    assert_eq!(load(&env).unwrap_err().name, "TWILIO_API_KEY_SECRET");
+}
