@@ -247,11 +247,14 @@ fn parse_record(json: &str) -> Result<CallRecord, StoreError> {
 
 /// The stored record of a call.
 pub async fn record(app: &AppState, call_id: &str) -> Result<CallRecord, ServiceError> {
+    Ok(load_record(app, call_id).await?.0)
+}
+
+async fn load_record(app: &AppState, call_id: &str) -> Result<(CallRecord, u64), ServiceError> {
     let keys = app.store.keys().call_record(call_id);
     let loaded = app.store.load(&keys, "").await?;
-    Ok(parse_record(
-        loaded.record.as_deref().ok_or(ServiceError::NotFound)?,
-    )?)
+    let json = loaded.record.ok_or(ServiceError::NotFound)?;
+    Ok((parse_record(&json)?, loaded.version))
 }
 
 /// A call and its timeline, by our id or by Twilio's CallSid.
@@ -268,8 +271,7 @@ pub async fn get_call(
         id.to_string()
     };
     let keys = app.store.keys().call_record(&call_id);
-    let loaded = app.store.load(&keys, "").await?;
-    let record = parse_record(loaded.record.as_deref().ok_or(ServiceError::NotFound)?)?;
+    let (record, version) = load_record(app, &call_id).await?;
     let timeline = app
         .store
         .timeline(&keys)
@@ -277,5 +279,5 @@ pub async fn get_call(
         .iter()
         .map(|e| serde_json::from_str(e).map_err(|e| StoreError::Corrupt(format!("timeline: {e}"))))
         .collect::<Result<Vec<TimelineEntry>, _>>()?;
-    Ok((record, loaded.version, timeline))
+    Ok((record, version, timeline))
 }

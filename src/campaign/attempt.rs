@@ -6,7 +6,7 @@ use tracing::warn;
 
 use super::contact_zones;
 use super::model::{parse_state, CampaignConfig, Contact, ContactState, Phase};
-use super::recovery::{earlier_attempt, Earlier, ACTIVE_MAX_MS};
+use super::recovery::{earlier_attempt, track_in_progress, Earlier};
 use super::settle;
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
@@ -173,19 +173,7 @@ async fn place(
 
     match calls::dial(service, &record, &flow).await? {
         Dialed::Placed(_) => {
-            state.phase = Phase::InProgress;
-            let json = serde_json::to_string(&state).expect("states serialize");
-            service
-                .store
-                .mark_in_progress(
-                    id,
-                    shards,
-                    idx,
-                    &record.call_id,
-                    &json,
-                    service.clock.now_ms() + ACTIVE_MAX_MS,
-                )
-                .await?;
+            track_in_progress(service, config, idx, &record.call_id, state).await?;
         }
         Dialed::Rejected { status: 429, .. } => {
             // Throttled: nothing was placed, so this was not an attempt.

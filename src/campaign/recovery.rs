@@ -9,7 +9,7 @@ use super::settle;
 use crate::app::{calls, AppState, ServiceError};
 
 /// A call counts against `max_concurrent` for at most this long (Twilio's own limit is 4 h).
-pub(super) const ACTIVE_MAX_MS: i64 = 4 * 3600 * 1000;
+const ACTIVE_MAX_MS: i64 = 4 * 3600 * 1000;
 
 pub(super) enum Earlier {
     /// No unfinished attempt: dial.
@@ -70,22 +70,28 @@ pub(super) async fn earlier_attempt(
     if record.is_finished() || (record.state.disposition().is_some() && record.call_sid.is_none()) {
         settle::call_finished(service, &record).await?;
     } else {
-        let mut tracked = state.clone();
-        tracked.phase = Phase::InProgress;
-        let json = serde_json::to_string(&tracked).expect("states serialize");
-        service
-            .store
-            .mark_in_progress(
-                id,
-                config.shards,
-                idx,
-                call_id,
-                &json,
-                service.clock.now_ms() + ACTIVE_MAX_MS,
-            )
-            .await?;
+        track_in_progress(service, config, idx, call_id, state.clone()).await?;
     }
     Ok(Earlier::Placed)
+}
+
+/// Counts a contact's call as in progress (for `max_concurrent` and the reaper).
+pub(super) async fn track_in_progress(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    call_id: &str,
+    mut state: ContactState,
+) -> Result<(), ServiceError> {
+    state.phase = Phase::InProgress;
+    let json = serde_json::to_string(&state).expect("states serialize");
+    let until = service.clock.now_ms() + ACTIVE_MAX_MS;
+    let (id, shards) = (&config.campaign_id, config.shards);
+    service
+        .store
+        .mark_in_progress(id, shards, idx, call_id, &json, until)
+        .await?;
+    Ok(())
 }
 
 /// Looks after the calls counted as in progress: settles those whose end was

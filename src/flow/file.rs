@@ -33,61 +33,61 @@ pub enum RecordingConsent {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FlowToml {
+pub(super) struct FlowToml {
     #[serde(default)]
-    description: String,
-    voice: String,
-    language: String,
+    pub(super) description: String,
+    pub(super) voice: String,
+    pub(super) language: String,
     /// Overrides `CALL_PURPOSE` for this flow.
-    purpose: Option<String>,
+    pub(super) purpose: Option<String>,
     #[serde(default)]
-    recording_consent: RecordingConsent,
+    pub(super) recording_consent: RecordingConsent,
     /// Twilio `MachineDetection` (`Enable` or `DetectMessageEnd`), when wanted.
-    machine_detection: Option<String>,
-    voicemail: VoicemailAction,
-    max_reprompts: u8,
-    gather: GatherToml,
-    keys: KeysToml,
-    prompts: BTreeMap<String, String>,
-    intents: IntentsToml,
+    pub(super) machine_detection: Option<String>,
+    pub(super) voicemail: VoicemailAction,
+    pub(super) max_reprompts: u8,
+    pub(super) gather: GatherToml,
+    pub(super) keys: KeysToml,
+    pub(super) prompts: BTreeMap<String, String>,
+    pub(super) intents: IntentsToml,
     #[serde(default)]
-    variables: BTreeMap<String, String>,
+    pub(super) variables: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct GatherToml {
-    timeout_secs: u32,
-    speech_timeout: String,
+pub(super) struct GatherToml {
+    pub(super) timeout_secs: u32,
+    pub(super) speech_timeout: String,
     #[serde(default)]
-    hints: String,
+    pub(super) hints: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeysToml {
-    yes: String,
-    no: String,
-    opt_out: String,
+pub(super) struct KeysToml {
+    pub(super) yes: String,
+    pub(super) no: String,
+    pub(super) opt_out: String,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct IntentsToml {
-    yes: String,
-    no: String,
-    opt_out: String,
+pub(super) struct IntentsToml {
+    pub(super) yes: String,
+    pub(super) no: String,
+    pub(super) opt_out: String,
 }
 
 /// Compiled intent patterns and keys.
 #[derive(Debug, Clone)]
 pub struct Intents {
-    yes: Regex,
-    no: Regex,
-    opt_out: Regex,
-    key_yes: String,
-    key_no: String,
-    key_opt_out: String,
+    pub(super) yes: Regex,
+    pub(super) no: Regex,
+    pub(super) opt_out: Regex,
+    pub(super) key_yes: String,
+    pub(super) key_no: String,
+    pub(super) key_opt_out: String,
 }
 
 impl Intents {
@@ -178,6 +178,8 @@ pub fn placeholders(template: &str) -> Result<Vec<&str>, String> {
     Ok(out)
 }
 
+use super::validate::{check_keys, check_prompts, check_settings, check_variables, intents, At};
+
 impl Flow {
     pub fn load(path: &Path) -> Result<Flow, FlowError> {
         let file = path.display().to_string();
@@ -218,105 +220,12 @@ impl Flow {
             err(&field, e.message().to_string())
         })?;
 
-        let compile = |field: &str, pattern: &str| {
-            Regex::new(pattern).map_err(|e| err(field, format!("invalid regex: {e}")))
-        };
-        let intents = Intents {
-            yes: compile("intents.yes", &raw.intents.yes)?,
-            no: compile("intents.no", &raw.intents.no)?,
-            opt_out: compile("intents.opt_out", &raw.intents.opt_out)?,
-            key_yes: raw.keys.yes.clone(),
-            key_no: raw.keys.no.clone(),
-            key_opt_out: raw.keys.opt_out.clone(),
-        };
-        let keys = [
-            ("keys.yes", &raw.keys.yes),
-            ("keys.no", &raw.keys.no),
-            ("keys.opt_out", &raw.keys.opt_out),
-        ];
-        for (field, key) in keys {
-            if key.len() != 1 || !matches!(key.as_bytes()[0], b'0'..=b'9' | b'*' | b'#') {
-                return Err(err(field, "must be one phone key: 0-9, * or #".into()));
-            }
-        }
-        if raw.keys.yes == raw.keys.no
-            || raw.keys.yes == raw.keys.opt_out
-            || raw.keys.no == raw.keys.opt_out
-        {
-            return Err(err(
-                "keys",
-                "yes, no and opt_out need different keys".into(),
-            ));
-        }
-
-        for name in raw.variables.keys() {
-            if BUILTIN_PLACEHOLDERS.contains(&name.as_str()) {
-                return Err(err(
-                    &format!("variables.{name}"),
-                    "is a built-in placeholder and cannot be redeclared".into(),
-                ));
-            }
-            if placeholders(&format!("{{{name}}}")).is_err() {
-                return Err(err(
-                    &format!("variables.{name}"),
-                    "names may only hold letters, digits and '_'".into(),
-                ));
-            }
-        }
-        for prompt in Prompt::ALL {
-            let field = format!("prompts.{}", prompt.key());
-            let text = raw
-                .prompts
-                .get(prompt.key())
-                .ok_or_else(|| err(&field, "missing prompt".into()))?;
-            if text.trim().is_empty() {
-                return Err(err(&field, "must not be empty".into()));
-            }
-            for name in placeholders(text).map_err(|reason| err(&field, reason))? {
-                if !BUILTIN_PLACEHOLDERS.contains(&name) && !raw.variables.contains_key(name) {
-                    return Err(err(
-                        &field,
-                        format!("unknown placeholder '{{{name}}}' (declare it under [variables])"),
-                    ));
-                }
-            }
-        }
-        if let Some(extra) = raw
-            .prompts
-            .keys()
-            .find(|k| !Prompt::ALL.iter().any(|p| p.key() == k.as_str()))
-        {
-            return Err(err(&format!("prompts.{extra}"), "unknown prompt".into()));
-        }
-        if let Some(md) = &raw.machine_detection {
-            if md != "Enable" && md != "DetectMessageEnd" {
-                return Err(err(
-                    "machine_detection",
-                    "must be \"Enable\" or \"DetectMessageEnd\"".into(),
-                ));
-            }
-        }
-        if raw.max_reprompts > 5 {
-            return Err(err("max_reprompts", "must be between 0 and 5".into()));
-        }
-        if !(1..=60).contains(&raw.gather.timeout_secs) {
-            return Err(err(
-                "gather.timeout_secs",
-                "must be between 1 and 60".into(),
-            ));
-        }
-        if raw.gather.speech_timeout != "auto" && raw.gather.speech_timeout.parse::<u32>().is_err()
-        {
-            return Err(err(
-                "gather.speech_timeout",
-                "must be \"auto\" or a whole number of seconds".into(),
-            ));
-        }
-        for (field, value) in [("voice", &raw.voice), ("language", &raw.language)] {
-            if value.trim().is_empty() {
-                return Err(err(field, "must not be empty".into()));
-            }
-        }
+        let at = At { file };
+        let intents = intents(&raw, &at)?;
+        check_keys(&raw, &at)?;
+        check_variables(&raw, &at)?;
+        check_prompts(&raw, &at)?;
+        check_settings(&raw, &at)?;
 
         Ok(Flow {
             id: id.to_string(),

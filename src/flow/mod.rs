@@ -6,6 +6,7 @@
 
 mod file;
 mod registry;
+mod validate;
 
 pub use file::{Flow, FlowError, Intents, RecordingConsent};
 pub use registry::FlowRegistry;
