@@ -45,7 +45,7 @@ impl TwimlRenderer {
 
     /// The TwiML for `effects`. Says that precede a question go inside its
     /// `<Gather>` so the callee can answer without waiting them out.
-    pub fn twiml(&self, flow: &Flow, record: &CallRecord, effects: &[Effect]) -> String {
+    pub fn render(&self, flow: &Flow, record: &CallRecord, effects: &[Effect]) -> String {
         let mut response = Response::new();
         let mut pending: Vec<Say> = Vec::new();
         let flush = |response: &mut Response, pending: &mut Vec<Say>| {

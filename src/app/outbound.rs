@@ -110,7 +110,7 @@ impl Machine for OutboundCalls<'_> {
         let effects = step.as_ref().map_or(&[][..], |s| s.effects.as_slice());
         let voice_doc = input.input.expects_voice_reply();
         let reply = if voice_doc {
-            app.renderer.twiml(flow, &next, effects)
+            app.renderer.render(flow, &next, effects)
         } else {
             twiml::empty()
         };

@@ -6,7 +6,7 @@ use tracing::warn;
 
 use super::contact_zones;
 use super::model::{parse_state, CampaignConfig, Contact, ContactState, Phase};
-use super::recovery::{earlier_attempt, track_in_progress, Earlier};
+use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
@@ -30,8 +30,8 @@ pub(super) async fn dispatch(
     let mut state = parse_state(state.as_deref());
 
     match earlier_attempt(service, config, idx, &contact, &state).await? {
-        Earlier::Placed => return Ok(()),
-        Earlier::Unknown => {
+        EarlierAttempt::Placed => return Ok(()),
+        EarlierAttempt::Unknown => {
             service
                 .store
                 .release(id, shards, idx, None, service.clock.now_ms() + 10_000)
@@ -39,12 +39,12 @@ pub(super) async fn dispatch(
             return Ok(());
         }
         // An attempt Twilio never received does not count against the contact.
-        Earlier::NeverPlaced => {
+        EarlierAttempt::NeverPlaced => {
             state.attempts = state.attempts.saturating_sub(1);
             state.phase = Phase::Pending;
             state.call_id = None;
         }
-        Earlier::None => {}
+        EarlierAttempt::None => {}
     }
     if state.phase == Phase::Done {
         // Settled meanwhile (it has left the due set): only the lease is left.

@@ -11,7 +11,7 @@ use crate::app::{calls, AppState, ServiceError};
 /// A call counts against `max_concurrent` for at most this long (Twilio's own limit is 4 h).
 const ACTIVE_MAX_MS: i64 = 4 * 3600 * 1000;
 
-pub(super) enum Earlier {
+pub(super) enum EarlierAttempt {
     /// No unfinished attempt: dial.
     None,
     /// The earlier attempt's call exists (and is now tracked): do not dial.
@@ -29,13 +29,13 @@ pub(super) async fn earlier_attempt(
     idx: u32,
     contact: &Contact,
     state: &ContactState,
-) -> Result<Earlier, ServiceError> {
+) -> Result<EarlierAttempt, ServiceError> {
     // A contact with an attempt under way is taken up again only when its
     // holder's lease ran out or its call has been in progress for very long.
     let (Phase::Dialing | Phase::InProgress, Some(call_id)) =
         (state.phase, state.call_id.as_deref())
     else {
-        return Ok(Earlier::None);
+        return Ok(EarlierAttempt::None);
     };
     let id = &config.campaign_id;
     let mut record = calls::record(service, call_id).await?;
@@ -57,13 +57,13 @@ pub(super) async fn earlier_attempt(
                     None => {
                         info!(campaign_id = %id, contact = idx, call_id, "earlier dial never reached Twilio; dialing again");
                         calls::abandon(service, call_id, "the dial never reached Twilio").await?;
-                        return Ok(Earlier::NeverPlaced);
+                        return Ok(EarlierAttempt::NeverPlaced);
                     }
                 }
             }
             Err(e) => {
                 warn!(campaign_id = %id, contact = idx, error = %e, "cannot reconcile an uncertain dial yet");
-                return Ok(Earlier::Unknown);
+                return Ok(EarlierAttempt::Unknown);
             }
         }
     }
@@ -72,7 +72,7 @@ pub(super) async fn earlier_attempt(
     } else {
         track_in_progress(service, config, idx, call_id, state.clone()).await?;
     }
-    Ok(Earlier::Placed)
+    Ok(EarlierAttempt::Placed)
 }
 
 /// Counts a contact's call as in progress (for `max_concurrent` and the reaper).

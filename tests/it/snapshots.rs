@@ -96,7 +96,7 @@ fn transition(flow: &Flow, rec: &CallRecord, event: &Event, rules: Rules) -> Opt
         event.name(),
         path.join(" -> "),
         disposition,
-        voice().twiml(flow, &next, &step.effects)
+        voice().render(flow, &next, &step.effects)
     ))
 }
 
