@@ -6,6 +6,8 @@ pub mod clock;
 pub mod config;
 pub mod flow;
 pub mod graph;
+#[cfg(any(feature = "demo", feature = "bench"))]
+pub mod harness;
 pub mod http;
 pub mod per_thread;
 pub mod phone;
@@ -13,7 +15,6 @@ pub mod record_cache;
 pub mod redis_server;
 pub mod render;
 pub mod service;
-pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod twilio;
@@ -26,7 +27,3 @@ pub fn install_crypto() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
-pub mod api_client;
-pub mod bench;
-pub mod demo;
-mod demo_campaign;

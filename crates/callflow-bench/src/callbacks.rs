@@ -7,9 +7,45 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::http1::Http1;
-use super::{redis_info, Options, Server, API_TOKEN, AUTH_TOKEN};
-use crate::twilio::signature;
+use crate::http1::Http1;
+use crate::stats::{cpu_seconds, percentiles, redis_info, Latencies};
+use crate::{ACCOUNT_SID, API_TOKEN, AUTH_TOKEN};
+
+/// One instance of the server under load.
+pub struct Instance {
+    /// Its own root URL, e.g. `http://127.0.0.1:3001`.
+    pub url: String,
+    /// Its process, for CPU time (none: not measured).
+    pub pid: Option<u32>,
+}
+
+impl Instance {
+    /// Its `/api/stats` answer.
+    async fn stats(&self, http: &reqwest::Client) -> Result<Value, String> {
+        http.get(format!("{}/api/stats", self.url))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn cpu_seconds(&self) -> Option<f64> {
+        cpu_seconds(&self.pid?.to_string())
+    }
+}
+
+/// How hard to drive the instances.
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub duration: Duration,
+    /// Calls driven at once.
+    pub concurrency: usize,
+    /// Target call starts per second; `None`: as fast as `concurrency` allows.
+    pub rate: Option<f64>,
+}
 
 pub struct Outcome {
     pub calls: u64,
@@ -25,22 +61,6 @@ pub struct Outcome {
     pub redis_cpu_us_per_callback: f64,
     /// This process: the load generator and the simulated Twilio REST API.
     pub load_cpu_us_per_callback: Option<f64>,
-}
-
-#[derive(Default)]
-struct Latencies {
-    answer: Vec<f64>,
-    gather: Vec<f64>,
-    status: Vec<f64>,
-}
-
-fn percentiles(v: &mut [f64]) -> Value {
-    if v.is_empty() {
-        return Value::Null;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
-    json!({"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "max": v[v.len() - 1], "count": v.len()})
 }
 
 /// The TwiML's Gather turn, from `turn=N` in its action URL.
@@ -69,11 +89,12 @@ struct Lane {
 }
 
 impl Caller {
-    fn new(servers: &[Server], public: &str) -> Self {
+    fn new(servers: &[Instance], public: &str) -> Self {
+        twilio_sim::install_crypto();
         Self {
             http: reqwest::Client::new(),
             public: public.to_string(),
-            targets: servers.iter().map(|s| s.url("")).collect(),
+            targets: servers.iter().map(|s| s.url.clone()).collect(),
         }
     }
 
@@ -125,7 +146,7 @@ impl Caller {
     ) -> Result<(u16, String, f64), String> {
         let t = Instant::now();
         let signed = format!("{}{path}", self.public);
-        let signature = signature::sign(AUTH_TOKEN, &signed, params);
+        let signature = twilio_sim::sign(AUTH_TOKEN, &signed, params);
         // Unique per callback, like Twilio's; a counter, not a random UUID (a
         // getrandom system call per request showed in the load generator's profile).
         let token = format!("{n:016x}{i:08x}");
@@ -154,7 +175,7 @@ impl Caller {
         sid: &str,
     ) -> Result<(), String> {
         let params: Vec<(String, String)> = vec![
-            ("AccountSid".into(), super::ACCOUNT_SID.into()),
+            ("AccountSid".into(), ACCOUNT_SID.into()),
             ("CallSid".into(), sid.to_string()),
             ("From".into(), "+15550009999".into()),
             ("To".into(), to.to_string()),
@@ -182,7 +203,7 @@ impl Caller {
     ) -> Result<Vec<(&'static str, f64)>, String> {
         let base_params = |status: &str| -> Vec<(String, String)> {
             vec![
-                ("AccountSid".into(), super::ACCOUNT_SID.into()),
+                ("AccountSid".into(), ACCOUNT_SID.into()),
                 ("CallSid".into(), sid.to_string()),
                 ("From".into(), "+15550009999".into()),
                 ("To".into(), to.to_string()),
@@ -240,7 +261,7 @@ impl Caller {
 }
 
 /// Summed over all instances.
-async fn stats(servers: &[Server], http: &reqwest::Client) -> Result<(f64, f64), String> {
+async fn stats(servers: &[Instance], http: &reqwest::Client) -> Result<(f64, f64), String> {
     let (mut rt, mut handled) = (0.0, 0.0);
     for s in servers {
         let v = s.stats(http).await?;
@@ -250,11 +271,14 @@ async fn stats(servers: &[Server], http: &reqwest::Client) -> Result<(f64, f64),
     Ok((rt, handled))
 }
 
+/// Drives complete calls against `servers` (behind the address `public`) for
+/// `options.duration`, after a warm-up and a calibration of what placing a
+/// call costs alone; `redis_nodes` are the Redis servers they share.
 pub async fn run(
-    servers: &[Server],
+    servers: &[Instance],
     public: &str,
-    redis_url: &str,
-    options: &Options,
+    redis_nodes: &[String],
+    options: &Load,
 ) -> Result<Outcome, String> {
     let caller = Arc::new(Caller::new(servers, public));
     // Warm up with a few complete calls, then measure what placing a call costs
@@ -265,12 +289,12 @@ pub async fn run(
     }
     const CALIBRATION: u64 = 20;
     let stats0 = stats(servers, &caller.http).await?;
-    let info0 = redis_info(redis_url).await?;
+    let info0 = redis_info(redis_nodes).await?;
     for n in 0..CALIBRATION {
         caller.place(&mut lane, 9_100_000 + n).await?;
     }
     let stats1 = stats(servers, &caller.http).await?;
-    let info1 = redis_info(redis_url).await?;
+    let info1 = redis_info(redis_nodes).await?;
     let rt = |s: &(f64, f64)| s.0;
     let handled = |s: &(f64, f64)| s.1;
     let create_rt = (rt(&stats1) - rt(&stats0)) / CALIBRATION as f64;
@@ -280,10 +304,14 @@ pub async fn run(
     let calls = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let next = Arc::new(AtomicU64::new(0));
-    let server_cpu =
-        |servers: &[Server]| servers.iter().map(Server::cpu_seconds).sum::<Option<f64>>();
+    let server_cpu = |servers: &[Instance]| {
+        servers
+            .iter()
+            .map(Instance::cpu_seconds)
+            .sum::<Option<f64>>()
+    };
     let cpu1 = server_cpu(servers);
-    let own1 = super::cpu_seconds("self");
+    let own1 = cpu_seconds("self");
     let started = Instant::now();
     let deadline = started + options.duration;
     let interval = options
@@ -332,9 +360,9 @@ pub async fn run(
     futures_util::future::join_all(workers).await;
     let elapsed = started.elapsed().as_secs_f64();
     let cpu2 = server_cpu(servers);
-    let own2 = super::cpu_seconds("self");
+    let own2 = cpu_seconds("self");
     let stats2 = stats(servers, &caller.http).await?;
-    let info2 = redis_info(redis_url).await?;
+    let info2 = redis_info(redis_nodes).await?;
     let calls = calls.load(Ordering::Relaxed);
     let callbacks = handled(&stats2) - handled(&stats1);
     let callback_rt = rt(&stats2) - rt(&stats1) - create_rt * calls as f64;
@@ -367,7 +395,7 @@ pub async fn run(
 /// Places `n` calls and answers each, so they wait mid-conversation (as in a
 /// large campaign), with `concurrency` at a time. Returns the calls placed.
 pub async fn hold_in_flight(
-    servers: &[Server],
+    servers: &[Instance],
     public: &str,
     n: usize,
     concurrency: usize,

@@ -4,21 +4,20 @@
 //! callbacks over real HTTP, loads a large campaign, and measures dispatcher
 //! pacing. Prints a table, or one JSON object with `--json`.
 
-mod callbacks;
 mod campaign;
-mod http1;
+mod report;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use callflow_bench::callbacks::{self, Instance, Load};
+use callflow_bench::stats::RedisInfo;
+use callflow_bench::{ACCOUNT_SID, API_TOKEN, AUTH_TOKEN};
+use serde_json::json;
+use twilio_sim::{Persona, SimConfig, Simulator};
 
+use super::redis_cluster::RedisCluster;
 use crate::redis_server::free_port;
-use crate::sim::{Persona, SimConfig, Simulator};
-
-pub const ACCOUNT_SID: &str = "ACbe0c40000000000000000000000000be";
-pub const AUTH_TOKEN: &str = "bench-auth-token";
-pub const API_TOKEN: &str = "bench-api-token-0123456789";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -111,10 +110,14 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    /// CPU time (user + system) the server has used so far, in seconds, on Linux.
-    pub fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds(&self.child.id().to_string())
+    /// What the load generator needs to know of it.
+    pub fn instance(&self) -> Instance {
+        Instance {
+            url: self.url(""),
+            pid: Some(self.child.id()),
+        }
     }
+
     /// Peak resident memory (VmHWM) in MiB, on Linux.
     pub fn peak_rss_mib(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -127,113 +130,19 @@ impl Server {
             .ok()?;
         Some(kb / 1024.0)
     }
-
-    pub async fn stats(&self, http: &reqwest::Client) -> Result<Value, String> {
-        http.get(self.url("/api/stats"))
-            .bearer_auth(API_TOKEN)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())
-    }
 }
 
-/// CPU time (user + system) of process `pid` ("self": this one) so far, in
-/// seconds, from `/proc` (Linux only).
-pub fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')')?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0)
-}
-
-/// What `INFO` says: total commands run (scripts' inner commands included) and memory.
-pub struct RedisInfo {
-    pub commands: u64,
-    pub used_memory: u64,
-    /// CPU seconds (user + system) the server processes have used.
-    pub cpu_s: f64,
-}
-
-/// Summed over every node when `url` names a cluster.
+/// What Redis says about itself, summed over every node when `url` names a cluster.
 pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
     let nodes = crate::store::cluster_nodes(url).unwrap_or_else(|| vec![url.to_string()]);
-    let mut total = RedisInfo {
-        commands: 0,
-        used_memory: 0,
-        cpu_s: 0.0,
-    };
-    for node in nodes {
-        let one = node_info(&node).await?;
-        total.commands += one.commands;
-        total.used_memory += one.used_memory;
-        total.cpu_s += one.cpu_s;
-    }
-    Ok(total)
-}
-
-async fn node_info(url: &str) -> Result<RedisInfo, String> {
-    let client = redis::Client::open(url).map_err(|e| e.to_string())?;
-    let mut c = client
-        .get_multiplexed_async_connection()
-        .await
-        .map_err(|e| e.to_string())?;
-    let stats: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query_async(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    let memory: String = redis::cmd("INFO")
-        .arg("memory")
-        .query_async(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    let cpu: String = redis::cmd("INFO")
-        .arg("cpu")
-        .query_async(&mut c)
-        .await
-        .map_err(|e| e.to_string())?;
-    let cpu_s = cpu
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("used_cpu_sys:")
-                .or_else(|| l.strip_prefix("used_cpu_user:"))
-        })
-        .filter_map(|v| v.trim().parse::<f64>().ok())
-        .sum();
-    let commands = stats
-        .lines()
-        .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info"))
-        .filter_map(|l| {
-            l.split("calls=")
-                .nth(1)?
-                .split(',')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum();
-    let used_memory = memory
-        .lines()
-        .find_map(|l| l.strip_prefix("used_memory:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    Ok(RedisInfo {
-        commands,
-        used_memory,
-        cpu_s,
-    })
+    callflow_bench::stats::redis_info(&nodes).await
 }
 
 pub async fn run(options: Options) -> Result<(), String> {
     crate::install_crypto();
     let mut _cluster = None;
     let (_private, redis_url, redis_label) = if options.cluster {
-        let cluster = crate::redis_server::RedisCluster::start(3).map_err(|e| e.to_string())?;
+        let cluster = RedisCluster::start(3).map_err(|e| e.to_string())?;
         let url = cluster.url();
         _cluster = Some(cluster);
         (None, url, "private 3-node Redis Cluster".to_string())
@@ -279,7 +188,14 @@ pub async fn run(options: Options) -> Result<(), String> {
         "  callbacks: {} concurrent calls for {:?}...",
         options.concurrency, options.duration
     ));
-    let cb = callbacks::run(&servers, &public, &redis_url, &options).await?;
+    let instances: Vec<Instance> = servers.iter().map(Server::instance).collect();
+    let nodes = crate::store::cluster_nodes(&redis_url).unwrap_or_else(|| vec![redis_url.clone()]);
+    let load = Load {
+        duration: options.duration,
+        concurrency: options.concurrency,
+        rate: options.rate,
+    };
+    let cb = callbacks::run(&instances, &public, &nodes, &load).await?;
     let rss = peak_rss(&servers);
     let mut held = 0;
     let mut rss_held = None;
@@ -288,8 +204,9 @@ pub async fn run(options: Options) -> Result<(), String> {
             "  memory: holding {} calls in flight...",
             options.in_flight
         ));
-        held = callbacks::hold_in_flight(&servers, &public, options.in_flight, options.concurrency)
-            .await?;
+        held =
+            callbacks::hold_in_flight(&instances, &public, options.in_flight, options.concurrency)
+                .await?;
         rss_held = peak_rss(&servers);
     }
 
@@ -345,85 +262,7 @@ pub async fn run(options: Options) -> Result<(), String> {
             serde_json::to_string_pretty(&report).expect("reports serialize")
         );
     } else {
-        print_report(&report);
+        report::print(&report);
     }
     Ok(())
-}
-
-fn print_report(r: &Value) {
-    let f = |v: &Value| {
-        v.as_f64()
-            .map(|x| format!("{x:.2}"))
-            .unwrap_or_else(|| "-".into())
-    };
-    println!(
-        "\ncallflow bench ({} build, {} s, concurrency {})",
-        r["build"].as_str().unwrap_or("?"),
-        f(&r["duration_s"]),
-        r["concurrency"]
-    );
-    println!("  completed calls/s           {}", f(&r["calls_per_s"]));
-    println!("  callbacks/s                 {}", f(&r["callbacks_per_s"]));
-    println!("  latency (ms)                p50      p95      p99      max");
-    for kind in ["answer", "gather", "status"] {
-        let l = &r["latency_ms"][kind];
-        println!(
-            "    {kind:<24}  {:>7}  {:>7}  {:>7}  {:>7}",
-            f(&l["p50"]),
-            f(&l["p95"]),
-            f(&l["p99"]),
-            f(&l["max"])
-        );
-    }
-    println!(
-        "  Redis round trips/callback  {}",
-        f(&r["redis_roundtrips_per_callback"])
-    );
-    println!(
-        "  Redis commands/callback     {}",
-        f(&r["redis_commands_per_callback"])
-    );
-    println!(
-        "  Redis bytes per call        {}",
-        f(&r["redis_bytes_per_call"])
-    );
-    println!(
-        "  CPU per callback (us)       server {}, Redis {}, load generator {} (placing calls included)",
-        f(&r["server_cpu_us_per_callback"]),
-        f(&r["redis_cpu_us_per_callback"]),
-        f(&r["load_generator_cpu_us_per_callback"])
-    );
-    println!(
-        "  server peak RSS (MiB)       {}",
-        f(&r["server_peak_rss_mib"])
-    );
-    if r["in_flight_calls"].as_u64().unwrap_or(0) > 0 {
-        println!(
-            "  ... with {} calls in flight  {}",
-            r["in_flight_calls"],
-            f(&r["server_peak_rss_mib_in_flight"])
-        );
-    }
-    println!("  errors                      {}", r["errors"]);
-    if !r["contacts_load_s"].is_null() {
-        println!(
-            "  {} contacts loaded in     {} s",
-            r["contacts_loaded"],
-            f(&r["contacts_load_s"])
-        );
-        println!(
-            "  Redis bytes per contact     {}",
-            f(&r["redis_bytes_per_contact"])
-        );
-        println!("  pacing                      target   mean     max deviation (10 s windows)");
-        for p in r["pacing"].as_array().into_iter().flatten() {
-            println!(
-                "                              {:>6}   {:>6}   {:>6} %   (clock x{})",
-                f(&p["target_cps"]),
-                f(&p["mean_cps"]),
-                f(&p["max_deviation_pct"]),
-                p["clock_speed"]
-            );
-        }
-    }
 }

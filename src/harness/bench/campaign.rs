@@ -5,9 +5,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{redis_info, Server, API_TOKEN};
-use crate::api_client::ApiClient;
-use crate::sim::{Persona, Simulator};
+use callflow_bench::api_client::ApiClient;
+use callflow_bench::API_TOKEN;
+use twilio_sim::{Persona, Simulator};
+
+use super::{redis_info, Server};
 
 pub struct Load {
     pub seconds: f64,
