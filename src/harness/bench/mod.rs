@@ -13,7 +13,7 @@ use std::time::Duration;
 use callflow_bench::callbacks::{self, Instance, Load};
 use callflow_bench::stats::RedisInfo;
 use callflow_bench::{ACCOUNT_SID, API_TOKEN, AUTH_TOKEN};
-use serde_json::json;
+use serde_json::{json, Value};
 use twilio_sim::{Persona, SimConfig, Simulator};
 
 use super::redis_cluster::RedisCluster;
@@ -138,6 +138,7 @@ pub async fn redis_info(url: &str) -> Result<RedisInfo, String> {
     callflow_bench::stats::redis_info(&nodes).await
 }
 
+/// Runs every measurement and prints the report.
 pub async fn run(options: Options) -> Result<(), String> {
     crate::install_crypto();
     let mut _cluster = None;
@@ -164,7 +165,32 @@ pub async fn run(options: Options) -> Result<(), String> {
         if cfg!(debug_assertions) { "debug (use --release for real figures)" } else { "release" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     ));
+    let mut report = callback_figures(&options, &redis_url, &sim, &say).await?;
+    report["redis"] = json!(redis_label);
+    if !options.skip_campaign {
+        campaign::figures(&redis_url, &sim, &options, &mut report, &say).await?;
+    }
+    sim.stop();
 
+    if options.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("reports serialize")
+        );
+    } else {
+        report::print(&report);
+    }
+    Ok(())
+}
+
+/// The callback load and the memory held by calls in flight, against
+/// `options.instances` servers behind one address: the report's first part.
+async fn callback_figures(
+    options: &Options,
+    redis_url: &str,
+    sim: &Simulator,
+    say: &impl Fn(&str),
+) -> Result<Value, String> {
     // Every instance answers to one public address, as behind a load balancer.
     let public = format!(
         "http://127.0.0.1:{}",
@@ -176,7 +202,7 @@ pub async fn run(options: Options) -> Result<(), String> {
             ("TENANT_ID", "bench".to_string()),
             ("PUBLIC_BASE_URL", public.clone()),
         ];
-        servers.push(Server::start(&redis_url, &sim, &extra).await?);
+        servers.push(Server::start(redis_url, sim, &extra).await?);
     }
     let peak_rss = |servers: &[Server]| {
         servers
@@ -189,7 +215,7 @@ pub async fn run(options: Options) -> Result<(), String> {
         options.concurrency, options.duration
     ));
     let instances: Vec<Instance> = servers.iter().map(Server::instance).collect();
-    let nodes = crate::store::cluster_nodes(&redis_url).unwrap_or_else(|| vec![redis_url.clone()]);
+    let nodes = crate::store::cluster_nodes(redis_url).unwrap_or_else(|| vec![redis_url.into()]);
     let load = Load {
         duration: options.duration,
         concurrency: options.concurrency,
@@ -209,13 +235,12 @@ pub async fn run(options: Options) -> Result<(), String> {
                 .await?;
         rss_held = peak_rss(&servers);
     }
-
-    let mut report = json!({
+    Ok(json!({
         "build": if cfg!(debug_assertions) { "debug" } else { "release" },
         "duration_s": options.duration.as_secs_f64(),
         "concurrency": options.concurrency,
         "instances": options.instances.max(1),
-        "redis": redis_label,
+        "redis": null,
         "calls_per_s": cb.calls_per_s,
         "callbacks_per_s": cb.callbacks_per_s,
         "latency_ms": cb.latency_ms,
@@ -231,38 +256,5 @@ pub async fn run(options: Options) -> Result<(), String> {
         "calls_completed": cb.calls,
         "callbacks": cb.callbacks,
         "errors": cb.errors,
-    });
-    drop(servers);
-
-    if !options.skip_campaign {
-        sim.clear_calls();
-        say(&format!(
-            "  campaign: loading {} contacts...",
-            options.contacts
-        ));
-        let load = campaign::load(&redis_url, &sim, options.contacts).await?;
-        report["contacts_loaded"] = json!(options.contacts);
-        report["contacts_load_s"] = json!(load.seconds);
-        report["redis_bytes_per_contact"] = json!(load.bytes_per_contact);
-        let mut pacing = Vec::new();
-        for target in [1.0, 10.0, 30.0] {
-            sim.clear_calls();
-            say(&format!(
-                "  pacing: {target} calls/s for a simulated minute..."
-            ));
-            pacing.push(campaign::pacing(&redis_url, &sim, target, options.pacing_seconds).await?);
-        }
-        report["pacing"] = json!(pacing);
-    }
-    sim.stop();
-
-    if options.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("reports serialize")
-        );
-    } else {
-        report::print(&report);
-    }
-    Ok(())
+    }))
 }
