@@ -7,6 +7,7 @@
 
 pub mod api_client;
 pub mod callbacks;
+mod caller;
 pub mod http1;
 pub mod stats;
 
