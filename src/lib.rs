@@ -14,13 +14,14 @@ pub mod compliance;
 pub mod config;
 pub mod flow;
 pub mod graph;
+#[cfg(any(feature = "demo", feature = "bench"))]
+pub mod harness;
 pub mod http;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;
 pub mod redis_server;
 pub mod render;
-pub mod sim;
 pub mod startup;
 pub mod store;
 pub mod twilio;
@@ -33,7 +34,3 @@ pub fn install_crypto() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
-pub mod api_client;
-pub mod bench;
-pub mod demo;
-mod demo_campaign;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use callflow::{config, demo, graph, redis_server::RedisServer, startup};
+use callflow::{config, graph, redis_server::RedisServer, startup};
 
 #[derive(Parser)]
 #[command(
@@ -23,12 +23,14 @@ enum Command {
     /// Run the HTTP server (API and Twilio webhooks).
     Serve,
     /// Run a self-contained demo: private Redis, a simulated Twilio and a handful of calls.
+    #[cfg(feature = "demo")]
     Demo {
         /// Run a 50-contact campaign across time zones on an accelerated clock instead.
         #[arg(long)]
         campaign: bool,
     },
     /// Measure throughput, latency, Redis cost and pacing (prints figures; not a test).
+    #[cfg(feature = "bench")]
     Bench {
         /// Seconds of callback load.
         #[arg(long, default_value_t = 10)]
@@ -103,7 +105,9 @@ fn main() -> ExitCode {
             init_tracing();
             runtime().block_on(serve())
         }
-        Command::Demo { campaign } => runtime().block_on(demo::run(campaign)),
+        #[cfg(feature = "demo")]
+        Command::Demo { campaign } => runtime().block_on(callflow::harness::demo::run(campaign)),
+        #[cfg(feature = "bench")]
         Command::Bench {
             duration,
             concurrency,
@@ -115,18 +119,20 @@ fn main() -> ExitCode {
             instances,
             cluster,
             json,
-        } => runtime().block_on(callflow::bench::run(callflow::bench::Options {
-            duration: std::time::Duration::from_secs(duration),
-            concurrency: concurrency.max(1),
-            rate,
-            json,
-            contacts: contacts.max(1),
-            skip_campaign,
-            in_flight,
-            pacing_seconds: pacing_seconds.max(10),
-            instances,
-            cluster,
-        })),
+        } => runtime().block_on(callflow::harness::bench::run(
+            callflow::harness::bench::Options {
+                duration: std::time::Duration::from_secs(duration),
+                concurrency: concurrency.max(1),
+                rate,
+                json,
+                contacts: contacts.max(1),
+                skip_campaign,
+                in_flight,
+                pacing_seconds: pacing_seconds.max(10),
+                instances,
+                cluster,
+            },
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

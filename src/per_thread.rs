@@ -6,48 +6,28 @@
 //! connection is opened per worker. (The REST client is not: a call places one
 //! request, and building a client on a worker's first dial delayed that dial.)
 
-use std::any::Any;
 use std::cell::RefCell;
-use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-thread_local! {
-    static SLOTS: RefCell<Vec<(u64, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
-}
+use thread_local::ThreadLocal;
 
-/// One `T` per thread, for one owner (each owner has its own slot).
-pub struct PerThread<T> {
-    id: u64,
-    _value: PhantomData<fn() -> T>,
-}
+/// One `T` per thread, for one owner (each owner has its own slots, freed with it).
+pub struct PerThread<T: Send>(ThreadLocal<RefCell<Option<T>>>);
 
-impl<T: Clone + 'static> Default for PerThread<T> {
+impl<T: Send> Default for PerThread<T> {
     fn default() -> Self {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        Self {
-            id: NEXT.fetch_add(1, Ordering::Relaxed),
-            _value: PhantomData,
-        }
+        Self(ThreadLocal::new())
     }
 }
 
-impl<T: Clone + 'static> PerThread<T> {
+impl<T: Clone + Send> PerThread<T> {
     /// This thread's value, if it has one.
     pub fn get(&self) -> Option<T> {
-        SLOTS.with(|s| {
-            s.borrow()
-                .iter()
-                .find(|(id, _)| *id == self.id)
-                .and_then(|(_, v)| v.downcast_ref::<T>().cloned())
-        })
+        self.0.get().and_then(|slot| slot.borrow().clone())
     }
 
+    /// Sets (or replaces) this thread's value.
     pub fn put(&self, value: T) {
-        SLOTS.with(|s| {
-            let mut s = s.borrow_mut();
-            s.retain(|(id, _)| *id != self.id);
-            s.push((self.id, Box::new(value)));
-        });
+        *self.0.get_or_default().borrow_mut() = Some(value);
     }
 }
 

@@ -155,7 +155,7 @@ async fn dnc_endpoints_manage_the_list() {
 async fn call_is_found_by_id_and_by_call_sid() {
     let app = spawn_app().await;
     app.sim
-        .set_persona("+15554440002", callflow::sim::Persona::Manual);
+        .set_persona("+15554440002", twilio_sim::Persona::Manual);
     let (status, placed) = app.place(json!({"to": "+15554440002", "name": "Ada", "variables": {"booking_window": "tomorrow"}})).await;
     assert_eq!(status, 201, "{placed}");
     assert_eq!(placed["to"], "+1***-***-0002");

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use callflow::redis_server::RedisServer;
-use callflow::sim::Persona;
 use serde_json::{json, Value};
+use twilio_sim::Persona;
 
 use crate::helpers::{behind_one_address, get_json, serve_process, start_sim, API_TOKEN};
 

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use callflow::sim::Persona;
 use reqwest::Method;
 use serde_json::{json, Value};
+use twilio_sim::Persona;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 
@@ -489,7 +489,7 @@ async fn pause_resume_and_cancel() {
 
 #[tokio::test]
 async fn uncertain_or_refused_dials_are_never_dialed_twice() {
-    use callflow::sim::CreateFailure;
+    use twilio_sim::CreateFailure;
     let app = spawn_app_with(|env| {
         env.insert("TWILIO_MAX_CPS", "50".into());
     })
@@ -531,7 +531,7 @@ async fn uncertain_or_refused_dials_are_never_dialed_twice() {
 
 #[tokio::test]
 async fn single_call_with_a_lost_answer_is_a_502_and_still_settles() {
-    use callflow::sim::CreateFailure;
+    use twilio_sim::CreateFailure;
     let app = spawn_app().await;
     let to = "+15558890010";
     app.sim.fail_next_create(to, CreateFailure::PlacedButLost);

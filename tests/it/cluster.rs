@@ -5,9 +5,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use callflow::redis_server::RedisCluster;
-use callflow::sim::Persona;
+use callflow::harness::redis_cluster::RedisCluster;
 use serde_json::{json, Value};
+use twilio_sim::Persona;
 
 use crate::helpers::{behind_one_address, get_json, serve_process, start_sim, API_TOKEN};
 

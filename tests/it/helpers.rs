@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use callflow::config::{self, Settings};
 use callflow::redis_server::RedisServer;
-use callflow::sim::{CallbackClient, Persona, SimCall, SimConfig, Simulator};
 use callflow::startup::Application;
 use serde_json::Value;
+use twilio_sim::{CallbackClient, Persona, SimCall, SimConfig, Simulator};
 
 /// Tests that measure timing, and tests that load the machine (several server
 /// processes, a thousand calls), take turns: two cores shared with a

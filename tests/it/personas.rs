@@ -1,8 +1,8 @@
 //! Every simulated callee persona end to end: API -> Twilio simulator -> signed
 //! callbacks -> Redis -> disposition.
 
-use callflow::sim::{Line, Persona};
 use serde_json::Value;
+use twilio_sim::{Line, Persona};
 
 use crate::helpers::{spawn_app, state_path};
 

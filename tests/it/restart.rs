@@ -2,7 +2,7 @@
 //! from Redis; the call keeps the flow version it started with.
 
 use callflow::redis_server::{free_port, RedisServer};
-use callflow::sim::Persona;
+use twilio_sim::Persona;
 
 use crate::helpers::{env_for, serve_process, start_sim, turn_of, Twilio, API_TOKEN};
 

@@ -2,8 +2,8 @@
 //! against Twilio's OpenAPI description: calls, updates, lists, messages, auth.
 
 use callflow::config::Secret;
-use callflow::sim::{Persona, SimConfig, Simulator};
 use callflow::twilio::rest::{CreateCall, TwilioClient, TwilioError};
+use twilio_sim::{Persona, SimConfig, Simulator};
 
 use crate::helpers::{settings, ACCOUNT_SID, AUTH_TOKEN};
 

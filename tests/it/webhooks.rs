@@ -1,8 +1,8 @@
 //! Webhook guarantees: signatures fail closed, retries are idempotent, late
 //! statuses never move a call backwards, racing callbacks lose nothing.
 
-use callflow::sim::Persona;
 use serde_json::Value;
+use twilio_sim::Persona;
 
 use crate::helpers::{spawn_app, turn_of, TestApp, Twilio, AUTH_TOKEN};
 
@@ -90,7 +90,7 @@ async fn bad_or_missing_signatures_are_refused_and_change_nothing() {
     let resp = app.http.post(&url).form(&params).send().await.unwrap();
     assert_eq!(resp.status(), 403);
     // Signed with the wrong token.
-    let wrong = callflow::sim::CallbackClient::new("not-the-token");
+    let wrong = twilio_sim::CallbackClient::new("not-the-token");
     assert_eq!(wrong.post(&url, &params).await.unwrap().0, 403);
     // Signed for another URL (a forged Host header cannot help: the URL comes from PUBLIC_BASE_URL).
     let sig = callflow::twilio::signature::sign(

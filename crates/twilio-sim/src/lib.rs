@@ -1,9 +1,43 @@
-//! A built-in Twilio simulator: the REST endpoints callflow uses, validated
-//! against Twilio's OpenAPI description, and scripted callees that follow the
-//! returned TwiML and post correctly signed callbacks. Tests and `callflow demo`
-//! run the whole service with it instead of a Twilio account.
+//! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
+//! fetch, list; Messages create) served over real HTTP on a local port, every
+//! request validated against Twilio's own OpenAPI description, and scripted
+//! callees ([`Persona`]) that follow the TwiML your service returns and post
+//! callbacks signed exactly as Twilio signs them (`X-Twilio-Signature`). Point
+//! your Twilio client's API base URL at [`Simulator::base_url`] and your
+//! service runs end to end without a Twilio account.
+//!
+//! # In a test
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use twilio_sim::{Line, Persona, SimConfig, Simulator};
+//!
+//! # async fn example() -> std::io::Result<()> {
+//! let sim = Simulator::start(SimConfig::new("AC0123456789abcdef0123456789abcdef", "auth-token")).await?;
+//! // Your service, configured with `sim.base_url()` as Twilio's API base URL,
+//! // places a call to +15550100001; the callee answers "yes" to every question.
+//! sim.set_persona("+15550100001", Persona::Interested);
+//! // ... place the call through your service, read the CallSid it got back ...
+//! # let call_sid = "CA00000000000000000000000000000000";
+//! let call = sim.wait_finished(call_sid, Duration::from_secs(20)).await.expect("finished");
+//! assert_eq!(call.status, "completed");
+//! assert!(call.transcript.iter().any(|line| matches!(line, Line::Said(_))));
+//! sim.stop();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The simulator needs a Tokio runtime (`#[tokio::test]`). Other things a test can do:
+//! - [`Simulator::requests`]: every REST request seen, with why it was refused;
+//! - [`Simulator::fail_next_create`]: lose, refuse or throttle the next create;
+//! - [`Persona::Manual`] with [`CallbackClient`]: play Twilio's callbacks by hand;
+//! - [`Simulator::set_callback_upstreams`]: spread callbacks over several
+//!   instances of your service, as a load balancer would;
+//! - [`sign`]: compute a signature to test your own verification.
 
+mod callback;
 mod callee;
+mod model;
 pub mod openapi;
 mod rest;
 mod twiml;
@@ -16,149 +50,12 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
+pub use callback::{sign, CallbackClient};
+pub use model::{
+    CallbackLog, CreateFailure, Line, Persona, RecordedRequest, Reply, SimCall, SimConfig,
+    SimMessage,
+};
 pub use twiml::{parse_twiml, resolve_url, TwimlVerb};
-
-pub struct SimConfig {
-    pub account_sid: String,
-    pub auth_token: String,
-    pub api_key_sid: Option<String>,
-    pub api_key_secret: Option<String>,
-}
-
-impl SimConfig {
-    /// An account that authenticates with its auth token only.
-    pub fn new(account_sid: &str, auth_token: &str) -> Self {
-        Self {
-            account_sid: account_sid.into(),
-            auth_token: auth_token.into(),
-            api_key_sid: None,
-            api_key_secret: None,
-        }
-    }
-}
-
-/// How a simulated callee behaves.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Persona {
-    /// Yes to everything.
-    Interested,
-    /// Confirms identity, refuses recording, then is interested.
-    RefusesRecording,
-    /// Confirms, agrees to recording, then asks to be removed when pitched.
-    OptsOutMidPitch,
-    /// Answers and never says a word.
-    Silent,
-    Busy,
-    NoAnswer,
-    /// An answering machine (`AnsweredBy=machine_end_beep`).
-    Voicemail,
-    /// "No, you have the wrong number."
-    WrongPerson,
-    /// Confirms, agrees to recording, not interested.
-    Declines,
-    /// Answers each Gather with the next reply; silence when they run out.
-    Scripted(Vec<Reply>),
-    /// Twilio accepts the call but posts no callbacks: the test plays Twilio.
-    Manual,
-    /// The create request is refused with this Twilio error.
-    Rejected {
-        code: u32,
-        message: String,
-        status: u16,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
-    Speech(String),
-    Digits(String),
-    Silence,
-    /// Hangs up instead of answering.
-    HangUp,
-}
-
-impl Persona {
-    /// The callee's answers, one per Gather, in order.
-    fn replies(&self) -> Vec<Reply> {
-        let speech = |s: &[&str]| s.iter().map(|t| Reply::Speech(t.to_string())).collect();
-        match self {
-            Persona::Interested => speech(&["yes", "yes", "yes please"]),
-            Persona::RefusesRecording => speech(&["yes", "no", "yes"]),
-            Persona::OptsOutMidPitch => speech(&["yes", "yes", "please remove me from your list"]),
-            Persona::WrongPerson => speech(&["no, wrong number"]),
-            Persona::Declines => speech(&["yes", "yes", "no thanks, not interested"]),
-            Persona::Scripted(replies) => replies.clone(),
-            _ => Vec::new(),
-        }
-    }
-}
-
-/// A way the next create request for a number goes wrong (one-shot).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CreateFailure {
-    /// Twilio places the call, but its answer is lost: HTTP 500.
-    PlacedButLost,
-    /// Twilio answers 503 and places nothing.
-    NotPlaced,
-    /// 429 Too Many Requests; nothing placed.
-    Throttled,
-}
-
-/// One line of what was said on a simulated call.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Line {
-    /// Spoken by callflow.
-    Said(String),
-    /// Said or keyed by the callee; `<silence>` for nothing.
-    Heard(String),
-    /// `<Start><Recording>` seen.
-    Recording,
-    Hangup,
-}
-
-#[derive(Clone, Debug)]
-pub struct CallbackLog {
-    pub url: String,
-    pub params: Vec<(String, String)>,
-    pub http_status: u16,
-    pub body: String,
-}
-
-#[derive(Clone, Debug)]
-pub struct SimCall {
-    pub sid: String,
-    pub to: String,
-    pub from: String,
-    pub url: String,
-    pub status_callback: Option<String>,
-    pub status_callback_events: Vec<String>,
-    pub machine_detection: Option<String>,
-    pub persona: Persona,
-    pub status: String,
-    pub transcript: Vec<Line>,
-    pub callbacks: Vec<CallbackLog>,
-    pub finished: bool,
-    pub recording_started: bool,
-    /// When the create request arrived (for pacing measurements).
-    pub created_at: Instant,
-    pub date_created: chrono::DateTime<chrono::Utc>,
-}
-
-#[derive(Clone, Debug)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    pub form: Vec<(String, String)>,
-    pub error: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct SimMessage {
-    pub sid: String,
-    pub to: String,
-    pub from: String,
-    pub body: String,
-}
 
 /// Shared state of the simulator.
 pub(crate) struct State {
@@ -348,58 +245,43 @@ impl Simulator {
     }
 }
 
-/// Posts signed callbacks the way Twilio does. Public so tests can play Twilio by hand.
-#[derive(Clone)]
-pub struct CallbackClient {
-    http: reqwest::Client,
-    auth_token: String,
-}
-
-impl CallbackClient {
-    pub fn new(auth_token: &str) -> Self {
-        crate::install_crypto();
-        Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(15))
-                .build()
-                .expect("static client configuration is valid"),
-            auth_token: auth_token.to_string(),
-        }
-    }
-
-    /// POSTs `params` to `url` with a correct `X-Twilio-Signature`.
-    pub async fn post(
-        &self,
-        url: &str,
-        params: &[(String, String)],
-    ) -> reqwest::Result<(u16, String)> {
-        self.post_via(url, url, params, &uuid::Uuid::new_v4().simple().to_string())
-            .await
-    }
-
-    /// Signs for `signed_url` but connects to `target_url` (behind a load balancer they differ).
-    pub(crate) async fn post_via(
-        &self,
-        signed_url: &str,
-        target_url: &str,
-        params: &[(String, String)],
-        idempotency_token: &str,
-    ) -> reqwest::Result<(u16, String)> {
-        let signature = crate::twilio::signature::sign(&self.auth_token, signed_url, params);
-        let resp = self
-            .http
-            .post(target_url)
-            .header("X-Twilio-Signature", signature)
-            .header("I-Twilio-Idempotency-Token", idempotency_token)
-            .form(params)
-            .send()
-            .await?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.text().await?))
-    }
-}
-
 /// A Twilio-style SID: prefix and 32 hex digits.
 pub(crate) fn sid(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Installs rustls' ring provider as the process default, once: reqwest is
+/// built without one. Harmless when the process has already installed one.
+pub fn install_crypto() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// Whether `number` is E.164 as Twilio accepts it: `+`, a country code not
+/// starting with 0, 8 to 15 digits in all.
+pub(crate) fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn e164_needs_plus_digits_and_no_leading_zero() {
+        assert!(super::is_e164("+15551234567"));
+        for bad in [
+            "15551234567",
+            "+1555",
+            "+0555123456",
+            "+1555abc4567",
+            "+1234567890123456",
+        ] {
+            assert!(!super::is_e164(bad), "{bad}");
+        }
+    }
 }

@@ -11,7 +11,7 @@ pub struct ApiClient {
 impl ApiClient {
     /// `base` is the server's root URL, e.g. `http://127.0.0.1:3000`.
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
-        crate::install_crypto();
+        twilio_sim::install_crypto();
         Self {
             http: reqwest::Client::new(),
             base: base.into(),

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::api_client::ApiClient;
+use callflow_bench::api_client::ApiClient;
+use twilio_sim::{Line, Persona, SimConfig, Simulator};
+
 use crate::config;
-use crate::sim::{Line, Persona, SimConfig, Simulator};
 use crate::startup::Application;
 
 const ACCOUNT_SID: &str = "ACdeadbeef000000000000000000000000";
@@ -112,7 +113,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
 
     if campaign {
         let api = ApiClient::new(format!("http://127.0.0.1:{port}"), &api_token);
-        let result = crate::demo_campaign::run(&sim, &api, &company).await;
+        let result = super::demo_campaign::run(&sim, &api, &company).await;
         sim.stop();
         return result;
     }

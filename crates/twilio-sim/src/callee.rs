@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::twiml::{parse_twiml, resolve_url, TwimlVerb};
-use super::{sid, CallbackLog, Line, Persona, Reply, SimCall, State};
+use crate::twiml::{parse_twiml, resolve_url, TwimlVerb};
+use crate::{sid, CallbackLog, Line, Persona, Reply, SimCall, State};
 
 /// Documents followed per call at most, against loops.
 const MAX_DOCUMENTS: usize = 50;

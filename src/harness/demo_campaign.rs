@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
 
-use crate::api_client::ApiClient;
-use crate::demo::{print_table, CAMPAIGN_CLOCK_SPEED};
-use crate::sim::{Persona, Simulator};
+use callflow_bench::api_client::ApiClient;
+use twilio_sim::{Persona, Simulator};
+
+use super::demo::{print_table, CAMPAIGN_CLOCK_SPEED};
 
 const ZONES: [(&str, &str, usize); 6] = [
     ("America/New_York", "+1212555", 10),

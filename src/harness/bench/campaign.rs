@@ -5,9 +5,40 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{redis_info, Server, API_TOKEN};
-use crate::api_client::ApiClient;
-use crate::sim::{Persona, Simulator};
+use callflow_bench::api_client::ApiClient;
+use callflow_bench::API_TOKEN;
+use twilio_sim::{Persona, Simulator};
+
+use super::{redis_info, Options, Server};
+
+/// The contact load and the three pacing runs, added to `report`.
+pub async fn figures(
+    redis_url: &str,
+    sim: &Simulator,
+    options: &Options,
+    report: &mut Value,
+    say: &impl Fn(&str),
+) -> Result<(), String> {
+    sim.clear_calls();
+    say(&format!(
+        "  campaign: loading {} contacts...",
+        options.contacts
+    ));
+    let load = load(redis_url, sim, options.contacts).await?;
+    report["contacts_loaded"] = json!(options.contacts);
+    report["contacts_load_s"] = json!(load.seconds);
+    report["redis_bytes_per_contact"] = json!(load.bytes_per_contact);
+    let mut rates = Vec::new();
+    for target in [1.0, 10.0, 30.0] {
+        sim.clear_calls();
+        say(&format!(
+            "  pacing: {target} calls/s for a simulated minute..."
+        ));
+        rates.push(pacing(redis_url, sim, target, options.pacing_seconds).await?);
+    }
+    report["pacing"] = json!(rates);
+    Ok(())
+}
 
 pub struct Load {
     pub seconds: f64,

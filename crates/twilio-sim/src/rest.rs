@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
 
-use super::{
+use crate::{
     callee, openapi, sid, CreateFailure, Persona, RecordedRequest, SimCall, SimMessage, State,
 };
 
@@ -122,7 +122,7 @@ async fn create_call(
         return error(400, 21205, &e);
     }
     let to = get(&form, "To").unwrap_or_default().to_string();
-    if crate::phone::E164::parse(&to).is_err() {
+    if !crate::is_e164(&to) {
         let e = format!("The 'To' number {to} is not a valid phone number.");
         record(&state, &req, &form, Some(e.clone()));
         return error(400, 21211, &e);

@@ -1,0 +1,148 @@
+//! What the simulator is configured with and what it records: the account,
+//! callee personas and their replies, and the calls, requests and messages seen.
+
+use std::time::Instant;
+
+/// The simulated account: what REST requests must authenticate with and what
+/// callbacks are signed with.
+pub struct SimConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub api_key_sid: Option<String>,
+    pub api_key_secret: Option<String>,
+}
+
+impl SimConfig {
+    /// An account that authenticates with its auth token only.
+    pub fn new(account_sid: &str, auth_token: &str) -> Self {
+        Self {
+            account_sid: account_sid.into(),
+            auth_token: auth_token.into(),
+            api_key_sid: None,
+            api_key_secret: None,
+        }
+    }
+}
+
+/// How a simulated callee behaves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Persona {
+    /// Yes to everything.
+    Interested,
+    /// Confirms identity, refuses recording, then is interested.
+    RefusesRecording,
+    /// Confirms, agrees to recording, then asks to be removed when pitched.
+    OptsOutMidPitch,
+    /// Answers and never says a word.
+    Silent,
+    Busy,
+    NoAnswer,
+    /// An answering machine (`AnsweredBy=machine_end_beep`).
+    Voicemail,
+    /// "No, you have the wrong number."
+    WrongPerson,
+    /// Confirms, agrees to recording, not interested.
+    Declines,
+    /// Answers each Gather with the next reply; silence when they run out.
+    Scripted(Vec<Reply>),
+    /// Twilio accepts the call but posts no callbacks: the test plays Twilio.
+    Manual,
+    /// The create request is refused with this Twilio error.
+    Rejected {
+        code: u32,
+        message: String,
+        status: u16,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Speech(String),
+    Digits(String),
+    Silence,
+    /// Hangs up instead of answering.
+    HangUp,
+}
+
+impl Persona {
+    /// The callee's answers, one per Gather, in order.
+    pub(crate) fn replies(&self) -> Vec<Reply> {
+        let speech = |s: &[&str]| s.iter().map(|t| Reply::Speech(t.to_string())).collect();
+        match self {
+            Persona::Interested => speech(&["yes", "yes", "yes please"]),
+            Persona::RefusesRecording => speech(&["yes", "no", "yes"]),
+            Persona::OptsOutMidPitch => speech(&["yes", "yes", "please remove me from your list"]),
+            Persona::WrongPerson => speech(&["no, wrong number"]),
+            Persona::Declines => speech(&["yes", "yes", "no thanks, not interested"]),
+            Persona::Scripted(replies) => replies.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A way the next create request for a number goes wrong (one-shot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CreateFailure {
+    /// Twilio places the call, but its answer is lost: HTTP 500.
+    PlacedButLost,
+    /// Twilio answers 503 and places nothing.
+    NotPlaced,
+    /// 429 Too Many Requests; nothing placed.
+    Throttled,
+}
+
+/// One line of what was said on a simulated call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Line {
+    /// Spoken by callflow.
+    Said(String),
+    /// Said or keyed by the callee; `<silence>` for nothing.
+    Heard(String),
+    /// `<Start><Recording>` seen.
+    Recording,
+    Hangup,
+}
+
+#[derive(Clone, Debug)]
+pub struct CallbackLog {
+    pub url: String,
+    pub params: Vec<(String, String)>,
+    pub http_status: u16,
+    pub body: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimCall {
+    pub sid: String,
+    pub to: String,
+    pub from: String,
+    pub url: String,
+    pub status_callback: Option<String>,
+    pub status_callback_events: Vec<String>,
+    pub machine_detection: Option<String>,
+    pub persona: Persona,
+    pub status: String,
+    pub transcript: Vec<Line>,
+    pub callbacks: Vec<CallbackLog>,
+    pub finished: bool,
+    pub recording_started: bool,
+    /// When the create request arrived (for pacing measurements).
+    pub created_at: Instant,
+    pub date_created: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub form: Vec<(String, String)>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimMessage {
+    pub sid: String,
+    pub to: String,
+    pub from: String,
+    pub body: String,
+}
