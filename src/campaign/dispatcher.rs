@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::contact_zones;
-use super::model::{CampaignConfig, Contact, ContactState, Phase};
+use super::model::{CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
 use super::settle::{self, load_config, parse_state};
 use crate::call::Disposition;
 use crate::service::{CallService, Dialed, NewCall, ServiceError};
@@ -108,7 +108,7 @@ async fn claim_and_dial(
                 return None;
             }
             Ok(Claimed::Idle(status)) => {
-                if matches!(status.as_str(), "completed" | "canceled" | "missing") {
+                if status.is_none_or(CampaignStatus::is_final) {
                     let _ = service.store.forget_live_campaign(id).await;
                 }
                 return None;
@@ -128,7 +128,7 @@ enum Claimed {
     Wait(i64),
     Full,
     Empty,
-    Idle(String),
+    Idle(Option<CampaignStatus>),
 }
 
 /// One claim: the campaign admits a dial (status, concurrency, pace), a shard
@@ -152,7 +152,7 @@ async fn claim(service: &CallService, config: &CampaignConfig) -> Result<Claimed
     let refused = |a: Admit| match a {
         Admit::Pace(ms) => Claimed::Wait(ms),
         Admit::Full => Claimed::Full,
-        Admit::Idle(status) => Claimed::Idle(status),
+        Admit::NotRunning(status) => Claimed::Idle(status),
         Admit::Open | Admit::Claimed(_) => Claimed::Full,
     };
     let now = service.clock.now_ms();
@@ -286,7 +286,7 @@ async fn dispatch(
         settle::settle(service, id, idx, None, "do_not_call", None).await?;
         return Ok(());
     }
-    if service.store.campaign_status(id).await?.as_deref() != Some("running") {
+    if service.store.campaign_status(id).await? != Some(CampaignStatus::Running) {
         service
             .store
             .release(id, shards, idx, None, service.clock.now_ms())
