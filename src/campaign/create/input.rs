@@ -3,8 +3,11 @@
 //! serde error becomes a [`FieldError`] that names the field by its JSON path.
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
+use std::fmt::{self, Display};
+use std::marker::PhantomData;
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -43,7 +46,10 @@ impl FieldError {
             p => format!("{p}.{name}"),
         };
         if let Some((name, rest)) = quoted(&message, "unknown field `") {
-            let expected = rest.trim_start_matches(", ").replace('`', "");
+            let expected = rest
+                .trim_start_matches(", ")
+                .replacen("expected one of ", "expected one of: ", 1)
+                .replace('`', "");
             return Self::new(at(name), format!("unknown field ({expected})"));
         }
         if let Some((name, _)) = quoted(&message, "missing field `") {
@@ -68,6 +74,27 @@ where
     T: Deserialize<'de>,
 {
     serde_path_to_error::deserialize(value).map_err(|e| FieldError::from_serde(e, root))
+}
+
+/// A struct that must be given as a JSON object: serde alone would also take
+/// a list of its fields in order.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Fields(PhantomData)).map(Object)
+    }
 }
 
 /// A phone number in E.164 form; surrounding spaces are forgiven.
@@ -163,7 +190,7 @@ impl TryFrom<Value> for Variable {
     }
 }
 
-/// One campaign contact as requested (read with [`ContactRequest::from_json`]).
+/// One campaign contact as requested.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
@@ -177,13 +204,8 @@ pub struct ContactRequest {
 }
 
 impl ContactRequest {
-    /// A contact must be an object: serde alone would also take a list of its
-    /// fields in order.
     pub fn from_json(value: &Value) -> Result<Self, FieldError> {
-        if !value.is_object() {
-            return Err(FieldError::new("contact", "must be an object"));
-        }
-        from_json(value, "contact")
+        from_json(value, "contact").map(|c: Object<Self>| c.0)
     }
 }
 
@@ -208,6 +230,7 @@ mod tests {
             "variables.a"
         );
         assert_eq!(field_of(json!([1])), "contact");
+        assert_eq!(field_of(json!(["+15551234567"])), "contact");
         let nested = json!({"a": {"to": "+15551234567", "tz": "x"}});
         let err = from_json::<_, std::collections::HashMap<String, ContactRequest>>(&nested, "-");
         assert_eq!(err.unwrap_err().field, "a.tz");

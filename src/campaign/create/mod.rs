@@ -175,10 +175,10 @@ fn settings(
             format!("at most {MAX_CONTACTS} contacts per campaign"),
         ));
     }
-    let window = req.window.map(TryInto::try_into).transpose()?;
+    let window = req.window.map(|w| w.0.try_into()).transpose()?;
     let retry = req
         .retry
-        .map(RetryPolicy::try_from)
+        .map(|r| RetryPolicy::try_from(r.0))
         .transpose()?
         .unwrap_or_default();
     if req.webhook_url.is_some() && service.settings.campaign_webhook_secret.is_none() {

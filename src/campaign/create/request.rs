@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{FieldError, FlowName};
+use super::input::{FieldError, FlowName, Object};
 use crate::call::Disposition;
 use crate::campaign::duration;
 use crate::campaign::model::{RetryPolicy, WindowSpec, FINAL_DISPOSITIONS};
@@ -18,13 +18,13 @@ pub struct CampaignRequest {
     /// Each contact is read on its own: a bad one is rejected, not the campaign.
     pub contacts: Vec<Value>,
     #[serde(default)]
-    pub window: Option<WindowRequest>,
+    pub window: Option<Object<WindowRequest>>,
     #[serde(default)]
     pub max_concurrent: Option<MaxConcurrent>,
     #[serde(default)]
     pub calls_per_second: Option<CallsPerSecond>,
     #[serde(default)]
-    pub retry: Option<RetryRequest>,
+    pub retry: Option<Object<RetryRequest>>,
     #[serde(default)]
     pub webhook_url: Option<WebhookUrl>,
 }
@@ -160,5 +160,69 @@ impl TryFrom<RetryRequest> for RetryPolicy {
             max_attempts,
             backoff_secs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::campaign::create::input::from_json;
+
+    fn field_of(body: Value) -> String {
+        let settings = || {
+            let r: CampaignRequest = from_json(&body, "body")?;
+            r.window.map(|w| WindowSpec::try_from(w.0)).transpose()?;
+            r.retry.map(|r| RetryPolicy::try_from(r.0)).transpose()?;
+            Ok::<_, FieldError>(())
+        };
+        settings().unwrap_err().field
+    }
+
+    #[test]
+    fn settings_errors_name_the_field() {
+        let one = json!([{"to": "+15551112222"}]);
+        let cases = [
+            (json!({"contacts": one, "speed": 3}), "speed"),
+            (json!({"contacts": one, "window": []}), "window"),
+            (
+                json!({"contacts": one, "window": {"start": 9}}),
+                "window.start",
+            ),
+            (
+                json!({"contacts": one, "window": {"from": "9"}}),
+                "window.from",
+            ),
+            (
+                json!({"contacts": one, "retry": {"on": ["x"]}}),
+                "retry.on[0]",
+            ),
+            (
+                json!({"contacts": one, "retry": {"on": ["busy", "declined"]}}),
+                "retry.on[1]",
+            ),
+            (
+                json!({"contacts": one, "max_concurrent": 1.5}),
+                "max_concurrent",
+            ),
+            (
+                json!({"contacts": one, "webhook_url": "ftp://x"}),
+                "webhook_url",
+            ),
+            (json!({"flow": "x"}), "contacts"),
+        ];
+        for (body, field) in cases {
+            assert_eq!(field_of(body.clone()), field, "{body}");
+        }
+    }
+
+    #[test]
+    fn retry_defaults_follow_the_dispositions() {
+        let policy =
+            |r: Value| RetryPolicy::try_from(from_json::<_, RetryRequest>(&r, "retry").unwrap());
+        assert_eq!(policy(json!({})).unwrap().max_attempts, 1);
+        let p = policy(json!({"on": ["busy"], "backoff": ["30m", "0s"]})).unwrap();
+        assert_eq!((p.max_attempts, p.backoff_secs), (3, vec![1800, 1]));
     }
 }
