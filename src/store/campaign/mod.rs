@@ -9,6 +9,10 @@
 //! ordered so a crash between them over-counts a call for a while (the reaper and
 //! lease expiry correct it), never under-counts or loses a contact: every
 //! unfinished contact stays in its shard's due set.
+//!
+//! Here: loading a campaign and reading its contacts. The dial queue (claim,
+//! take, leases, settling) is in [`queue`], the counters in [`counters`], the
+//! status in [`status`]; key names only in [`super::keys`].
 
 mod counters;
 mod queue;
