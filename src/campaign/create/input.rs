@@ -98,13 +98,27 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 }
 
 /// A phone number in E.164 form; surrounding spaces are forgiven.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(pub E164);
 
-impl TryFrom<String> for Phone {
-    type Error = crate::phone::E164Error;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
+impl<'de> Deserialize<'de> for Phone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Number;
+        impl Visitor<'_> for Number {
+            type Value = Phone;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string in E.164 form, e.g. +15551234567")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Phone, E> {
+                Phone::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Number)
+    }
+}
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, crate::phone::E164Error> {
         E164::parse(s.trim()).map(Phone)
     }
 }

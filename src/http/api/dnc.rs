@@ -44,7 +44,7 @@ enum DncDetail {
 }
 
 fn path_number(raw: &str) -> Result<E164, ApiError> {
-    Phone::try_from(raw.to_string())
+    Phone::parse(raw)
         .map(|p| p.0)
         .map_err(|e| ApiError::invalid("number", e.to_string()))
 }
