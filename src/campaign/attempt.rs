@@ -5,7 +5,7 @@
 use tracing::warn;
 
 use super::contact_zones;
-use super::model::{parse_state, CampaignConfig, Contact, ContactState, Phase};
+use super::model::{parse_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
@@ -121,7 +121,7 @@ async fn gate(
         settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
         return Ok(false);
     }
-    if service.store.campaign_status(id).await?.as_deref() != Some("running") {
+    if service.store.campaign_status(id).await? != Some(CampaignStatus::Running) {
         service
             .store
             .release(id, shards, idx, None, service.clock.now_ms())

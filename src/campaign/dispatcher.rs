@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::attempt::dispatch;
-use super::model::CampaignConfig;
+use super::model::{CampaignConfig, CampaignStatus};
 use super::recovery::reap_finished;
 use super::settle::{self, load_config};
 use crate::app::{AppState, ServiceError};
@@ -101,7 +101,7 @@ async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -
                 return None;
             }
             Ok(Claimed::Idle(status)) => {
-                if matches!(status.as_str(), "completed" | "canceled" | "missing") {
+                if status.is_none_or(CampaignStatus::is_final) {
                     let _ = service.store.forget_live_campaign(id).await;
                 }
                 return None;
@@ -121,7 +121,7 @@ enum Claimed {
     Wait(i64),
     Full,
     Empty,
-    Idle(String),
+    Idle(Option<CampaignStatus>),
 }
 
 /// One claim: the campaign admits a dial (status, concurrency, pace), a shard
@@ -145,7 +145,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
     let refused = |a: Admit| match a {
         Admit::Pace(ms) => Claimed::Wait(ms),
         Admit::Full => Claimed::Full,
-        Admit::Idle(status) => Claimed::Idle(status),
+        Admit::NotRunning(status) => Claimed::Idle(status),
         Admit::Open | Admit::Claimed(_) => Claimed::Full,
     };
     let now = service.clock.now_ms();

@@ -91,9 +91,7 @@ pub async fn campaign_completed(
     let Some(url) = &config.webhook_url else {
         return Ok(());
     };
-    let counts = super::status::counts(service, &config.campaign_id)
-        .await?
-        .unwrap_or(Value::Null);
+    let counts = super::status::counts(service, &config.campaign_id).await?;
     let event = json!({
         "type": "campaign.completed",
         "campaign_id": config.campaign_id,

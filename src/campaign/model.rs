@@ -15,6 +15,79 @@ pub const FINAL_DISPOSITIONS: [Disposition; 4] = [
     Disposition::WrongParty,
 ];
 
+/// Where a campaign stands, as stored in its hash and shown by the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStatus {
+    Running,
+    Paused,
+    Canceled,
+    Completed,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Canceled => "canceled",
+            Self::Completed => "completed",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Running, Self::Paused, Self::Canceled, Self::Completed]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+    }
+
+    /// Canceled and completed campaigns never change again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Canceled | Self::Completed)
+    }
+}
+
+impl AsRef<str> for CampaignStatus {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for CampaignStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a contact's attempt ended: its call's disposition, or skipped undialed.
+/// Serializes to the bare name (`"busy"`, `"do_not_call"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ContactOutcome {
+    Call(Disposition),
+    Skipped(Skip),
+}
+
+/// Why a contact was settled without a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    DoNotCall,
+}
+
+impl ContactOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Call(d) => d.as_str(),
+            Self::Skipped(Skip::DoNotCall) => "do_not_call",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     /// Dispositions that earn another attempt.
@@ -143,6 +216,17 @@ impl Phase {
             Phase::Done => "done",
         }
     }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Phase::Pending,
+            Phase::Dialing,
+            Phase::InProgress,
+            Phase::Done,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == name)
+    }
 }
 
 /// What changes about a contact. Absent in Redis means a fresh pending contact.
@@ -155,7 +239,7 @@ pub struct ContactState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disposition: Option<String>,
+    pub disposition: Option<ContactOutcome>,
     /// Epoch ms of the next planned attempt, while pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<i64>,
@@ -170,6 +254,20 @@ pub fn parse_state(json: Option<&str>) -> ContactState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_and_outcomes_keep_their_stored_names() {
+        for s in ["running", "paused", "canceled", "completed"] {
+            let status = CampaignStatus::parse(s).unwrap();
+            assert_eq!(serde_json::to_value(status).unwrap(), s);
+        }
+        for name in ["busy", "do_not_call", "opted_out"] {
+            let outcome = ContactOutcome::parse(name).unwrap();
+            assert_eq!(outcome.as_str(), name);
+            assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+        }
+        assert_eq!(ContactOutcome::parse("sleeping"), None);
+    }
 
     #[test]
     fn retry_policy_follows_dispositions_and_backoff() {

@@ -1,7 +1,7 @@
 //! Settling a contact's attempt: final, or queued again under the retry policy.
 
 use super::events;
-use super::model::{parse_state, CampaignConfig, Phase};
+use super::model::{parse_state, CampaignConfig, ContactOutcome, Phase};
 use futures_util::future::BoxFuture;
 use tracing::warn;
 
@@ -78,7 +78,7 @@ pub async fn settle_attempt(
     let now_ms = service.clock.now_ms();
     let wait = parsed.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
     let retry_at = wait.map(|secs| now_ms + secs as i64 * 1000);
-    state.disposition = Some(disposition.to_string());
+    state.disposition = ContactOutcome::parse(disposition);
     state.phase = if retry_at.is_some() {
         Phase::Pending
     } else {

@@ -1,83 +1,203 @@
 //! Reading and steering a campaign: status and counts, paged contacts, pause,
-//! resume and cancel.
+//! resume and cancel. Every answer is a typed view of what is stored.
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::model::parse_state;
-use super::model::{Contact, Phase};
+use super::model::{
+    CampaignConfig, CampaignStatus, Contact, ContactOutcome, Phase, RetryPolicy, WindowSpec,
+};
 use crate::app::{AppState, ServiceError};
-use crate::store::StoreError;
+use crate::store::{CampaignSnapshot, StatusRefused, StoreError};
 
-/// Counts by phase and disposition, or `None` for an unknown campaign.
-pub async fn counts(service: &AppState, id: &str) -> Result<Option<Value>, StoreError> {
-    let now = service.clock.now_ms();
-    let Some(s) = service.store.campaign_snapshot(id, now).await? else {
-        return Ok(None);
-    };
-    let num = |k: &str| {
-        s.fields
-            .get(k)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let mut dispositions = Map::new();
-    for (k, v) in &s.fields {
-        if let Some(d) = k.strip_prefix("disp:") {
-            dispositions.insert(d.to_string(), json!(v.parse::<u64>().unwrap_or(0)));
-        }
-    }
-    Ok(Some(json!({
-        "total": num("total"),
-        "done": num("done"),
-        // The due sets hold every unfinished contact, held ones included.
-        "pending": s.due.saturating_sub(s.leased + s.active),
-        "dialing": s.leased,
-        "in_progress": s.active,
-        "attempts": num("attempts"),
-        "retries_scheduled": num("retries"),
-        "dispositions": dispositions,
-    })))
+/// A campaign's numbers, summed over its shards.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignCounts {
+    pub total: u64,
+    pub done: u64,
+    pub pending: u64,
+    pub dialing: u64,
+    pub in_progress: u64,
+    pub attempts: u64,
+    pub retries_scheduled: u64,
+    /// Final dispositions by name.
+    pub dispositions: BTreeMap<String, u64>,
 }
 
-/// `GET /api/campaigns/{id}`.
-pub async fn get(service: &AppState, id: &str) -> Result<Value, ServiceError> {
+impl CampaignCounts {
+    fn of(s: &CampaignSnapshot) -> Self {
+        let num = |k: &str| s.fields.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let dispositions = s
+            .fields
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((k.strip_prefix("disp:")?.to_string(), v.parse().unwrap_or(0)))
+            })
+            .collect();
+        Self {
+            total: num("total"),
+            done: num("done"),
+            // The due sets hold every unfinished contact, held ones included.
+            pending: s.due.saturating_sub(s.leased + s.active),
+            dialing: s.leased,
+            in_progress: s.active,
+            attempts: num("attempts"),
+            retries_scheduled: num("retries"),
+            dispositions,
+        }
+    }
+}
+
+/// The settings a campaign runs under (null where its stored config is unreadable).
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignSettings {
+    pub window: Option<WindowSpec>,
+    pub max_concurrent: Option<u32>,
+    pub calls_per_second: Option<f64>,
+    pub retry: Option<RetryPolicy>,
+    pub webhook_url: Option<String>,
+}
+
+/// `GET /api/campaigns/{id}`, and the answer to pause, resume and cancel.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignView {
+    pub campaign_id: String,
+    pub status: CampaignStatus,
+    pub flow: Option<String>,
+    pub flow_version: Option<String>,
+    pub created_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub canceled_at: Option<String>,
+    pub counts: CampaignCounts,
+    pub next_scheduled_dial: Option<DateTime<Utc>>,
+    pub settings: CampaignSettings,
+}
+
+/// One contact in `GET /api/campaigns/{id}/calls`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub index: u32,
+    pub to: String,
+    pub name: Option<String>,
+    pub state: Phase,
+    pub attempts: u32,
+    pub disposition: Option<ContactOutcome>,
+    pub call_id: Option<String>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// A page of contacts; `next_cursor` is null at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactPage {
+    pub campaign_id: String,
+    pub calls: Vec<ContactView>,
+    pub next_cursor: Option<String>,
+}
+
+/// A request to change a campaign's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Steer {
+    Pause,
+    Resume,
+    Cancel,
+}
+
+impl Steer {
+    fn as_str(self) -> &'static str {
+        match self {
+            Steer::Pause => "pause",
+            Steer::Resume => "resume",
+            Steer::Cancel => "cancel",
+        }
+    }
+
+    /// The status it leads to and the ones it may start from.
+    fn transition(self) -> (CampaignStatus, &'static [CampaignStatus]) {
+        use CampaignStatus::*;
+        match self {
+            Steer::Pause => (Paused, &[Running]),
+            Steer::Resume => (Running, &[Paused]),
+            Steer::Cancel => (Canceled, &[Running, Paused]),
+        }
+    }
+}
+
+/// What can go wrong reading or steering a campaign.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    #[error("status: cannot {} a campaign that is {current}", .action.as_str())]
+    Refused {
+        action: Steer,
+        current: CampaignStatus,
+    },
+}
+
+impl From<StoreError> for CampaignError {
+    fn from(e: StoreError) -> Self {
+        CampaignError::Service(e.into())
+    }
+}
+
+fn config_of(s: &CampaignSnapshot) -> Option<CampaignConfig> {
+    serde_json::from_str(s.fields.get("config")?).ok()
+}
+
+/// Counts by phase and disposition, or `None` for an unknown campaign.
+pub async fn counts(service: &AppState, id: &str) -> Result<Option<CampaignCounts>, StoreError> {
     let now = service.clock.now_ms();
-    let s = service
+    let snapshot = service.store.campaign_snapshot(id, now).await?;
+    Ok(snapshot.as_ref().map(CampaignCounts::of))
+}
+
+async fn snapshot(service: &AppState, id: &str) -> Result<CampaignSnapshot, ServiceError> {
+    let now = service.clock.now_ms();
+    service
         .store
         .campaign_snapshot(id, now)
         .await?
-        .ok_or(ServiceError::NotFound)?;
-    let counts = counts(service, id).await?.unwrap_or(Value::Null);
-    let config: Value = s
-        .fields
-        .get("config")
-        .and_then(|c| serde_json::from_str(c).ok())
-        .unwrap_or(Value::Null);
-    let status = s.fields.get("status").cloned().unwrap_or_default();
-    let next = s
-        .next_due_ms
-        .filter(|_| status == "running" || status == "paused")
-        .and_then(chrono::DateTime::from_timestamp_millis);
-    Ok(json!({
-        "campaign_id": id,
-        "status": status,
-        "flow": config["flow_id"],
-        "flow_version": config["flow_version"],
-        "created_at": s.fields.get("created_at"),
-        "completed_at": s.fields.get("completed_at"),
-        "canceled_at": s.fields.get("canceled_at"),
-        "counts": counts,
-        "next_scheduled_dial": next,
-        "settings": {
-            "window": config["window"],
-            "max_concurrent": config["max_concurrent"],
-            "calls_per_second": config["calls_per_second"],
-            "retry": config["retry"],
-            "webhook_url": config["webhook_url"],
-        },
-    }))
+        .ok_or(ServiceError::NotFound)
 }
 
+/// `GET /api/campaigns/{id}`.
+pub async fn view(service: &AppState, id: &str) -> Result<CampaignView, ServiceError> {
+    let s = snapshot(service, id).await?;
+    let config = config_of(&s);
+    let stored = s.fields.get("status").map(String::as_str).unwrap_or("");
+    let status = CampaignStatus::parse(stored)
+        .ok_or_else(|| StoreError::Corrupt(format!("campaign status '{stored}'")))?;
+    let next = s
+        .next_due_ms
+        .filter(|_| !status.is_final())
+        .and_then(DateTime::from_timestamp_millis);
+    let field = |k: &str| s.fields.get(k).cloned();
+    Ok(CampaignView {
+        campaign_id: id.to_string(),
+        status,
+        flow: config.as_ref().map(|c| c.flow_id.clone()),
+        flow_version: config.as_ref().map(|c| c.flow_version.clone()),
+        created_at: field("created_at"),
+        completed_at: field("completed_at"),
+        canceled_at: field("canceled_at"),
+        counts: CampaignCounts::of(&s),
+        next_scheduled_dial: next,
+        settings: CampaignSettings {
+            window: config.as_ref().and_then(|c| c.window.clone()),
+            max_concurrent: config.as_ref().map(|c| c.max_concurrent),
+            calls_per_second: config.as_ref().map(|c| c.calls_per_second),
+            retry: config.as_ref().map(|c| c.retry.clone()),
+            webhook_url: config.and_then(|c| c.webhook_url),
+        },
+    })
+}
+
+/// Which contacts to list, from where, how many.
+#[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub phase: Option<Phase>,
     pub disposition: Option<String>,
@@ -85,36 +205,28 @@ pub struct ListQuery {
     pub limit: u32,
 }
 
-/// `GET /api/campaigns/{id}/calls`: contacts in index order from `cursor`,
-/// filtered; `next_cursor` is null at the end.
-pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<Value, ServiceError> {
-    let now = service.clock.now_ms();
-    let s = service
-        .store
-        .campaign_snapshot(id, now)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    let config: Value = s
-        .fields
-        .get("config")
-        .and_then(|c| serde_json::from_str(c).ok())
-        .unwrap_or(Value::Null);
+impl ListQuery {
+    fn admits(&self, state: &super::model::ContactState) -> bool {
+        self.phase.is_none_or(|p| p == state.phase)
+            && self
+                .disposition
+                .as_deref()
+                .is_none_or(|d| state.disposition.map(ContactOutcome::as_str) == Some(d))
+    }
+}
+
+/// `GET /api/campaigns/{id}/calls`: contacts in index order from `cursor`, filtered.
+pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<ContactPage, ServiceError> {
+    let s = snapshot(service, id).await?;
+    let num = |k: &str| s.fields.get(k).and_then(|v| v.parse::<u32>().ok());
     // Contacts keep their request index, so indexes may have gaps up to the request size.
-    let end = s
-        .fields
-        .get("index_end")
-        .and_then(|v| v.parse::<u32>().ok())
-        .unwrap_or(config["total"].as_u64().unwrap_or(0) as u32);
-    let shards = s
-        .fields
-        .get("shards")
-        .and_then(|v| v.parse::<u32>().ok())
-        .unwrap_or(1);
-    let mut items = Vec::new();
+    let end = num("index_end").unwrap_or_else(|| config_of(&s).map_or(0, |c| c.total));
+    let shards = num("shards").unwrap_or(1);
+    let mut calls = Vec::new();
     let mut cursor = q.cursor;
     // Bounded work per page even when the filter matches little.
     let mut scanned = 0u32;
-    while cursor < end && items.len() < q.limit as usize && scanned < 10_000 {
+    while cursor < end && calls.len() < q.limit as usize && scanned < 10_000 {
         let batch = (q.limit * 2).clamp(50, 1000).min(end - cursor);
         for (idx, contact, state) in service
             .store
@@ -128,62 +240,50 @@ pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<Value, S
                 continue;
             };
             let state = parse_state(state.as_deref());
-            if q.phase.is_some_and(|p| p != state.phase)
-                || q.disposition
-                    .as_deref()
-                    .is_some_and(|d| state.disposition.as_deref() != Some(d))
-            {
+            if !q.admits(&state) {
                 continue;
             }
-            items.push(json!({
-                "index": idx,
-                "to": crate::phone::mask(&contact.to),
-                "name": contact.name,
-                "state": state.phase.as_str(),
-                "attempts": state.attempts,
-                "disposition": state.disposition,
-                "call_id": state.call_id,
-                "next_attempt_at": state.next_at.and_then(chrono::DateTime::from_timestamp_millis),
-            }));
-            if items.len() >= q.limit as usize {
+            calls.push(ContactView {
+                index: idx,
+                to: crate::phone::mask(&contact.to),
+                name: contact.name,
+                state: state.phase,
+                attempts: state.attempts,
+                disposition: state.disposition,
+                call_id: state.call_id,
+                next_attempt_at: state.next_at.and_then(DateTime::from_timestamp_millis),
+            });
+            if calls.len() >= q.limit as usize {
                 break;
             }
         }
     }
-    Ok(json!({
-        "campaign_id": id,
-        "calls": items,
-        "next_cursor": if cursor < end { Some(cursor.to_string()) } else { None },
-    }))
+    Ok(ContactPage {
+        campaign_id: id.to_string(),
+        calls,
+        next_cursor: (cursor < end).then(|| cursor.to_string()),
+    })
 }
 
-/// Pause, resume or cancel. Returns the campaign as `get` shows it.
-pub async fn steer(service: &AppState, id: &str, action: &str) -> Result<Value, ServiceError> {
-    let (to, from): (&str, &[&str]) = match action {
-        "pause" => ("paused", &["running"]),
-        "resume" => ("running", &["paused"]),
-        "cancel" => ("canceled", &["running", "paused"]),
-        _ => return Err(ServiceError::NotFound),
-    };
+/// Pause, resume or cancel. Returns the campaign as [`view`] shows it.
+pub async fn steer(
+    service: &AppState,
+    id: &str,
+    action: Steer,
+) -> Result<CampaignView, CampaignError> {
+    let (to, from) = action.transition();
     let now = service.clock.now().to_rfc3339();
-    let stamp = (to == "canceled").then_some(("canceled_at", now.as_str()));
+    let stamp = (to == CampaignStatus::Canceled).then_some(("canceled_at", now.as_str()));
     match service
         .store
         .set_campaign_status(id, to, from, stamp)
         .await?
     {
-        Ok(()) => {
-            tracing::info!(campaign_id = id, status = to, "campaign {action}");
-        }
-        Err(current) if current == "missing" => return Err(ServiceError::NotFound),
+        Ok(()) => tracing::info!(campaign_id = id, status = %to, "campaign {}", action.as_str()),
+        Err(StatusRefused::Missing) => return Err(ServiceError::NotFound.into()),
         // Already there: pausing a paused campaign is fine.
-        Err(current) if current == to => {}
-        Err(current) => {
-            return Err(ServiceError::Invalid {
-                field: "status".into(),
-                reason: format!("cannot {action} a campaign that is {current}"),
-            })
-        }
+        Err(StatusRefused::Is(current)) if current == to => {}
+        Err(StatusRefused::Is(current)) => return Err(CampaignError::Refused { action, current }),
     }
-    get(service, id).await
+    Ok(view(service, id).await?)
 }

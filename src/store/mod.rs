@@ -2,7 +2,7 @@
 //! ([`records`]), the do-not-call list ([`dnc`]), campaigns and the outbox.
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
-mod campaign_store;
+mod campaign;
 mod conn;
 mod dnc;
 pub mod keys;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
-pub use campaign_store::{Admit, CampaignSnapshot, Finish, Take};
+pub use campaign::{Admit, CampaignSnapshot, Finish, StatusRefused, Take};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 

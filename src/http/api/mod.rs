@@ -1,0 +1,37 @@
+//! `/api`: JSON in, JSON out, bearer token required. Every body and query is
+//! a typed request, every answer a typed response; errors name the field.
+
+mod calls;
+mod campaigns;
+mod dnc;
+mod stats;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use calls::{create_outbound, get_call};
+pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
+pub use dnc::{add_dnc, get_dnc, remove_dnc};
+pub use stats::stats;
+
+use super::ApiError;
+use crate::campaign::create::input::from_json;
+
+/// A JSON object body; anything else is a 400 on `body` that says why.
+fn json_object(body: &[u8]) -> Result<Value, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(ApiError::invalid("body", "must be a JSON object")),
+        Err(e) => Err(ApiError::invalid("body", format!("malformed JSON: {e}"))),
+    }
+}
+
+/// Reads a typed request from a JSON object.
+fn request<T: for<'de> Deserialize<'de>>(value: Value) -> Result<T, ApiError> {
+    Ok(from_json(value, "body")?)
+}
+
+/// Reads a typed request from a JSON object body.
+fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    request(json_object(body)?)
+}

@@ -1,0 +1,24 @@
+//! `GET /api/stats`: this process's counters (for dashboards and the benchmark).
+
+use std::sync::atomic::Ordering;
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::http::auth::Authenticated;
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub callbacks_handled: u64,
+    pub redis_round_trips: u64,
+    pub uptime_s: f64,
+}
+
+pub async fn stats(_: Authenticated, service: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(Stats {
+        callbacks_handled: service.callbacks.load(Ordering::Relaxed),
+        redis_round_trips: service.store.round_trips(),
+        uptime_s: service.started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,104 @@
+//! A campaign's counters (attempts, retries, done, dispositions), kept per shard
+//! and summed on read.
+
+use std::collections::HashMap;
+
+use futures_util::future::try_join_all;
+use redis::AsyncCommands;
+
+use crate::store::{Store, StoreError};
+
+/// Counters kept per shard and summed for the campaign.
+fn is_counter(field: &str) -> bool {
+    matches!(field, "attempts" | "retries" | "done") || field.starts_with("disp:")
+}
+
+/// Live numbers of a campaign, read in one round trip per shard.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignSnapshot {
+    /// The campaign hash, with the counters summed over its shards.
+    pub fields: HashMap<String, String>,
+    /// Unfinished contacts (waiting, dialing or in progress).
+    pub due: u64,
+    pub leased: u64,
+    pub active: u64,
+    pub next_due_ms: Option<i64>,
+}
+
+impl Store {
+    /// One counter summed over every shard.
+    pub(super) async fn shard_sum(
+        &self,
+        id: &str,
+        shards: u32,
+        field: &str,
+    ) -> Result<u64, StoreError> {
+        let k = self.keys();
+        let counts = try_join_all((0..shards.max(1)).map(|s| {
+            let key = k.campaign_shard(id, s);
+            let mut c = self.conn();
+            async move { c.hget::<_, _, Option<u64>>(key, field).await }
+        }))
+        .await?;
+        Ok(counts.into_iter().flatten().sum())
+    }
+
+    /// Everything `GET /api/campaigns/{id}` shows: one round trip for the
+    /// campaign (and shard 0), one per further shard, concurrently.
+    pub async fn campaign_snapshot(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<CampaignSnapshot>, StoreError> {
+        let k = self.keys();
+        type Head = (HashMap<String, String>, u64, u64, u64, Vec<(String, f64)>);
+        let (mut fields, leased, active, due0, next0): Head = redis::pipe()
+            .hgetall(k.campaign(id))
+            .zcard(k.campaign_leases(id))
+            .zcount(k.campaign_active(id), now_ms, "+inf")
+            .zcard(k.campaign_due(id, 0))
+            .zrange_withscores(k.campaign_due(id, 0), 0, 0)
+            .query_async(&mut self.conn())
+            .await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        let shards: u32 = fields
+            .get("shards")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        type Shard = (HashMap<String, String>, u64, Vec<(String, f64)>);
+        let rest: Vec<Shard> = try_join_all((1..shards.max(1)).map(|s| {
+            let mut c = self.conn();
+            let mut pipe = redis::pipe();
+            pipe.hgetall(k.campaign_shard(id, s))
+                .zcard(k.campaign_due(id, s))
+                .zrange_withscores(k.campaign_due(id, s), 0, 0);
+            async move { pipe.query_async::<Shard>(&mut c).await }
+        }))
+        .await?;
+        let mut due = due0;
+        let mut next = next0.first().map(|(_, s)| *s as i64);
+        for (counters, shard_due, shard_next) in rest {
+            due += shard_due;
+            if let Some((_, s)) = shard_next.first() {
+                next = Some(next.map_or(*s as i64, |n| n.min(*s as i64)));
+            }
+            for (name, value) in counters.into_iter().filter(|(n, _)| is_counter(n)) {
+                let sum = fields
+                    .get(&name)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+                    + value.parse::<u64>().unwrap_or(0);
+                fields.insert(name, sum.to_string());
+            }
+        }
+        Ok(Some(CampaignSnapshot {
+            fields,
+            due,
+            leased,
+            active,
+            next_due_ms: next,
+        }))
+    }
+}
