@@ -87,6 +87,7 @@ fn parse<R: DeserializeOwned>(json: &str) -> Result<R, StoreError> {
 /// Runs `input` through the machine for record `id`: load -> decide ->
 /// compare-and-set -> follow up, retried from the current version on conflict.
 /// A retry of a handled input gets the first reply and changes nothing.
+// Long on purpose: the whole loop (read, decide, write, retry) reads top to bottom in one place.
 pub async fn run<M: Machine>(
     machine: &M,
     id: &str,

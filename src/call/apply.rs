@@ -72,6 +72,7 @@ pub fn apply_event(
 
 /// Applies one input to a call record. `rules` and `classify` (what a gather's
 /// words mean) come from the flow version the call started with.
+// Long on purpose: one arm per kind of input, side by side.
 pub fn apply(
     record: &CallRecord,
     input: &Input,

@@ -15,49 +15,7 @@ pub const FINAL_DISPOSITIONS: [Disposition; 4] = [
     Disposition::WrongParty,
 ];
 
-/// Where a campaign stands, as stored in its hash and shown by the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CampaignStatus {
-    Running,
-    Paused,
-    Canceled,
-    Completed,
-}
-
-impl CampaignStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Canceled => "canceled",
-            Self::Completed => "completed",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Running, Self::Paused, Self::Canceled, Self::Completed]
-            .into_iter()
-            .find(|s| s.as_str() == name)
-    }
-
-    /// Canceled and completed campaigns never change again.
-    pub fn is_final(self) -> bool {
-        matches!(self, Self::Canceled | Self::Completed)
-    }
-}
-
-impl AsRef<str> for CampaignStatus {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl std::fmt::Display for CampaignStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::store::CampaignStatus;
 
 /// How a contact's attempt ended: its call's disposition, or skipped undialed.
 /// Serializes to the bare name (`"busy"`, `"do_not_call"`).

@@ -86,6 +86,7 @@ pub struct Settings {
 }
 
 /// Reads settings through `get`, so tests and the demo can supply their own.
+// Long on purpose: one short statement per setting, in the order of the README's table.
 pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
     let vars = Vars { get };
     let (bind, port, public_base_url) = server(&vars)?;

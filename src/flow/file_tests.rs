@@ -1,6 +1,8 @@
 //! Unit tests of `file.rs`.
 
 use super::*;
+use crate::call::Intent;
+use crate::flow::schema::placeholders;
 
 const DEFAULT: &str = include_str!("../../flows/outbound_booking.toml");
 

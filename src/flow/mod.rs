@@ -6,7 +6,9 @@
 
 mod file;
 mod registry;
+mod schema;
 mod validate;
 
-pub use file::{Flow, FlowError, Intents, RecordingConsent};
+pub use file::Flow;
 pub use registry::FlowRegistry;
+pub use schema::{FlowError, Intents, RecordingConsent};

@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use super::file::{placeholders, FlowError, FlowToml, Intents, BUILTIN_PLACEHOLDERS};
+use super::schema::{placeholders, FlowError, FlowToml, Intents, BUILTIN_PLACEHOLDERS};
 use crate::call::Prompt;
 
 /// Builds errors that name this flow file.

@@ -10,13 +10,14 @@ use serde_json::json;
 use callflow_bench::api_client::ApiClient;
 use twilio_sim::{Line, Persona, SimConfig, Simulator};
 
+use super::demo_campaign::CAMPAIGN_CLOCK_SPEED;
+use super::table::print_table;
 use crate::config;
 use crate::startup::Application;
 
 const ACCOUNT_SID: &str = "ACdeadbeef000000000000000000000000";
 const AUTH_TOKEN: &str = "demo-auth-token";
 const CAMPAIGN_CLOCK_START: &str = "2026-01-14T12:45:00Z";
-pub(crate) const CAMPAIGN_CLOCK_SPEED: f64 = 900.0;
 
 fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)> {
     vec![
@@ -65,6 +66,7 @@ fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)
 
 /// Runs the demo: a handful of single calls, or with `campaign` a 50-contact
 /// campaign across time zones on an accelerated clock.
+// Long on purpose: the demo is a script, read as the story it prints.
 pub async fn run(campaign: bool) -> Result<(), String> {
     crate::install_crypto();
     let _ = dotenvy::dotenv();
@@ -209,34 +211,4 @@ pub async fn run(campaign: bool) -> Result<(), String> {
     );
     sim.stop();
     Ok(())
-}
-
-pub(crate) fn print_table<const N: usize>(headers: &[&str], rows: &[[String; N]]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let parts: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}", w = *w))
-            .collect();
-        println!("  {}", parts.join("  ").trim_end());
-    };
-    line(headers.to_vec());
-    line(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    );
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
 }

@@ -11,3 +11,5 @@ pub mod demo;
 mod demo_campaign;
 #[cfg(feature = "bench")]
 pub mod redis_cluster;
+#[cfg(feature = "demo")]
+mod table;

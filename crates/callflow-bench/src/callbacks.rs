@@ -8,34 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::caller::Caller;
+pub use crate::instance::Instance;
 use crate::stats::{cpu_seconds, percentiles, redis_info, Latencies};
-use crate::API_TOKEN;
-
-/// One instance of the server under load.
-pub struct Instance {
-    /// Its own root URL, e.g. `http://127.0.0.1:3001`.
-    pub url: String,
-    /// Its process, for CPU time (none: not measured).
-    pub pid: Option<u32>,
-}
-
-impl Instance {
-    /// Its `/api/stats` answer.
-    async fn stats(&self, http: &reqwest::Client) -> Result<Value, String> {
-        http.get(format!("{}/api/stats", self.url))
-            .bearer_auth(API_TOKEN)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    fn cpu_seconds(&self) -> Option<f64> {
-        cpu_seconds(&self.pid?.to_string())
-    }
-}
 
 /// How hard to drive the instances.
 #[derive(Debug, Clone)]
@@ -77,6 +51,7 @@ async fn stats(servers: &[Instance], http: &reqwest::Client) -> Result<(f64, f64
 /// Drives complete calls against `servers` (behind the address `public`) for
 /// `options.duration`, after a warm-up and a calibration of what placing a
 /// call costs alone; `redis_nodes` are the Redis servers they share.
+// Long on purpose: the load loop and its bookkeeping stay together so the timing is easy to audit.
 pub async fn run(
     servers: &[Instance],
     public: &str,

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use crate::callbacks::Instance;
 use crate::http1::Http1;
+use crate::instance::Instance;
 use crate::{ACCOUNT_SID, API_TOKEN, AUTH_TOKEN};
 
 /// The TwiML's Gather turn, from `turn=N` in its action URL.
@@ -147,6 +147,7 @@ impl Caller {
 
     /// The ten callbacks of a complete call: three statuses, the answer, three
     /// gathers, the recording start, and the final status.
+    // Long on purpose: one call's callbacks in the order Twilio sends them.
     async fn drive(
         &self,
         lane: &mut Lane,

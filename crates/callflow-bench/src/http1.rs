@@ -67,6 +67,7 @@ impl Http1 {
         }
     }
 
+    // Long on purpose: one request and its response, parsed in sequence.
     async fn exchange(&mut self) -> Result<(u16, String), Failure> {
         if self.stream.is_none() {
             let stream = TcpStream::connect(&self.addr)

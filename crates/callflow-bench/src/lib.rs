@@ -9,6 +9,7 @@ pub mod api_client;
 pub mod callbacks;
 mod caller;
 pub mod http1;
+mod instance;
 pub mod stats;
 
 /// The Twilio account the instances under load are configured with.

@@ -179,6 +179,7 @@ impl Run {
     }
 
     /// Follows TwiML from the answer URL until the call ends.
+    // Long on purpose: one callee's side of the conversation, turn by turn.
     async fn converse(&mut self) {
         let mut params = self.base_params("in-progress");
         if self.call.machine_detection.is_some() {

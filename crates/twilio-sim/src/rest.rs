@@ -101,6 +101,7 @@ pub fn call_json(state: &State, call: &SimCall) -> Value {
     })
 }
 
+// Long on purpose: Twilio's create-call validation, rule by rule, as its documentation lists them.
 async fn create_call(
     state: web::Data<State>,
     req: HttpRequest,

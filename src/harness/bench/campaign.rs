@@ -87,6 +87,7 @@ pub async fn load(redis_url: &str, sim: &Simulator, n: usize) -> Result<Load, St
 /// measures the dial times Twilio (the simulator) saw. The service clock runs
 /// faster so the minute takes less (at most 60 real dials a second, so the
 /// machine's own scheduling is not what gets measured); rates are in service time.
+// Long on purpose: one measurement, set up, run and read in sequence.
 pub async fn pacing(
     redis_url: &str,
     sim: &Simulator,

@@ -185,6 +185,7 @@ pub async fn run(options: Options) -> Result<(), String> {
 
 /// The callback load and the memory held by calls in flight, against
 /// `options.instances` servers behind one address: the report's first part.
+// Long on purpose: one measurement, set up, run and read in sequence.
 async fn callback_figures(
     options: &Options,
     redis_url: &str,

@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+// Long on purpose: one line per printed figure, in the order of the table.
 pub fn print(r: &Value) {
     let f = |v: &Value| {
         v.as_f64()

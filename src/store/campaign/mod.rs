@@ -26,7 +26,7 @@ use super::{Store, StoreError};
 
 pub use counters::CampaignSnapshot;
 pub use queue::{Admit, Finish, Take};
-pub use status::StatusRefused;
+pub use status::{CampaignStatus, StatusRefused};
 
 /// Contacts are written in batches of this many per pipeline.
 const LOAD_BATCH: usize = 2_000;

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use redis::{AsyncCommands, Script};
 
-use crate::campaign::model::CampaignStatus;
+use super::CampaignStatus;
 use crate::store::keys::shard_of;
 use crate::store::{Store, StoreError};
 
