@@ -1,7 +1,7 @@
 //! callflow: outbound phone calls on Twilio, each one a persisted state machine.
 //!
 //! The road of one callback: `http::webhooks` (signature, form) ->
-//! `twilio::webhook` (form -> `call::Input`) -> `app::calls` ->
+//! `twilio::webhook` (form -> `call::Input`) -> `app::outbound` ->
 //! `app::transition` (load, decide, compare-and-set) with `app::outbound`
 //! (the call machine: `call::apply` + `render`) -> `store::records`.
 //! `ARCHITECTURE.md` maps every module and the direction of dependencies.

@@ -66,22 +66,6 @@ impl From<&CallRecord> for PlacedCall {
     }
 }
 
-/// Runs one verified callback and returns the TwiML to answer with.
-/// A retry of a handled callback gets the first reply and changes nothing.
-pub async fn handle_callback(
-    app: &AppState,
-    call_id: &str,
-    input: Input,
-    call_sid: Option<String>,
-) -> Result<String, ServiceError> {
-    app.callbacks
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let input = CallInput { input, call_sid };
-    Ok(transition::run(&OutboundCalls(app), call_id, &input)
-        .await?
-        .reply)
-}
-
 /// Applies a dial result (never a callback) and returns the record as it stands.
 async fn update(app: &AppState, call_id: &str, input: Input) -> Result<CallRecord, ServiceError> {
     let input = CallInput {

@@ -5,7 +5,7 @@
 
 pub mod calls;
 mod error;
-mod outbound;
+pub mod outbound;
 mod state;
 pub mod transition;
 

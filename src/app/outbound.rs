@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tracing::info;
 
-use super::transition::{Decision, Machine};
+use super::transition::{self, Decision, Machine};
 use super::{AppState, ServiceError};
 use crate::call::apply::{apply, via_names, Change};
 use crate::call::{CallRecord, Effect, Input, TimelineEntry};
@@ -33,6 +33,22 @@ pub struct CallNote {
 
 /// The outbound call machine over the application state.
 pub struct OutboundCalls<'a>(pub &'a AppState);
+
+/// Runs one verified callback and returns the TwiML to answer with.
+/// A retry of a handled callback gets the first reply and changes nothing.
+pub async fn handle_callback(
+    app: &AppState,
+    call_id: &str,
+    input: Input,
+    call_sid: Option<String>,
+) -> Result<String, ServiceError> {
+    app.callbacks
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let input = CallInput { input, call_sid };
+    Ok(transition::run(&OutboundCalls(app), call_id, &input)
+        .await?
+        .reply)
+}
 
 /// A timeline entry as stored.
 pub(crate) fn timeline_entry(

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use tracing::{error, warn, Instrument};
 
-use crate::app::{calls, AppState, ServiceError};
+use crate::app::{outbound, AppState, ServiceError};
 use crate::call::Input;
 use crate::twilio::signature;
 use crate::twilio::webhook::VoiceForm;
@@ -123,7 +123,7 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
     let kind = input.idempotency_key().unwrap_or_default();
     let span = tracing::info_span!("callback", call_id, kind = %kind);
     let call_sid = signed.form.call_sid.clone();
-    let handled = calls::handle_callback(app, call_id, input, call_sid)
+    let handled = outbound::handle_callback(app, call_id, input, call_sid)
         .instrument(span.clone())
         .await;
     let _enter = span.enter();
