@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod clock;
 pub mod compliance;
 pub mod config;
+pub mod egress;
 pub mod flow;
 pub mod graph;
 #[cfg(any(feature = "demo", feature = "bench"))]

@@ -109,16 +109,12 @@ pub async fn deliver_loop(
     let Some(secret) = service.settings.campaign_webhook_secret.clone() else {
         return;
     };
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("static client configuration is valid");
     loop {
         let now = chrono::Utc::now().timestamp_millis();
         match service.store.outbox_claim(now, 30_000, 20).await {
             Ok(items) if !items.is_empty() => {
                 for (id, json) in items {
-                    deliver_one(&service, &http, secret.expose(), &id, &json).await;
+                    deliver_one(&service, secret.expose(), &id, &json).await;
                 }
                 continue;
             }
@@ -132,27 +128,31 @@ pub async fn deliver_loop(
     }
 }
 
-async fn deliver_one(
-    service: &AppState,
-    http: &reqwest::Client,
-    secret: &str,
-    id: &str,
-    json: &str,
-) {
+async fn deliver_one(service: &AppState, secret: &str, id: &str, json: &str) {
     let Ok(mut item) = serde_json::from_str::<Item>(json) else {
         let _ = service.store.outbox_done(id).await;
         return;
     };
     let ts = chrono::Utc::now().timestamp();
-    let sent = http
-        .post(&item.url)
-        .header("Content-Type", "application/json")
-        .header("X-Callflow-Signature", signature(secret, ts, &item.body))
-        .header("X-Callflow-Event-Id", id)
-        .body(item.body.clone())
-        .send()
-        .await;
-    let ok = matches!(&sent, Ok(r) if r.status().is_success());
+    // Checked again at every delivery: the name may resolve elsewhere by now.
+    // A refused destination counts as a failed delivery: retried, then dropped.
+    let ok = match checked_client(&item.url, service.settings.allow_private_webhooks).await {
+        Ok(http) => {
+            let sent = http
+                .post(&item.url)
+                .header("Content-Type", "application/json")
+                .header("X-Callflow-Signature", signature(secret, ts, &item.body))
+                .header("X-Callflow-Event-Id", id)
+                .body(item.body.clone())
+                .send()
+                .await;
+            matches!(&sent, Ok(r) if r.status().is_success())
+        }
+        Err(reason) => {
+            tracing::warn!(event = id, %reason, "webhook destination refused");
+            false
+        }
+    };
     let result = if ok {
         service.store.outbox_done(id).await
     } else if let Some(wait) = BACKOFF_SECS.get(item.attempts as usize) {
@@ -181,6 +181,15 @@ async fn deliver_one(
     if let Err(e) = result {
         tracing::warn!(error = %e, "outbox update failed");
     }
+}
+
+/// A client bound to the webhook host's addresses, all of them checked public.
+async fn checked_client(url: &str, allow_private: bool) -> Result<reqwest::Client, String> {
+    let url = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let addrs = crate::egress::resolve(&url, allow_private)
+        .await
+        .map_err(|e| e.to_string())?;
+    crate::egress::pinned_client(&url, &addrs, Duration::from_secs(10)).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

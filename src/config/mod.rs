@@ -74,6 +74,9 @@ pub struct Settings {
     pub twilio_max_cps: f64,
     /// Signs campaign webhook events (HMAC-SHA256).
     pub campaign_webhook_secret: Option<Secret>,
+    /// Let webhook URLs point at private, loopback and link-local addresses
+    /// (local development only).
+    pub allow_private_webhooks: bool,
     /// Run the campaign dispatcher in this process.
     pub dispatcher: bool,
     /// How long a dispatcher's claim on a contact lasts before another instance
@@ -161,6 +164,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         tenant,
         twilio_max_cps,
         campaign_webhook_secret: vars.value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
+        allow_private_webhooks: vars.boolean("ALLOW_PRIVATE_WEBHOOKS", false)?,
         dispatcher,
         dispatch_lease: std::time::Duration::from_secs(lease),
         campaign_shard_contacts,

@@ -53,6 +53,8 @@ pub fn env_for(redis_url: &str, sim_url: &str, port: u16) -> HashMap<&'static st
         // Small shards, so every campaign test spreads its contacts over several
         // hash tags (production default: 10,000 contacts a shard).
         ("CAMPAIGN_SHARD_CONTACTS", "3".to_string()),
+        // Webhook receivers in tests listen on 127.0.0.1.
+        ("ALLOW_PRIVATE_WEBHOOKS", "true".to_string()),
     ])
 }
 

@@ -8,6 +8,7 @@ mod campaign_windows;
 mod campaigns;
 mod cluster;
 mod demo;
+mod egress;
 mod helpers;
 mod personas;
 mod restart;

@@ -204,11 +204,23 @@ fn settings(
 }
 
 /// Validates a campaign request and loads it. Nothing is stored unless it is valid.
+/// A webhook URL must reach a public address (checked again at delivery).
+async fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), ServiceError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid("webhook_url", e.to_string()))?;
+    crate::egress::resolve(&parsed, allow_private)
+        .await
+        .map_err(|e| invalid("webhook_url", e.to_string()))?;
+    Ok(())
+}
+
 pub async fn launch(
     service: &AppState,
     req: CampaignRequest,
 ) -> Result<CampaignCreated, ServiceError> {
     let (flow, mut config, items) = settings(service, req)?;
+    if let Some(url) = &config.webhook_url {
+        check_webhook_url(url, service.settings.allow_private_webhooks).await?;
+    }
     let (accepted, rejections) = sort_contacts(service, &items, &flow).await?;
     if accepted.is_empty() {
         return Err(invalid(
