@@ -61,6 +61,17 @@ pub fn mask(number: &str) -> String {
     format!("+{}{}{}", &digits[..cc_len], "*".repeat(hidden), last4)
 }
 
+/// Masks every phone-number-like run (7 to 15 digits, with or without `+`)
+/// inside free text, such as an error message Twilio wrote, before it is
+/// logged or returned.
+pub fn mask_in_text(text: &str) -> String {
+    static NUMBER: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\+?\d{7,15}").expect("static pattern"));
+    NUMBER
+        .replace_all(text, |m: &regex::Captures| mask(&m[0]))
+        .into_owned()
+}
+
 impl TryFrom<String> for E164 {
     type Error = E164Error;
     fn try_from(value: String) -> Result<Self, Self::Error> {
@@ -124,5 +135,16 @@ mod tests {
             "E164(+1***-***-4567)"
         );
         assert_eq!(mask("123"), "***");
+    }
+
+    #[test]
+    fn numbers_inside_text_are_masked() {
+        let text = "The 'To' number +15551234567 is not a valid phone number. Call 4155550123.";
+        let masked = mask_in_text(text);
+        assert!(
+            !masked.contains("5551234567") && !masked.contains("4155550123"),
+            "{masked}"
+        );
+        assert!(masked.contains("+1***-***-4567"), "{masked}");
     }
 }

@@ -91,6 +91,10 @@ pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, Serv
         .ok_or_else(|| ServiceError::UnknownFlow(new.flow.clone()))?;
     flow.check_variables(&new.variables)
         .map_err(|(field, reason)| ServiceError::Invalid { field, reason })?;
+    crate::compliance::check_number(&new.to, &app.numbers).map_err(|e| ServiceError::Invalid {
+        field: "to".into(),
+        reason: e.to_string(),
+    })?;
     if app.store.dnc_get(new.to.as_str()).await?.is_some() {
         return Err(ServiceError::DoNotCall(new.to.masked()));
     }

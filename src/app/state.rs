@@ -14,6 +14,7 @@ use tracing::info;
 use super::ServiceError;
 use crate::call::CallRecord;
 use crate::clock::Clock;
+use crate::compliance::NumberPolicy;
 use crate::config::Settings;
 use crate::flow::{Flow, FlowRegistry};
 use crate::phone::E164;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub twilio: TwilioClient,
     pub flows: FlowRegistry,
     pub renderer: TwimlRenderer,
+    /// Which numbers may be dialed at all (country codes, toll fraud, own numbers).
+    pub numbers: NumberPolicy,
     /// This instance's last version of each call (see `record_cache`).
     pub(crate) calls: RecordCache<CallRecord>,
     pub(crate) listener: Option<Arc<dyn CallListener>>,
@@ -65,7 +68,13 @@ impl AppState {
             purpose: settings.call_purpose.clone(),
             callback_number: settings.twilio.voice_number.as_str().to_string(),
         };
+        let numbers = NumberPolicy {
+            allow_premium: settings.allow_premium_numbers,
+            allowed_country_codes: settings.allowed_country_codes.clone(),
+            own_numbers: vec![settings.twilio.voice_number.clone()],
+        };
         Arc::new(Self {
+            numbers,
             clock: settings.clock,
             twilio: TwilioClient::new(&settings.twilio),
             settings,

@@ -77,6 +77,10 @@ pub struct Settings {
     /// Let webhook URLs point at private, loopback and link-local addresses
     /// (local development only).
     pub allow_private_webhooks: bool,
+    /// Dial premium-rate and other high-cost ranges (off: refused as toll fraud).
+    pub allow_premium_numbers: bool,
+    /// Only these country codes may be dialed, when set.
+    pub allowed_country_codes: Option<Vec<u16>>,
     /// Run the campaign dispatcher in this process.
     pub dispatcher: bool,
     /// How long a dispatcher's claim on a contact lasts before another instance
@@ -165,6 +169,20 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         twilio_max_cps,
         campaign_webhook_secret: vars.value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
         allow_private_webhooks: vars.boolean("ALLOW_PRIVATE_WEBHOOKS", false)?,
+        allow_premium_numbers: vars.boolean("ALLOW_PREMIUM_NUMBERS", false)?,
+        allowed_country_codes: vars.parsed(
+            "ALLOWED_COUNTRY_CODES",
+            None,
+            |v| {
+                v.split(',')
+                    .map(|cc| cc.trim().trim_start_matches('+').parse::<u16>().ok())
+                    .filter(|cc| cc.is_some_and(|n| (1..=999).contains(&n)))
+                    .collect::<Option<Vec<u16>>>()
+                    .filter(|ccs| !ccs.is_empty())
+                    .map(Some)
+            },
+            |v| format!("'{v}' is not a comma-separated list of country codes, e.g. 1,44"),
+        )?,
         dispatcher,
         dispatch_lease: std::time::Duration::from_secs(lease),
         campaign_shard_contacts,

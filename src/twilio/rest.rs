@@ -151,7 +151,10 @@ impl TwilioClient {
         Err(TwilioError::Api {
             status: status.as_u16(),
             code: err.code,
-            message: err.message.unwrap_or_else(|| format!("HTTP {status}")),
+            // Twilio's text may quote the number: masked before anyone logs or returns it.
+            message: crate::phone::mask_in_text(
+                &err.message.unwrap_or_else(|| format!("HTTP {status}")),
+            ),
         })
     }
 

@@ -89,6 +89,9 @@ pub enum CreateFailure {
     NotPlaced,
     /// 429 Too Many Requests; nothing placed.
     Throttled,
+    /// 400, code 21215: the account may not call that country. Twilio's
+    /// message quotes the full number, as the real one does.
+    GeoPermission,
 }
 
 /// One line of what was said on a simulated call.

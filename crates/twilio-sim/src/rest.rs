@@ -158,6 +158,10 @@ async fn create_call(
     match failure {
         Some(CreateFailure::NotPlaced) => return error(503, 20500, "Service Unavailable"),
         Some(CreateFailure::Throttled) => return error(429, 20429, "Too Many Requests"),
+        Some(CreateFailure::GeoPermission) => {
+            let message = format!("Account not authorized to call {to}. Perhaps you need to enable some international permissions: https://www.twilio.com/console/voice/calls/geo-permissions/low-risk");
+            return error(400, 21215, &message);
+        }
         Some(CreateFailure::PlacedButLost) | None => {}
     }
     let call = SimCall {

@@ -48,6 +48,8 @@ pub enum RejectReason {
     InvalidVariables,
     Duplicate,
     DoNotCall,
+    /// No such number, premium rate, another country than allowed, or our own.
+    NotDialable,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +100,14 @@ pub fn shard_count(contacts: usize, per_shard: u32) -> u32 {
 
 /// The contacts that can be called, as (request index, contact JSON), and
 /// the rejections of the others in request order.
+/// Why a contact's number may never be dialed, if so.
+fn not_dialable(service: &AppState, to: &str) -> Option<String> {
+    let number = crate::phone::E164::parse(to).ok()?;
+    crate::compliance::check_number(&number, &service.numbers)
+        .err()
+        .map(|e| format!("to: {e}"))
+}
+
 async fn sort_contacts(
     service: &AppState,
     items: &[Value],
@@ -124,7 +134,10 @@ async fn sort_contacts(
                 RejectReason::Duplicate,
                 "this number is already in the campaign".into(),
             )),
-            Ok(c) => valid.push((index, c)),
+            Ok(c) => match not_dialable(service, &c.to) {
+                Some(message) => rejections.push(reject(RejectReason::NotDialable, message)),
+                None => valid.push((index, c)),
+            },
         }
     }
     // Do-not-call at load time too (it is checked again before every dial).
