@@ -25,11 +25,18 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error(transparent)]
     Campaign(#[from] CampaignError),
+    /// The body is over the route's limit; it was not read.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl ApiError {
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
         Self::Invalid(FieldError::new(field, reason))
+    }
+
+    pub fn too_large(message: String) -> Self {
+        Self::TooLarge(message)
     }
 
     /// The status and body for this error: the one mapping of errors to HTTP.
@@ -41,6 +48,13 @@ impl ApiError {
                 return (StatusCode::UNAUTHORIZED, detail);
             }
             ApiError::NotFound(m) => return not_found(m.clone()),
+            ApiError::TooLarge(m) => {
+                let detail = ErrorDetail {
+                    field: Some("body"),
+                    ..ErrorDetail::new("payload_too_large", m.clone())
+                };
+                return (StatusCode::PAYLOAD_TOO_LARGE, detail);
+            }
             ApiError::Campaign(e @ CampaignError::Refused { .. }) => {
                 return (
                     StatusCode::CONFLICT,

@@ -7,6 +7,9 @@ mod error;
 mod health;
 mod webhooks;
 
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::web;
 
 pub use error::ApiError;
@@ -17,7 +20,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api")
                 // Campaigns of 100,000+ contacts arrive in one request.
-                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+                .app_data(web::PayloadConfig::new(API_BODY_LIMIT))
+                .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
                 .route("/calls/outbound", web::post().to(api::create_outbound))
                 .route("/stats", web::get().to(api::stats))
                 .route("/campaigns/{id}", web::get().to(api::get_campaign))
@@ -36,11 +40,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/twilio/voice")
+                // Twilio's forms are a few kilobytes.
+                .app_data(web::PayloadConfig::new(WEBHOOK_BODY_LIMIT))
                 .route("/incoming", web::post().to(webhooks::incoming))
                 .route("/gather", web::post().to(webhooks::gather))
                 .route("/status", web::post().to(webhooks::status))
                 .route("/recording", web::post().to(webhooks::recording)),
         );
+}
+
+/// The largest `/api` request body: a campaign at its contact limit.
+const API_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest webhook body read (after its signature header was seen).
+const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
+
+/// A body over the limit answers JSON like every other API error.
+fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    use actix_web::ResponseError;
+    let (req, _) = res.into_parts();
+    let message = format!(
+        "the request body is over the {} MiB limit",
+        API_BODY_LIMIT / (1024 * 1024)
+    );
+    let resp = ApiError::too_large(message).error_response();
+    let res = ServiceResponse::new(req, resp).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
 }
 
 /// Unknown routes answer JSON too, never an HTML page.

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::error::PayloadError;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use tracing::{error, warn, Instrument};
 
@@ -32,6 +33,8 @@ impl Signed {
 pub enum Refusal {
     Forbidden,
     Malformed,
+    /// Over the webhook body limit: never read, never answered with TwiML.
+    TooLarge,
 }
 
 impl std::fmt::Debug for Refusal {
@@ -39,6 +42,7 @@ impl std::fmt::Debug for Refusal {
         f.write_str(match self {
             Refusal::Forbidden => "forbidden",
             Refusal::Malformed => "malformed",
+            Refusal::TooLarge => "too large",
         })
     }
 }
@@ -56,6 +60,9 @@ impl actix_web::ResponseError for Refusal {
                 .content_type("text/xml")
                 .body(twiml::empty()),
             Refusal::Malformed => xml(twiml::polite_goodbye("", "")),
+            Refusal::TooLarge => HttpResponse::PayloadTooLarge()
+                .content_type("text/xml")
+                .body(twiml::empty()),
         }
     }
 }
@@ -66,9 +73,17 @@ impl FromRequest for Signed {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
+        // Unsigned: refused before a byte of the body is read.
+        if !req.headers().contains_key("X-Twilio-Signature") {
+            warn!(path = req.path(), "webhook refused: no X-Twilio-Signature");
+            return Box::pin(async { Err(Refusal::Forbidden) });
+        }
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
-            let body = body.await.map_err(|_| Refusal::Malformed)?;
+            let body = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => Refusal::TooLarge,
+                _ => Refusal::Malformed,
+            })?;
             let service = req
                 .app_data::<web::Data<AppState>>()
                 .ok_or(Refusal::Forbidden)?;

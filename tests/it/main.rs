@@ -10,6 +10,7 @@ mod cluster;
 mod demo;
 mod egress;
 mod helpers;
+mod limits;
 mod numbers;
 mod personas;
 mod restart;
