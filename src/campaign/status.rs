@@ -35,6 +35,8 @@ pub async fn counts(service: &AppState, id: &str) -> Result<Option<Value>, Store
         "in_progress": s.active,
         "attempts": num("attempts"),
         "retries_scheduled": num("retries"),
+        // Contacts held because their stored state cannot be read.
+        "errors": num("errors"),
         "dispositions": dispositions,
     })))
 }

@@ -10,6 +10,7 @@ mod webhooks;
 use actix_web::web;
 
 pub use error::ApiError;
+pub use health::Lifecycle;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))

@@ -48,7 +48,7 @@ const LOAD_BATCH: usize = 2_000;
 
 /// Counters kept per shard and summed for the campaign.
 fn is_counter(field: &str) -> bool {
-    matches!(field, "attempts" | "retries" | "done") || field.starts_with("disp:")
+    matches!(field, "attempts" | "retries" | "done" | "errors") || field.starts_with("disp:")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
