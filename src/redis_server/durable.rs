@@ -172,3 +172,44 @@ pub(super) fn shutdown(port: u16, child: &mut Child) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("callflow-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_created_is_refused_by_name() {
+        let base = scratch("data-dir-file");
+        fs::create_dir_all(&base).unwrap();
+        let file = base.join("a-file");
+        fs::write(&file, "x").unwrap();
+        let err = prepare(&file.join("data")).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("configuration: CALLFLOW_DATA_DIR: cannot use"),
+            "{err}"
+        );
+        let _ = fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn one_process_at_a_time_holds_a_data_directory() {
+        let dir = prepare(&scratch("data-dir-lock")).unwrap();
+        assert!(dir.is_absolute());
+        let held = lock(&dir).unwrap();
+        let err = lock(&dir).unwrap_err();
+        assert!(
+            err.to_string().contains(&std::process::id().to_string()),
+            "names the holder: {err}"
+        );
+        drop(held);
+        lock(&dir).expect("free again once released");
+        let _ = fs::remove_dir_all(dir);
+    }
+}

@@ -98,7 +98,10 @@ async fn dnc_entry_and_call_record_survive_sigkill_and_restart() {
     // A clean stop takes its redis-server with it.
     second.signal(15);
     assert!(
-        second.exited_within(Duration::from_secs(15)).await.is_some(),
+        second
+            .exited_within(Duration::from_secs(15))
+            .await
+            .is_some(),
         "serve stops on SIGTERM"
     );
     assert!(!answers(second_redis), "redis-server stopped with callflow");

@@ -12,6 +12,7 @@ mod durable_redis;
 mod helpers;
 mod personas;
 mod restart;
+mod shutdown;
 mod snapshots;
 mod twilio_rest;
 mod webhooks;
