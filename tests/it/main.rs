@@ -15,4 +15,5 @@ mod restart;
 mod shutdown;
 mod snapshots;
 mod twilio_rest;
+mod unreadable_state;
 mod webhooks;
