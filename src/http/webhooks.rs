@@ -126,8 +126,8 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
     let handled = calls::handle_callback(app, call_id, input, call_sid)
         .instrument(span.clone())
         .await;
-    let _enter = span.enter();
-    match handled {
+    // Synchronous from here: the span is entered only around code with no await.
+    span.in_scope(|| match handled {
         Ok(reply) => xml(reply),
         Err(ServiceError::NotFound) => {
             warn!("callback for an unknown call");
@@ -148,7 +148,7 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
                     .body(twiml::empty())
             }
         }
-    }
+    })
 }
 
 pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
