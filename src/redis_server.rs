@@ -49,7 +49,7 @@ impl RedisServer {
         let port = free_port()?;
         let mut args = vec!["--save", "", "--appendonly", "no"];
         args.extend_from_slice(extra);
-        let child = spawn(port, &args)?;
+        let child = spawn(port, &args, false)?;
         let server = RedisServer {
             child,
             port,
@@ -84,7 +84,7 @@ impl RedisServer {
             "--logfile",
             &logfile,
         ];
-        let child = spawn(port, &args)?;
+        let child = spawn(port, &args, true)?;
         durable::record_port(&dir, port)?;
         let server = RedisServer {
             child,
@@ -111,24 +111,33 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
-        if let Some((dir, _lock)) = &self.durable {
-            // SHUTDOWN flushes the append-only file; a kill would lose the last second.
-            if durable::shutdown(self.port, &mut self.child) {
-                durable::forget_port(dir);
-                return;
-            }
+        // SHUTDOWN flushes the append-only file; a kill would lose the last second.
+        let flushed = self.durable.is_some() && durable::shutdown(self.port, &mut self.child);
+        if !flushed {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some((dir, _lock)) = &self.durable {
+            durable::forget_port(dir);
+        }
     }
 }
 
-fn spawn(port: u16, args: &[&str]) -> Result<Child, RedisServerError> {
+/// `own_group`: out of the caller's process group, so a Ctrl-C in a terminal
+/// (SIGINT to the whole group) does not stop Redis while callflow is still
+/// shutting down and writing to it; callflow stops it itself, last.
+fn spawn(port: u16, args: &[&str], own_group: bool) -> Result<Child, RedisServerError> {
     let mut cmd = Command::new("redis-server");
     cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    #[cfg(unix)]
+    if own_group {
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    }
+    #[cfg(not(unix))]
+    let _ = own_group;
     match cmd.spawn() {
         Ok(child) => Ok(child),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(RedisServerError::Missing),

@@ -22,6 +22,23 @@ fn recorded_port(dir: &Path) -> Option<u16> {
         .ok()
 }
 
+/// Stops whatever redis-server the data directory records, should the test
+/// fail with one left running (callflow killed without warning leaves it).
+struct StopLeftover(std::path::PathBuf);
+
+impl Drop for StopLeftover {
+    fn drop(&mut self) {
+        let Some(port) = recorded_port(&self.0) else {
+            return;
+        };
+        if let Ok(mut c) = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
+        {
+            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("NOSAVE").query(&mut c);
+        }
+    }
+}
+
 fn answers(port: u16) -> bool {
     redis::Client::open(format!("redis://127.0.0.1:{port}/"))
         .and_then(|c| c.get_connection_with_timeout(Duration::from_millis(200)))
@@ -37,6 +54,7 @@ async fn dnc_entry_and_call_record_survive_sigkill_and_restart() {
     let _ = std::fs::remove_dir_all(&workdir);
     std::fs::create_dir_all(&workdir).unwrap();
     let data_dir = workdir.join("data");
+    let _cleanup = StopLeftover(data_dir.clone());
     let mut env = env_for("", &sim.base_url(), port);
     env.remove("REDIS_URL");
     env.insert("CALLFLOW_DATA_DIR", data_dir.display().to_string());
