@@ -157,39 +157,8 @@ async fn gate(
         return Ok(false);
     }
 
-    // Account-wide pace, shared by every instance and campaign.
-    let account_interval = 1000.0 / service.settings.twilio_max_cps;
-    let now_ms = service.clock.now_ms();
-    match service
-        .store
-        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
-        .await?
-    {
-        Some(wait) => {
-            let wait = service.clock.real_duration(wait);
-            tracing::debug!(campaign_id = %id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                // The sender gone counts as stopping too; the guard is not kept.
-                _ = async { drop(stop.wait_for(|s| *s).await) } => {
-                    release_at_shutdown(service, config, idx, contact, Some(state)).await?;
-                    return Ok(false);
-                }
-            }
-        }
-        None => {
-            service
-                .store
-                .release(
-                    id,
-                    shards,
-                    idx,
-                    None,
-                    now_ms + account_interval.ceil() as i64,
-                )
-                .await?;
-            return Ok(false);
-        }
+    if !account_slot(service, config, idx, contact, state, stop).await? {
+        return Ok(false);
     }
     // Checked again right before the dial: an opt-out, a pause or a cancel may
     // have landed while this dial waited for its slot.
@@ -206,6 +175,41 @@ async fn gate(
     }
 
     Ok(true)
+}
+
+/// Waits for an account-wide dial slot, shared by every instance and campaign.
+/// `false`: none soon (the contact is due again at the next one), or the
+/// process began stopping meanwhile (it is released at once).
+async fn account_slot(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    contact: &Contact,
+    state: &ContactState,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<bool, ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    let account_interval = 1000.0 / service.settings.twilio_max_cps;
+    let now_ms = service.clock.now_ms();
+    let reserved = service
+        .store
+        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
+        .await?;
+    let Some(wait) = reserved else {
+        let due = now_ms + account_interval.ceil() as i64;
+        service.store.release(id, shards, idx, None, due).await?;
+        return Ok(false);
+    };
+    let wait = service.clock.real_duration(wait);
+    tracing::debug!(campaign_id = %id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Ok(true),
+        // The sender gone counts as stopping too; the guard is not kept.
+        _ = async { drop(stop.wait_for(|s| *s).await) } => {
+            release_at_shutdown(service, config, idx, contact, Some(state)).await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Records the call, marks the contact dialing, dials, and records the answer.
