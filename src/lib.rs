@@ -23,6 +23,7 @@ pub mod phone;
 pub mod record_cache;
 pub mod redis_server;
 pub mod render;
+pub mod shutdown;
 pub mod startup;
 pub mod store;
 pub mod twilio;

@@ -85,6 +85,7 @@ fn init_tracing() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 }
 
@@ -103,7 +104,11 @@ fn main() -> ExitCode {
         } => flows_check(),
         Command::Serve => {
             init_tracing();
-            runtime().block_on(serve())
+            let runtime = runtime();
+            let result = runtime.block_on(serve());
+            // Tasks still running past the shutdown grace are abandoned, not awaited.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
         }
         #[cfg(feature = "demo")]
         Command::Demo { campaign } => runtime().block_on(callflow::harness::demo::run(campaign)),
@@ -164,14 +169,18 @@ fn flows_check() -> Result<(), String> {
 
 async fn serve() -> Result<(), String> {
     let settings = config::from_env().map_err(|e| e.to_string())?;
-    // Without REDIS_URL, a private redis-server lives as long as this process.
+    // Without REDIS_URL, a private redis-server lives as long as this process
+    // and keeps its data in CALLFLOW_DATA_DIR for the next start.
     let (_private, redis_url) = match settings.redis_url.clone() {
         Some(url) => (None, url),
         None => {
-            let server = RedisServer::start().map_err(|e| e.to_string())?;
+            let server =
+                RedisServer::start_durable(&settings.data_dir).map_err(|e| e.to_string())?;
+            let data_dir = server.data_dir().unwrap_or(&settings.data_dir).display();
             tracing::info!(
                 port = server.port(),
-                "started a private redis-server (set REDIS_URL to use your own)"
+                data_dir = %data_dir,
+                "started a private redis-server keeping its data in {data_dir} (append-only file, fsync every second); in production set REDIS_URL to a managed, persistent Redis"
             );
             let url = server.url();
             (Some(server), url)
@@ -179,11 +188,14 @@ async fn serve() -> Result<(), String> {
     };
     let listener = TcpListener::bind((settings.bind, settings.port))
         .map_err(|e| format!("cannot listen on {}:{}: {e}", settings.bind, settings.port))?;
+    let grace = settings.shutdown_grace;
     let app = startup::Application::build(settings, &redis_url, listener)
         .await
         .map_err(|e| e.to_string())?;
     tracing::info!(port = app.port, "callflow listening");
-    app.server.await.map_err(|e| e.to_string())
+    callflow::shutdown::serve_until_signal(app, grace)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 // glibc's malloc was a tenth of the server's time on the callback path

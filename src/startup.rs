@@ -1,5 +1,6 @@
 //! Builds the application: store, flows, services and the HTTP server.
-//! Tests and the demo start it on port 0 and read the port back.
+//! Tests and the demo start it on port 0 and read the port back. Signals are
+//! not the server's business: `serve` stops it in order (see `shutdown`).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -29,8 +30,12 @@ pub struct Application {
     pub port: u16,
     pub server: Server,
     pub service: Arc<AppState>,
-    /// Stops the background tasks (dispatcher, webhook delivery) when set or dropped.
+    /// Stops the background tasks (dispatcher, webhook delivery) when set or
+    /// dropped; once set, `/ready` answers 503.
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// The background tasks, done once they have stopped (the dispatcher after
+    /// the dials it had started).
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Loads and checks every flow; the server refuses to start with an invalid one.
@@ -56,30 +61,37 @@ impl Application {
         let service = AppState::new(settings, store, flows, Some(settler));
         let port = listener.local_addr()?.port();
         let data = web::Data::from(service.clone());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let lifecycle = web::Data::new(http::Lifecycle(stopped.clone()));
+        let grace = service.settings.shutdown_grace.as_secs();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(lifecycle.clone())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
         })
+        .disable_signals()
+        .shutdown_timeout(grace)
         .listen(listener)?
         .run();
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut tasks = Vec::new();
         if service.settings.dispatcher {
-            tokio::spawn(crate::campaign::dispatcher::run(
+            tasks.push(tokio::spawn(crate::campaign::dispatcher::run(
                 service.clone(),
                 stopped.clone(),
-            ));
-            tokio::spawn(crate::campaign::events::deliver_loop(
+            )));
+            tasks.push(tokio::spawn(crate::campaign::events::deliver_loop(
                 service.clone(),
                 stopped,
-            ));
+            )));
         }
         Ok(Application {
             port,
             server,
             service,
             stop,
+            tasks,
         })
     }
 }

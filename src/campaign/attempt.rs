@@ -1,11 +1,15 @@
 //! One claimed contact's attempt: what an earlier attempt left is resolved,
 //! then the gate (do-not-call, the callee's calling window, the account's
 //! pace, the campaign still running), then the call is recorded and dialed.
+//! A contact whose stored state cannot be read is held, never dialed. Once
+//! the process is stopping, a contact not yet dialed is released at once.
 
-use tracing::warn;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
 
 use super::contact_zones;
-use super::model::{parse_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
+use super::dispatcher::stopping;
+use super::model::{read_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
@@ -13,12 +17,18 @@ use crate::call::Disposition;
 
 /// Back-off after Twilio answers 429 Too Many Requests.
 const THROTTLED_BACKOFF_MS: i64 = 5_000;
+/// A contact held for an unreadable state is looked at again after this long
+/// (service time), so a repaired state is dialed.
+const UNREADABLE_RECHECK_MS: i64 = 3_600_000;
 
 /// Dials one claimed contact, or explains why not (window, do-not-call, pace).
+/// `stop`: the process is shutting down; the contact is released unless its
+/// dial already went to Twilio.
 pub(super) async fn dispatch(
     service: &AppState,
     config: &CampaignConfig,
     idx: u32,
+    mut stop: watch::Receiver<bool>,
 ) -> Result<(), ServiceError> {
     let id = &config.campaign_id;
     let shards = config.shards;
@@ -27,7 +37,13 @@ pub(super) async fn dispatch(
         warn!(campaign_id = %id, contact = idx, "claimed a contact that does not exist");
         return Ok(());
     };
-    let mut state = parse_state(state.as_deref());
+    if stopping(&stop) {
+        return release_at_shutdown(service, config, idx, &contact, None).await;
+    }
+    let mut state = match read_state(state.as_deref()) {
+        Ok(state) => state,
+        Err(e) => return hold_unreadable(service, config, idx, &contact, e).await,
+    };
 
     match earlier_attempt(service, config, idx, &contact, &state).await? {
         EarlierAttempt::Placed => return Ok(()),
@@ -52,10 +68,58 @@ pub(super) async fn dispatch(
         return Ok(());
     }
 
-    if !gate(service, config, idx, &contact, &mut state).await? {
+    if !gate(service, config, idx, &contact, &mut state, &mut stop).await? {
         return Ok(());
     }
+    // The last moment a dial can be given up without asking Twilio about it.
+    if stopping(&stop) {
+        return release_at_shutdown(service, config, idx, &contact, Some(&state)).await;
+    }
     place(service, config, idx, &contact, state).await
+}
+
+/// Gives a claimed contact back, due now and without its lease, so another
+/// instance dials it at once instead of when the lease ends. `state`: the
+/// state as this attempt left it, if it changed it.
+async fn release_at_shutdown(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    contact: &Contact,
+    state: Option<&ContactState>,
+) -> Result<(), ServiceError> {
+    let json = state.map(|s| {
+        let mut s = s.clone();
+        s.next_at = None;
+        serde_json::to_string(&s).expect("states serialize")
+    });
+    let (id, shards) = (&config.campaign_id, config.shards);
+    service
+        .store
+        .release(id, shards, idx, json.as_deref(), service.clock.now_ms())
+        .await?;
+    info!(campaign_id = %id, contact = idx, to = %crate::phone::mask(&contact.to), "shutting down: released a claimed contact before dialing it");
+    Ok(())
+}
+
+/// Holds a contact whose stored state cannot be read: it is never dialed (it
+/// may have been dialed already), stays unfinished and is counted in the
+/// campaign's `errors`.
+async fn hold_unreadable(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    contact: &Contact,
+    reason: serde_json::Error,
+) -> Result<(), ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    let recheck = service.clock.now_ms() + UNREADABLE_RECHECK_MS;
+    let first = service
+        .store
+        .hold_unreadable(id, shards, idx, recheck)
+        .await?;
+    error!(campaign_id = %id, contact = idx, to = %crate::phone::mask(&contact.to), error = %reason, first, "contact state cannot be read: held, not dialed; repair or remove its state to release it");
+    Ok(())
 }
 
 /// Every check a dial must pass, in order: do-not-call, the callee's local
@@ -68,6 +132,7 @@ async fn gate(
     idx: u32,
     contact: &Contact,
     state: &mut ContactState,
+    stop: &mut watch::Receiver<bool>,
 ) -> Result<bool, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     // The law first: do-not-call, then the callee's local calling window.
@@ -92,28 +157,8 @@ async fn gate(
         return Ok(false);
     }
 
-    // Account-wide pace, shared by every instance and campaign.
-    let account_interval = 1000.0 / service.settings.twilio_max_cps;
-    let now_ms = service.clock.now_ms();
-    match service
-        .store
-        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
-        .await?
-    {
-        Some(wait) => tokio::time::sleep(service.clock.real_duration(wait)).await,
-        None => {
-            service
-                .store
-                .release(
-                    id,
-                    shards,
-                    idx,
-                    None,
-                    now_ms + account_interval.ceil() as i64,
-                )
-                .await?;
-            return Ok(false);
-        }
+    if !account_slot(service, config, idx, contact, state, stop).await? {
+        return Ok(false);
     }
     // Checked again right before the dial: an opt-out, a pause or a cancel may
     // have landed while this dial waited for its slot.
@@ -130,6 +175,41 @@ async fn gate(
     }
 
     Ok(true)
+}
+
+/// Waits for an account-wide dial slot, shared by every instance and campaign.
+/// `false`: none soon (the contact is due again at the next one), or the
+/// process began stopping meanwhile (it is released at once).
+async fn account_slot(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    contact: &Contact,
+    state: &ContactState,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<bool, ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    let account_interval = 1000.0 / service.settings.twilio_max_cps;
+    let now_ms = service.clock.now_ms();
+    let reserved = service
+        .store
+        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
+        .await?;
+    let Some(wait) = reserved else {
+        let due = now_ms + account_interval.ceil() as i64;
+        service.store.release(id, shards, idx, None, due).await?;
+        return Ok(false);
+    };
+    let wait = service.clock.real_duration(wait);
+    tracing::debug!(campaign_id = %id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => Ok(true),
+        // The sender gone counts as stopping too; the guard is not kept.
+        _ = async { drop(stop.wait_for(|s| *s).await) } => {
+            release_at_shutdown(service, config, idx, contact, Some(state)).await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Records the call, marks the contact dialing, dials, and records the answer.

@@ -2,6 +2,8 @@
 //! at once. All coordination is in Redis: a contact is claimed with a lease
 //! (taken over if its holder dies), pacing slots are reserved in Redis, and a
 //! dial whose fate is unknown is reconciled before anyone dials that contact again.
+//! When `stop` fires it claims no more; the dials it started finish first
+//! (each releases its contact if it had not reached Twilio yet, see `attempt`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,7 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tokio::task::JoinSet;
+use tracing::{info, warn, Instrument};
 
 use super::attempt::dispatch;
 use super::model::{CampaignConfig, CampaignStatus};
@@ -23,12 +26,18 @@ const MAX_IDLE: Duration = Duration::from_millis(200);
 /// How often calls in progress are checked for a settlement that was lost.
 const REAP_EVERY: Duration = Duration::from_secs(2);
 
-/// Runs until `stop` fires.
+/// Runs until `stop` fires (or its sender is dropped), then waits for the
+/// attempts it started.
 pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut configs: HashMap<String, Arc<CampaignConfig>> = HashMap::new();
+    let mut attempts = JoinSet::new();
     let mut last_reap = Instant::now();
     info!("campaign dispatcher running");
     loop {
+        while attempts.try_join_next().is_some() {}
+        if stopping(&stop) {
+            break;
+        }
         let mut sleep = MAX_IDLE;
         match service.store.live_campaigns().await {
             Ok(ids) => {
@@ -59,7 +68,9 @@ pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
                     if reap {
                         reap_finished(&service, &config).await;
                     }
-                    if let Some(wait) = claim_and_dial(&service, &config).await {
+                    if let Some(wait) =
+                        claim_and_dial(&service, &config, &stop, &mut attempts).await
+                    {
                         sleep = sleep.min(wait);
                     }
                 }
@@ -68,27 +79,47 @@ pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = tokio::time::sleep(sleep) => {}
-            _ = stop.changed() => {
-                info!("campaign dispatcher stopped");
-                return;
-            }
+            _ = stop.changed() => {}
         }
     }
+    info!(
+        under_way = attempts.len(),
+        "campaign dispatcher stopped claiming; finishing the attempts under way"
+    );
+    while attempts.join_next().await.is_some() {}
+    info!("campaign dispatcher stopped");
 }
 
-/// Claims every contact that may be dialed now and starts its dial.
-/// Returns how long to wait before this campaign may have more.
-async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -> Option<Duration> {
+/// Whether the process is stopping: `stop` set, or its sender gone.
+pub(super) fn stopping(stop: &watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
+/// Claims every contact that may be dialed now and starts its dial, until
+/// `stop` fires. Returns how long to wait before this campaign may have more.
+async fn claim_and_dial(
+    service: &Arc<AppState>,
+    config: &Arc<CampaignConfig>,
+    stop: &watch::Receiver<bool>,
+    attempts: &mut JoinSet<()>,
+) -> Option<Duration> {
     let id = &config.campaign_id;
     for _ in 0..100 {
+        if stopping(stop) {
+            return None;
+        }
         match claim(service, config).await {
             Ok(Claimed::Contact(idx)) => {
-                let (service, config) = (service.clone(), config.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = dispatch(&service, &config, idx).await {
-                        warn!(campaign_id = %config.campaign_id, contact = idx, error = %e, "dispatch failed; the lease will expire and it is retried");
+                let (service, config, stop) = (service.clone(), config.clone(), stop.clone());
+                let span = tracing::info_span!("dispatch", campaign_id = %id, contact = idx);
+                attempts.spawn(
+                    async move {
+                        if let Err(e) = dispatch(&service, &config, idx, stop).await {
+                            warn!(error = %e, "dispatch failed; the lease will expire and it is retried");
+                        }
                     }
-                });
+                    .instrument(span),
+                );
             }
             Ok(Claimed::Wait(ms)) => return Some(service.clock.real_duration(ms)),
             Ok(Claimed::Full) => return Some(Duration::from_millis(20)),

@@ -203,10 +203,16 @@ pub struct ContactState {
     pub next_at: Option<i64>,
 }
 
-/// A contact's stored state; none stored yet is a fresh contact.
+/// A contact's stored state; none stored yet is a fresh contact. Lenient, for
+/// reading out: whatever decides to dial uses [`read_state`].
 pub fn parse_state(json: Option<&str>) -> ContactState {
-    json.and_then(|j| serde_json::from_str(j).ok())
-        .unwrap_or_default()
+    read_state(json).unwrap_or_default()
+}
+
+/// A contact's stored state; none stored yet is a fresh contact. A state that
+/// cannot be read is an error, never a fresh contact (that could redial it).
+pub fn read_state(json: Option<&str>) -> Result<ContactState, serde_json::Error> {
+    json.map_or(Ok(ContactState::default()), serde_json::from_str)
 }
 
 #[cfg(test)]
@@ -225,6 +231,15 @@ mod tests {
             assert_eq!(serde_json::to_value(outcome).unwrap(), name);
         }
         assert_eq!(ContactOutcome::parse("sleeping"), None);
+    }
+
+    #[test]
+    fn an_unreadable_state_is_an_error_not_a_fresh_contact() {
+        assert_eq!(read_state(None).unwrap(), ContactState::default());
+        let dialing = r#"{"phase":"dialing","attempts":1,"call_id":"c1"}"#;
+        assert_eq!(read_state(Some(dialing)).unwrap().phase, Phase::Dialing);
+        assert!(read_state(Some("{not json")).is_err());
+        assert!(read_state(Some(r#"{"phase":"lost"}"#)).is_err());
     }
 
     #[test]

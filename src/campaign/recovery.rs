@@ -4,7 +4,7 @@
 
 use tracing::{info, warn};
 
-use super::model::{parse_state, CampaignConfig, Contact, ContactState, Phase};
+use super::model::{read_state, CampaignConfig, Contact, ContactState, Phase};
 use super::settle;
 use crate::app::{calls, AppState, ServiceError};
 
@@ -106,7 +106,10 @@ pub(super) async fn reap_finished(service: &AppState, config: &CampaignConfig) {
         let Ok((_, state)) = service.store.contact(id, config.shards, idx).await else {
             continue;
         };
-        let state = parse_state(state.as_deref());
+        // Unreadable: left alone; the dispatcher holds such a contact.
+        let Ok(state) = read_state(state.as_deref()) else {
+            continue;
+        };
         let current = state.call_id.as_deref() == Some(call_id.as_str())
             && matches!(state.phase, Phase::Dialing | Phase::InProgress);
         if !current {

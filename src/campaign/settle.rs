@@ -1,7 +1,7 @@
 //! Settling a contact's attempt: final, or queued again under the retry policy.
 
 use super::events;
-use super::model::{parse_state, CampaignConfig, ContactOutcome, Phase};
+use super::model::{read_state, CampaignConfig, ContactOutcome, ContactState, Phase};
 use futures_util::future::BoxFuture;
 use tracing::warn;
 
@@ -74,9 +74,17 @@ pub async fn settle_attempt(
         .store
         .contact(campaign_id, config.shards, idx)
         .await?;
-    let mut state = parse_state(state_json.as_deref());
+    // An unreadable state does not say how many attempts were made: settle
+    // this attempt for good rather than risk a retry beyond the policy.
+    let (mut state, retry) = match read_state(state_json.as_deref()) {
+        Ok(state) => (state, parsed),
+        Err(e) => {
+            warn!(campaign_id, contact = idx, error = %e, "contact state cannot be read: settled without a retry");
+            (ContactState::default(), None)
+        }
+    };
     let now_ms = service.clock.now_ms();
-    let wait = parsed.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
+    let wait = retry.and_then(|d| config.retry.next_wait_secs(d, state.attempts.max(1)));
     let retry_at = wait.map(|secs| now_ms + secs as i64 * 1000);
     state.disposition = ContactOutcome::parse(disposition);
     state.phase = if retry_at.is_some() {

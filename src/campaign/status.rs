@@ -23,6 +23,8 @@ pub struct CampaignCounts {
     pub in_progress: u64,
     pub attempts: u64,
     pub retries_scheduled: u64,
+    /// Contacts held because their stored state cannot be read.
+    pub errors: u64,
     /// Final dispositions by name.
     pub dispositions: BTreeMap<String, u64>,
 }
@@ -46,6 +48,7 @@ impl CampaignCounts {
             in_progress: s.active,
             attempts: num("attempts"),
             retries_scheduled: num("retries"),
+            errors: num("errors"),
             dispositions,
         }
     }

@@ -60,6 +60,9 @@ pub struct Settings {
     pub public_base_url: String,
     /// `None`: start a private `redis-server`.
     pub redis_url: Option<String>,
+    /// Where `serve`'s private `redis-server` keeps its data (AOF) when
+    /// `redis_url` is `None`; unused otherwise.
+    pub data_dir: PathBuf,
     pub api_token: Secret,
     pub twilio: TwilioSettings,
     pub company_name: String,
@@ -89,6 +92,9 @@ pub struct Settings {
     /// Contacts per campaign shard: a larger campaign spreads its contacts, states
     /// and due queue over several hash tags (Redis Cluster slots).
     pub campaign_shard_contacts: u32,
+    /// How long `serve` may take to stop after SIGTERM/SIGINT: dials already
+    /// sent are seen through, requests in flight finish, then it exits.
+    pub shutdown_grace: std::time::Duration,
     pub clock: Clock,
 }
 
@@ -139,6 +145,11 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         },
         |v| format!("'{v}' is not a whole number from 1 to 1000000"),
     )?;
+    let shutdown_grace = vars.secs("SHUTDOWN_GRACE_SECS", 10, 1..=600)?;
+    let data_dir = PathBuf::from(
+        vars.value("CALLFLOW_DATA_DIR")
+            .unwrap_or_else(|| "./callflow-data".into()),
+    );
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -155,6 +166,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         port,
         public_base_url,
         redis_url,
+        data_dir,
         api_token: Secret::new(api_token),
         twilio,
         company_name: vars.required("COMPANY_NAME")?,
@@ -186,6 +198,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         dispatcher,
         dispatch_lease: std::time::Duration::from_secs(lease),
         campaign_shard_contacts,
+        shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
         clock,
     })
 }

@@ -27,6 +27,8 @@ fn defaults_apply() {
     assert_eq!(s.twilio.api_base_url, "https://api.twilio.com");
     assert_eq!(s.tenant, "default");
     assert!(s.require_recording_consent);
+    assert_eq!(s.shutdown_grace, std::time::Duration::from_secs(10));
+    assert_eq!(s.data_dir, PathBuf::from("./callflow-data"));
     assert!(!format!("{s:?}").contains("secret-token"));
     assert!(!format!("{s:?}").contains("0123456789abcdef"));
 }
@@ -57,6 +59,8 @@ fn each_bad_setting_is_named() {
         ("CALLFLOW_CLOCK_SPEED", "-2"),
         ("CALLFLOW_CLOCK_START", "yesterday"),
         ("DISPATCHER_ENABLED", "perhaps"),
+        ("SHUTDOWN_GRACE_SECS", "0"),
+        ("SHUTDOWN_GRACE_SECS", "ten"),
     ] {
         let mut env = base();
         env.insert(name, value);

@@ -141,8 +141,8 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
     let handled = outbound::handle_callback(app, call_id, input, call_sid)
         .instrument(span.clone())
         .await;
-    let _enter = span.enter();
-    match handled {
+    // Synchronous from here: the span is entered only around code with no await.
+    span.in_scope(|| match handled {
         Ok(reply) => xml(reply),
         Err(ServiceError::NotFound) => {
             warn!("callback for an unknown call");
@@ -163,7 +163,7 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
                     .body(twiml::empty())
             }
         }
-    }
+    })
 }
 
 pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {

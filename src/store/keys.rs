@@ -57,7 +57,7 @@ impl Keys {
         format!("{}:campaign:{{{id}}}", self.prefix)
     }
 
-    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `disp:<name>`).
+    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `errors`, `disp:<name>`).
     /// Shard 0's are kept in the campaign hash itself.
     pub fn campaign_shard(&self, id: &str, shard: u32) -> String {
         format!("{}:campaign:{}", self.prefix, shard_tag(id, shard))
@@ -71,6 +71,16 @@ impl Keys {
     /// Hash: contact index -> contact state JSON (absent: fresh and pending).
     pub fn campaign_states(&self, id: &str, shard: u32) -> String {
         format!("{}:campaign:{}:states", self.prefix, shard_tag(id, shard))
+    }
+
+    /// Set: indexes of one shard's contacts held because their stored state
+    /// cannot be read (each counted once in the shard's `errors`).
+    pub fn campaign_unreadable(&self, id: &str, shard: u32) -> String {
+        format!(
+            "{}:campaign:{}:unreadable",
+            self.prefix,
+            shard_tag(id, shard)
+        )
     }
 
     /// Sorted set: every unfinished contact of one shard, by the epoch ms at which

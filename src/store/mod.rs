@@ -4,6 +4,7 @@
 
 mod campaign;
 mod conn;
+mod contact_hold;
 mod dnc;
 pub mod keys;
 mod outbox_store;

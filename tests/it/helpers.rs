@@ -281,12 +281,29 @@ impl Drop for ServeProcess {
 impl ServeProcess {
     /// Kills it with SIGKILL: no chance to clean up.
     pub fn sigkill(&mut self) {
+        self.signal(9);
+        let _ = self.0.wait();
+    }
+
+    /// Sends it a signal (15: SIGTERM, 2: SIGINT) without waiting.
+    pub fn signal(&self, sig: i32) {
         extern "C" {
             fn kill(pid: i32, sig: i32) -> i32;
         }
         // SAFETY: kill(2) on our own child's pid.
-        unsafe { kill(self.0.id() as i32, 9) };
-        let _ = self.0.wait();
+        unsafe { kill(self.0.id() as i32, sig) };
+    }
+
+    /// Waits up to `limit` for it to exit; how long it took, or `None`.
+    pub async fn exited_within(&mut self, limit: Duration) -> Option<Duration> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return Some(start.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
     }
 }
 

@@ -10,7 +10,7 @@ use crate::store::{Store, StoreError};
 
 /// Counters kept per shard and summed for the campaign.
 fn is_counter(field: &str) -> bool {
-    matches!(field, "attempts" | "retries" | "done") || field.starts_with("disp:")
+    matches!(field, "attempts" | "retries" | "done" | "errors") || field.starts_with("disp:")
 }
 
 /// Live numbers of a campaign, read in one round trip per shard.
