@@ -206,3 +206,26 @@ async fn timezone_and_state_are_checked_and_name_the_field() {
     let (status, placed) = app.place(ok).await;
     assert_eq!(status, 201, "{placed}");
 }
+
+#[tokio::test]
+async fn a_repeated_campaign_request_starts_one_campaign() {
+    let app = spawn_app().await;
+    let body = json!({"contacts": [{"to": "+15552220401"}, {"to": "+15552220402"}]});
+    let (status, _, first) = place_keyed(&app, "campaign-1", &body).await;
+    assert_eq!(status, 202, "{first}");
+    let (status, headers, again) = place_keyed(&app, "campaign-1", &body).await;
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(again, first);
+    assert_eq!(headers["Idempotent-Replayed"], "true");
+    let mut redis = redis::Client::open(app.redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let campaigns: Vec<String> = redis::cmd("KEYS")
+        .arg("cf:default:campaign:{*}")
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(campaigns.len(), 1, "{campaigns:?}");
+}

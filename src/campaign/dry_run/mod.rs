@@ -9,93 +9,26 @@
 //! same zones and state, and the answer lists at most [`LISTED`] contacts
 //! (`truncated` says so); the summary counts them all.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod answer;
+mod judge;
 
-use chrono::{DateTime, Utc, Weekday};
-use chrono_tz::Tz;
-use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::Weekday;
 use serde_json::Value;
 
+use self::answer::rejected;
+pub use self::answer::{DryRun, Rejected, RuleRef, Summary, Verdict, LISTED};
+use self::judge::Judge;
 use super::create::input::ContactRequest;
 use super::create::{CampaignRequest, MAX_CONTACTS};
 use super::model::{Contact, RetryPolicy, WindowSpec};
-use super::{contact_zones, timezones};
 use crate::app::{AppState, ServiceError};
-use crate::compliance::{self, CampaignWindow, Decision, HoldReason, Rules, UsState};
-use crate::phone::{mask, E164};
-use crate::store::StoreError;
+use crate::compliance::{CampaignWindow, UsState};
+use crate::phone::E164;
 
-/// Contacts listed in one answer at most.
-pub const LISTED: usize = 1_000;
 /// Contacts judged per do-not-call round trip.
 const BATCH: usize = 5_000;
-
-/// The answer to a dry run (200).
-#[derive(Debug, Serialize)]
-pub struct DryRun {
-    pub dry_run: bool,
-    /// `call` or `campaign`.
-    pub kind: &'static str,
-    /// The service-clock instant everything was judged at.
-    pub checked_at: DateTime<Utc>,
-    pub flow: String,
-    pub flow_version: String,
-    pub contacts: Vec<Verdict>,
-    /// More contacts were judged than are listed; the summary counts them all.
-    pub truncated: bool,
-    pub summary: Summary,
-}
-
-/// One contact, judged.
-#[derive(Debug, Serialize)]
-pub struct Verdict {
-    pub index: usize,
-    /// Masked.
-    pub to: String,
-    pub zones: Vec<&'static str>,
-    /// `timezone` (given), `number` (its prefix) or `default` (`TIMEZONE_DEFAULT`).
-    pub zone_source: Option<&'static str>,
-    pub state: Option<&'static str>,
-    /// `given` or `area_code`.
-    pub state_source: Option<&'static str>,
-    pub rules: Vec<RuleRef>,
-    pub dialable_now: bool,
-    /// `window` (federal hours or the campaign's window) or `state_rule`.
-    pub held_by: Option<&'static str>,
-    pub next_allowed_at: Option<DateTime<Utc>>,
-    pub rejected: Option<Rejected>,
-}
-
-/// A rule that applies to a contact.
-#[derive(Debug, Clone, Serialize)]
-pub struct RuleRef {
-    /// `federal`, or the state's postal code.
-    pub scope: &'static str,
-    pub name: &'static str,
-    pub citation: &'static str,
-    pub confirmed: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Rejected {
-    /// As a campaign's rejections: `invalid_number`, `duplicate`, `do_not_call`, ...
-    pub code: &'static str,
-    pub message: String,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub contacts: usize,
-    pub dialable_now: usize,
-    pub held: usize,
-    pub rejected: usize,
-    /// Rejections by code.
-    pub rejections: BTreeMap<&'static str, usize>,
-    /// Contacts by the state whose rule applies (`none`: no state rule).
-    pub states: BTreeMap<&'static str, usize>,
-    /// The earliest instant a held contact could be dialed.
-    pub next_allowed_at: Option<DateTime<Utc>>,
-}
 
 /// A single call's fields, validated by the caller.
 pub struct SingleCall<'a> {
@@ -294,153 +227,4 @@ async fn judge_batch(
         out.push(verdict);
     }
     Ok(out)
-}
-
-fn rejected(index: usize, to: &str, code: &'static str, message: String) -> Verdict {
-    Verdict {
-        index,
-        to: mask(to),
-        zones: Vec::new(),
-        zone_source: None,
-        state: None,
-        state_source: None,
-        rules: Vec::new(),
-        dialable_now: false,
-        held_by: None,
-        next_allowed_at: None,
-        rejected: Some(Rejected { code, message }),
-    }
-}
-
-/// Judges contacts at one instant, remembering each (zones, state) decision.
-struct Judge {
-    now: DateTime<Utc>,
-    default_zone: Tz,
-    rules: &'static Rules,
-    window: Option<CampaignWindow>,
-    decided: HashMap<(Vec<Tz>, Option<UsState>), Decision>,
-}
-
-impl Judge {
-    fn new(service: &AppState, window: Option<CampaignWindow>) -> Result<Self, ServiceError> {
-        let rules =
-            Rules::shipped().map_err(|e| StoreError::Corrupt(format!("rules/us.toml: {e}")))?;
-        Ok(Self {
-            now: service.clock.now(),
-            default_zone: service.settings.timezone_default,
-            rules,
-            window,
-            decided: HashMap::new(),
-        })
-    }
-
-    fn verdict(&mut self, index: usize, contact: &Contact, given: Option<UsState>) -> Verdict {
-        let zones = contact_zones(contact, self.default_zone);
-        let zone_source = if contact.tz.is_some() {
-            "timezone"
-        } else if timezones::zones_for_number(&contact.to).is_empty() {
-            "default"
-        } else {
-            "number"
-        };
-        let (state, state_source) = match given {
-            Some(s) => (Some(s), Some("given")),
-            None => {
-                let s = compliance::state_for_number(&contact.to);
-                (s, s.map(|_| "area_code"))
-            }
-        };
-        let (now, rules, window) = (self.now, self.rules, self.window.as_ref());
-        let decision = *self
-            .decided
-            .entry((zones.clone(), state))
-            .or_insert_with(|| compliance::decide_all_zones(now, &zones, state, window, rules));
-        let (held_by, next_allowed_at) = match decision {
-            Decision::Allowed => (None, None),
-            Decision::Held {
-                reason,
-                next_allowed_at,
-            } => {
-                let by = match reason {
-                    HoldReason::OutsideWindow => "window",
-                    HoldReason::StateRule { .. } => "state_rule",
-                };
-                (Some(by), Some(next_allowed_at))
-            }
-        };
-        Verdict {
-            index,
-            to: mask(&contact.to),
-            zones: zones.iter().map(|z| z.name()).collect(),
-            zone_source: Some(zone_source),
-            state: state.map(UsState::code),
-            state_source,
-            rules: self.rules_for(state),
-            dialable_now: decision == Decision::Allowed,
-            held_by,
-            next_allowed_at,
-            rejected: None,
-        }
-    }
-
-    fn rules_for(&self, state: Option<UsState>) -> Vec<RuleRef> {
-        let federal = &self.rules.federal;
-        let mut rules = vec![RuleRef {
-            scope: "federal",
-            name: &federal.name,
-            citation: &federal.citation,
-            confirmed: federal.confirmed,
-        }];
-        if let Some((s, rule)) = state.and_then(|s| Some((s, self.rules.state(s)?))) {
-            rules.push(RuleRef {
-                scope: s.code(),
-                name: &rule.name,
-                citation: &rule.citation,
-                confirmed: rule.confirmed,
-            });
-        }
-        rules
-    }
-}
-
-impl DryRun {
-    fn new(kind: &'static str, flow: &crate::flow::Flow, at: DateTime<Utc>) -> Self {
-        Self {
-            dry_run: true,
-            kind,
-            checked_at: at,
-            flow: flow.id.clone(),
-            flow_version: flow.version.clone(),
-            contacts: Vec::new(),
-            truncated: false,
-            summary: Summary::default(),
-        }
-    }
-
-    /// Counts a verdict, and lists it while there is room.
-    fn add(&mut self, verdict: Verdict) {
-        let s = &mut self.summary;
-        s.contacts += 1;
-        if let Some(r) = &verdict.rejected {
-            s.rejected += 1;
-            *s.rejections.entry(r.code).or_default() += 1;
-        } else {
-            let state_rule = verdict.rules.get(1).map_or("none", |r| r.scope);
-            *s.states.entry(state_rule).or_default() += 1;
-            if verdict.dialable_now {
-                s.dialable_now += 1;
-            } else {
-                s.held += 1;
-                s.next_allowed_at = match (s.next_allowed_at, verdict.next_allowed_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
-        }
-        if self.contacts.len() < LISTED {
-            self.contacts.push(verdict);
-        } else {
-            self.truncated = true;
-        }
-    }
 }
