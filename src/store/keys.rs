@@ -148,6 +148,7 @@ mod tests {
         assert_eq!(k.timeline("abc"), "cf:default:call:{abc}:timeline");
         assert_eq!(k.campaign_due("x", 0), "cf:default:campaign:{x}:due");
         assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
+        assert_eq!(k.idempotency("ab12"), "cf:default:idem:{ab12}");
     }
 
     #[test]

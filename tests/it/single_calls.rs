@@ -126,6 +126,30 @@ async fn twilio_429_answers_twilio_rate_limited_and_the_key_is_freed() {
 }
 
 #[tokio::test]
+async fn twilio_retry_after_is_passed_on() {
+    let app = spawn_app().await;
+    let to = "+15552220006";
+    app.sim
+        .fail_next_create(to, CreateFailure::ThrottledFor(17));
+    let resp = app
+        .api(Method::POST, "/api/calls/outbound")
+        .json(&json!({"to": to}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["Retry-After"], "17");
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "twilio_rate_limited");
+    assert_eq!(err["error"]["status"], "failed");
+    let call = app
+        .get_call(err["error"]["call_id"].as_str().unwrap())
+        .await;
+    assert_eq!(call["call"]["status"], "failed", "{call}");
+    assert_eq!(dials_to(&app, to), 0);
+}
+
+#[tokio::test]
 async fn single_calls_are_spread_out_by_the_account_pace() {
     let _turn = TIMING.lock().await;
     let app = spawn_app_with(|env| {

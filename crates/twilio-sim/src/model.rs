@@ -89,6 +89,8 @@ pub enum CreateFailure {
     NotPlaced,
     /// 429 Too Many Requests; nothing placed.
     Throttled,
+    /// 429 Too Many Requests with `Retry-After: <seconds>`; nothing placed.
+    ThrottledFor(u64),
 }
 
 /// One line of what was said on a simulated call.

@@ -157,6 +157,13 @@ async fn create_call(
     match failure {
         Some(CreateFailure::NotPlaced) => return error(503, 20500, "Service Unavailable"),
         Some(CreateFailure::Throttled) => return error(429, 20429, "Too Many Requests"),
+        Some(CreateFailure::ThrottledFor(secs)) => {
+            let mut resp = error(429, 20429, "Too Many Requests");
+            let value = actix_web::http::header::HeaderValue::from(secs);
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+            return resp;
+        }
         Some(CreateFailure::PlacedButLost) | None => {}
     }
     let call = SimCall {
