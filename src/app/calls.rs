@@ -3,6 +3,8 @@
 //! transition loop with the outbound machine.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use tracing::{info, warn};
@@ -13,6 +15,7 @@ use super::{AppState, ServiceError};
 use crate::call::{
     ApiFailure, CallRecord, CallState, CallStatus, CampaignLink, Input, TimelineEntry,
 };
+use crate::compliance::UsState;
 use crate::flow::Flow;
 use crate::phone::{mask, E164};
 use crate::render::webhook_url;
@@ -26,7 +29,18 @@ pub struct NewCall {
     pub flow: String,
     pub name: Option<String>,
     pub variables: BTreeMap<String, String>,
+    /// The callee's IANA zone, when the request names it (else told from the number).
+    pub timezone: Option<String>,
+    /// The callee's US state, when the request names it (else told from the area code).
+    pub state: Option<UsState>,
 }
+
+/// How long, in real time, a single call waits for an account pacing slot
+/// before it is refused with `rate_limited`.
+pub const SINGLE_CALL_SLOT_WAIT: Duration = Duration::from_secs(3);
+
+/// `Retry-After` for a Twilio 429 that came without one.
+pub const TWILIO_THROTTLED_RETRY_SECS: u64 = 5;
 
 /// What became of a dial.
 #[derive(Debug, Clone)]
@@ -37,6 +51,8 @@ pub enum Dialed {
         status: u16,
         code: Option<u64>,
         message: String,
+        /// Twilio's `Retry-After`, if it sent one.
+        retry_after_secs: Option<u64>,
     },
     /// No clear answer: the call may exist. Never retried blindly.
     Uncertain(String),
@@ -82,9 +98,23 @@ async fn update(app: &AppState, call_id: &str, input: Input) -> Result<CallRecor
     }
 }
 
+/// A single call recorded and holding its pacing slot, not yet dialed.
+pub struct Prepared {
+    pub record: CallRecord,
+    flow: Arc<Flow>,
+}
+
 /// Validates, records and places one call. The record exists before Twilio
 /// is asked, because Twilio may call the answer URL before it answers us.
 pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, ServiceError> {
+    let prepared = prepare_call(app, new).await?;
+    dial_prepared(app, prepared).await
+}
+
+/// Everything before the dial: the flow and variables, do-not-call, an account
+/// pacing slot (shared with campaigns), then the record. Without a slot within
+/// [`SINGLE_CALL_SLOT_WAIT`] nothing is recorded: `RateLimited`.
+pub async fn prepare_call(app: &AppState, new: NewCall) -> Result<Prepared, ServiceError> {
     let flow = app
         .flows
         .current(&new.flow)
@@ -98,10 +128,57 @@ pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, Serv
     if app.store.dnc_get(new.to.as_str()).await?.is_some() {
         return Err(ServiceError::DoNotCall(new.to.masked()));
     }
+    wait_for_account_slot(app).await?;
+    // An opt-out may have landed while this call waited for its slot.
+    if app.store.dnc_get(new.to.as_str()).await?.is_some() {
+        return Err(ServiceError::DoNotCall(new.to.masked()));
+    }
     let record = create_record(app, &flow, new, None).await?;
+    Ok(Prepared { record, flow })
+}
+
+/// Takes the next account-wide dial slot and sleeps until it, or refuses.
+async fn wait_for_account_slot(app: &AppState) -> Result<(), ServiceError> {
+    let interval = 1000.0 / app.settings.twilio_max_cps;
+    let budget_ms = (SINGLE_CALL_SLOT_WAIT.as_secs_f64() * 1000.0 * app.clock.speed()) as i64;
+    let slot = app
+        .store
+        .reserve_account_slot(app.clock.now_ms(), interval, budget_ms)
+        .await?;
+    match slot {
+        Some(wait) => {
+            tokio::time::sleep(app.clock.real_duration(wait)).await;
+            Ok(())
+        }
+        None => Err(ServiceError::RateLimited {
+            retry_after_secs: SINGLE_CALL_SLOT_WAIT.as_secs().max(1),
+        }),
+    }
+}
+
+/// Dials a prepared call and turns Twilio's answer into the API's.
+/// A failure after the request was sent is [`ServiceError::Unrecorded`].
+pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedCall, ServiceError> {
+    let Prepared { record, flow } = prepared;
     let call_id = record.call_id.clone();
-    match dial(app, &record, &flow).await? {
+    let dialed = dial(app, &record, &flow)
+        .await
+        .map_err(|e| ServiceError::Unrecorded {
+            call_id: call_id.clone(),
+            source: Box::new(e),
+        })?;
+    match dialed {
         Dialed::Placed(record) => Ok(PlacedCall::from(&*record)),
+        Dialed::Rejected {
+            status: 429,
+            message,
+            retry_after_secs,
+            ..
+        } => Err(ServiceError::TwilioThrottled {
+            call_id,
+            message,
+            retry_after_secs: retry_after_secs.unwrap_or(TWILIO_THROTTLED_RETRY_SECS),
+        }),
         Dialed::Rejected { code, message, .. } => Err(ServiceError::TwilioRejected {
             call_id,
             code,
@@ -183,6 +260,7 @@ pub async fn dial(
             code,
             message,
             status,
+            retry_after_secs,
         }) => {
             warn!(call_id, status, ?code, %message, "Twilio refused the call");
             let failure = ApiFailure {
@@ -194,6 +272,7 @@ pub async fn dial(
                 status,
                 code,
                 message,
+                retry_after_secs,
             })
         }
         Err(TwilioError::Uncertain(message)) => {

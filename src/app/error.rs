@@ -21,8 +21,37 @@ pub enum ServiceError {
     },
     #[error("Twilio did not confirm the call: {message}")]
     TwilioUncertain { call_id: String, message: String },
+    /// Twilio answered 429: nothing was placed (the record is failed); try again later.
+    #[error("Twilio is rate limiting calls: {message}")]
+    TwilioThrottled {
+        call_id: String,
+        message: String,
+        retry_after_secs: u64,
+    },
+    /// No account pacing slot within the wait a single call is allowed: nothing
+    /// was recorded or dialed.
+    #[error("the account's dial rate (TWILIO_MAX_CPS) is taken for the next {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// The dial was sent to Twilio, but its answer could not be recorded.
+    #[error("the call was sent to Twilio but its answer could not be recorded: {source}")]
+    Unrecorded {
+        call_id: String,
+        #[source]
+        source: Box<ServiceError>,
+    },
     #[error("call not found")]
     NotFound,
     #[error("the call changed too often to update; try again")]
     Contended,
+}
+
+impl ServiceError {
+    /// Whether a create-call request may have reached Twilio: such a failure
+    /// must never lead to a second dial of the same request.
+    pub fn reached_twilio(&self) -> bool {
+        matches!(
+            self,
+            Self::TwilioRejected { .. } | Self::TwilioUncertain { .. } | Self::Unrecorded { .. }
+        )
+    }
 }

@@ -234,6 +234,8 @@ async fn place(
         flow: flow.id.clone(),
         name: contact.name.clone(),
         variables: contact.vars.clone(),
+        timezone: contact.tz.clone(),
+        state: None,
     };
     let link = crate::call::CampaignLink {
         campaign_id: id.clone(),

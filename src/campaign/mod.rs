@@ -5,6 +5,7 @@
 mod attempt;
 pub mod create;
 pub mod dispatcher;
+pub mod dry_run;
 pub mod duration;
 pub mod events;
 pub mod model;

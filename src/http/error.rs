@@ -28,6 +28,15 @@ pub enum ApiError {
     /// The body is over the route's limit; it was not read.
     #[error("{0}")]
     TooLarge(String),
+    /// An `Idempotency-Key` used before with another body.
+    #[error("Idempotency-Key: this key was used with a different request body")]
+    KeyReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is still in progress; try again shortly")]
+    InProgress {
+        call_id: Option<String>,
+        retry_after_secs: u64,
+    },
 }
 
 impl ApiError {
@@ -60,6 +69,20 @@ impl ApiError {
                     StatusCode::CONFLICT,
                     ErrorDetail::new("conflict", e.to_string()),
                 )
+            }
+            ApiError::KeyReused => {
+                let detail = ErrorDetail {
+                    field: Some("Idempotency-Key"),
+                    ..ErrorDetail::new("idempotency_key_reused", self.to_string())
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, detail);
+            }
+            ApiError::InProgress { call_id, .. } => {
+                let detail = ErrorDetail {
+                    call_id: call_id.as_deref(),
+                    ..ErrorDetail::new("request_in_progress", self.to_string())
+                };
+                return (StatusCode::CONFLICT, detail);
             }
             ApiError::Campaign(CampaignError::Service(e)) | ApiError::Service(e) => e,
         };
@@ -99,8 +122,60 @@ impl ApiError {
                     )
                 },
             ),
+            ServiceError::TwilioThrottled {
+                call_id, message, ..
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorDetail {
+                    call_id: Some(call_id),
+                    status: Some("failed"),
+                    ..ErrorDetail::new(
+                        "twilio_rate_limited",
+                        format!("{message}; nothing was placed, try again after Retry-After"),
+                    )
+                },
+            ),
+            e @ ServiceError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorDetail::new(
+                    "rate_limited",
+                    format!("{e}; nothing was dialed, try again after Retry-After"),
+                ),
+            ),
+            ServiceError::Unrecorded { call_id, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorDetail {
+                    call_id: Some(call_id),
+                    ..ErrorDetail::new(
+                        "unavailable",
+                        "storage unavailable after the call was sent to Twilio; it is settled by its own callbacks".into(),
+                    )
+                },
+            ),
             ServiceError::NotFound => not_found("not found".into()),
         }
+    }
+
+    /// Seconds to send as `Retry-After`, for answers that invite a retry.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::InProgress {
+                retry_after_secs, ..
+            }
+            | ApiError::Service(ServiceError::RateLimited { retry_after_secs })
+            | ApiError::Service(ServiceError::TwilioThrottled {
+                retry_after_secs, ..
+            }) => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// The status and JSON body of this error, as sent (for answers kept under
+    /// an idempotency key).
+    pub fn parts(&self) -> (StatusCode, Vec<u8>) {
+        let (status, error) = self.reply();
+        let body = serde_json::to_vec(&ErrorBody { error }).expect("errors serialize");
+        (status, body)
     }
 }
 
@@ -176,6 +251,9 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(status);
         if matches!(self, ApiError::Unauthorized) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let Some(secs) = self.retry_after_secs() {
+            resp.insert_header(("Retry-After", secs.to_string()));
         }
         resp.json(ErrorBody { error })
     }

@@ -119,6 +119,13 @@ impl Keys {
         format!("{}:{{outbox}}:items", self.prefix)
     }
 
+    /// String: what became of one `Idempotency-Key` (JSON: pending, or the first
+    /// answer), by the SHA-256 of the key, so a key's characters never touch the
+    /// hash tag. Kept 24 hours.
+    pub fn idempotency(&self, key_digest: &str) -> String {
+        format!("{}:idem:{{{key_digest}}}", self.prefix)
+    }
+
     /// String: the text of one flow version, for calls that outlive an edit.
     pub fn flow(&self, flow_id: &str, version: &str) -> String {
         format!("{}:flow:{flow_id}:{version}", self.prefix)
@@ -151,6 +158,7 @@ mod tests {
         assert_eq!(k.timeline("abc"), "cf:default:call:{abc}:timeline");
         assert_eq!(k.campaign_due("x", 0), "cf:default:campaign:{x}:due");
         assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
+        assert_eq!(k.idempotency("ab12"), "cf:default:idem:{ab12}");
     }
 
     #[test]

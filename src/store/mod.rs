@@ -1,11 +1,13 @@
 //! Redis persistence, split by aggregate: persisted machine records
-//! ([`records`]), the do-not-call list ([`dnc`]), campaigns and the outbox.
+//! ([`records`]), the do-not-call list ([`dnc`]), campaigns, the outbox and
+//! the answers remembered for idempotency keys ([`idempotency`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod campaign;
 mod conn;
 mod contact_hold;
 mod dnc;
+mod idempotency;
 pub mod keys;
 mod outbox_store;
 mod records;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{Admit, CampaignSnapshot, CampaignStatus, Finish, StatusRefused, Take};
+pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 

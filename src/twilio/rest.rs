@@ -16,6 +16,8 @@ pub enum TwilioError {
         status: u16,
         code: Option<u64>,
         message: String,
+        /// Twilio's `Retry-After` in seconds, when it sent one (on a 429).
+        retry_after_secs: Option<u64>,
     },
     /// No clear answer (timeout, connection lost, 5xx): the request may or may not have taken effect.
     #[error("no clear answer from Twilio: {0}")]
@@ -133,6 +135,11 @@ impl TwilioClient {
             .await
             .map_err(|e| TwilioError::Uncertain(e.without_url().to_string()))?;
         let status = resp.status();
+        let retry_after_secs = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let body = resp
             .bytes()
             .await
@@ -155,6 +162,7 @@ impl TwilioClient {
             message: crate::phone::mask_in_text(
                 &err.message.unwrap_or_else(|| format!("HTTP {status}")),
             ),
+            retry_after_secs,
         })
     }
 

@@ -92,6 +92,8 @@ pub enum CreateFailure {
     /// 400, code 21215: the account may not call that country. Twilio's
     /// message quotes the full number, as the real one does.
     GeoPermission,
+    /// 429 Too Many Requests with `Retry-After: <seconds>`; nothing placed.
+    ThrottledFor(u64),
 }
 
 /// One line of what was said on a simulated call.

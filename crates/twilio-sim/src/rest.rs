@@ -162,6 +162,13 @@ async fn create_call(
             let message = format!("Account not authorized to call {to}. Perhaps you need to enable some international permissions: https://www.twilio.com/console/voice/calls/geo-permissions/low-risk");
             return error(400, 21215, &message);
         }
+        Some(CreateFailure::ThrottledFor(secs)) => {
+            let mut resp = error(429, 20429, "Too Many Requests");
+            let value = actix_web::http::header::HeaderValue::from(secs);
+            resp.headers_mut()
+                .insert(actix_web::http::header::RETRY_AFTER, value);
+            return resp;
+        }
         Some(CreateFailure::PlacedButLost) | None => {}
     }
     let call = SimCall {

@@ -76,6 +76,8 @@ impl Server {
             ),
             ("RUST_LOG", "warn".into()),
             ("DISPATCHER_ENABLED", "false".into()),
+            // Single calls take account pacing slots too: the most the setting allows.
+            ("TWILIO_MAX_CPS", "1000".into()),
         ]);
         for (k, v) in extra {
             env.insert(k, v.clone());

@@ -3,17 +3,23 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::fields::StateCode;
+use super::idempotency::{self, Answer, Begin, Guard};
 use super::{json_object, request};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Disposition, TimelineEntry};
-use crate::campaign::create::input::{FlowName, Name, Phone, Variables};
+use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
+use crate::campaign::dry_run;
 use crate::http::auth::Authenticated;
 use crate::http::ApiError;
+use crate::store::StoreError;
 
 /// The single-call form. Its fields share their validators with a campaign contact.
 #[derive(Debug, Deserialize)]
@@ -26,37 +32,138 @@ struct CallRequest {
     name: Option<Name>,
     #[serde(default)]
     variables: Variables,
+    /// The callee's IANA zone; else told from the number.
+    #[serde(default)]
+    timezone: Option<TimeZoneName>,
+    /// The callee's US state (postal code); else told from the area code.
+    #[serde(default)]
+    state: Option<StateCode>,
 }
 
-/// `POST /api/calls/outbound`: place one call (201), or start a campaign (202).
+impl CallRequest {
+    fn into_new_call(self, service: &AppState) -> NewCall {
+        NewCall {
+            to: self.to.0,
+            flow: self
+                .flow
+                .map_or_else(|| service.settings.default_flow.clone(), |f| f.0),
+            name: self.name.map(|n| n.0),
+            variables: self.variables.0,
+            timezone: self.timezone.map(|tz| tz.0),
+            state: self.state.map(|s| s.0),
+        }
+    }
+}
+
+/// `POST /api/calls/outbound`: place one call (201), or start a campaign (202);
+/// with `"dry_run": true`, what would happen (200). An `Idempotency-Key`
+/// makes a repeat of the request answer as the first did (see `idempotency`).
 pub async fn create_outbound(
     _: Authenticated,
     service: web::Data<AppState>,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let body = json_object(&body)?;
-    if body.get("contacts").is_some() {
-        if body.get("to").is_some() {
-            return Err(ApiError::invalid(
-                "to",
-                "give either `to` (one call) or `contacts` (a campaign), not both",
-            ));
-        }
-        let campaign: CampaignRequest = request(body)?;
-        let created = crate::campaign::create::launch(&service, campaign).await?;
-        return Ok(HttpResponse::Accepted().json(created));
+    let key = idempotency::key_of(&req)?;
+    let mut value = json_object(&body)?;
+    if take_dry_run(&mut value)? {
+        // Creates nothing, so there is nothing for a key to protect.
+        return Ok(dry_run(&service, value).await?.response());
     }
-    let call: CallRequest = request(body)?;
-    let new = NewCall {
-        to: call.to.0,
-        flow: call
-            .flow
-            .map_or_else(|| service.settings.default_flow.clone(), |f| f.0),
-        name: call.name.map(|n| n.0),
-        variables: call.variables.0,
+    let Some(key) = key else {
+        return Ok(create(&service, value, None).await?.response());
     };
-    let placed = calls::place_call(&service, new).await?;
-    Ok(HttpResponse::Created().json(placed))
+    let mut guard = match idempotency::begin(&service.store, key, &body).await? {
+        Begin::Replay(response) => return Ok(response),
+        Begin::Run(guard) => guard,
+    };
+    // Run apart from this connection: a client that gives up mid-dial does not
+    // cancel the dial, and its retry finds the answer.
+    let service = service.into_inner();
+    let task = actix_web::rt::spawn(async move {
+        let outcome = create(&service, value, Some(&mut guard)).await;
+        guard.finish(&outcome).await;
+        outcome
+    });
+    match task.await {
+        Ok(outcome) => Ok(outcome?.response()),
+        Err(e) => Err(StoreError::Corrupt(format!("request task failed: {e}")).into()),
+    }
+}
+
+/// Takes `dry_run` out of the body: `true` or `false`, absent is `false`.
+fn take_dry_run(value: &mut Value) -> Result<bool, ApiError> {
+    match value.as_object_mut().and_then(|o| o.remove("dry_run")) {
+        None | Some(Value::Bool(false)) => Ok(false),
+        Some(Value::Bool(true)) => Ok(true),
+        Some(_) => Err(ApiError::invalid("dry_run", "must be true or false")),
+    }
+}
+
+/// Places the call or launches the campaign the body describes.
+async fn create(
+    service: &AppState,
+    value: Value,
+    guard: Option<&mut Guard>,
+) -> Result<Answer, ApiError> {
+    let call = match form(value)? {
+        Form::Campaign(campaign) => {
+            let created = crate::campaign::create::launch(service, campaign).await?;
+            return Ok(Answer::json(StatusCode::ACCEPTED, &created));
+        }
+        Form::Call(call) => call,
+    };
+    let prepared = calls::prepare_call(service, call.into_new_call(service)).await?;
+    if let Some(guard) = guard {
+        if let Err(e) = guard.bind(&prepared.record.call_id).await {
+            // Never dialed: the record says so rather than waiting forever.
+            let call_id = &prepared.record.call_id;
+            if let Err(abandon) = calls::abandon(service, call_id, "idempotency key lost").await {
+                tracing::warn!(call_id, error = %abandon, "could not abandon an undialed call");
+            }
+            return Err(e);
+        }
+    }
+    let placed = calls::dial_prepared(service, prepared).await?;
+    Ok(Answer::json(StatusCode::CREATED, &placed))
+}
+
+enum Form {
+    Call(CallRequest),
+    Campaign(CampaignRequest),
+}
+
+/// The campaign form when the body has `contacts`, else the single-call form.
+fn form(value: Value) -> Result<Form, ApiError> {
+    if value.get("contacts").is_none() {
+        return Ok(Form::Call(request(value)?));
+    }
+    if value.get("to").is_some() {
+        return Err(ApiError::invalid(
+            "to",
+            "give either `to` (one call) or `contacts` (a campaign), not both",
+        ));
+    }
+    Ok(Form::Campaign(request(value)?))
+}
+
+/// What the request would do, creating nothing.
+async fn dry_run(service: &AppState, value: Value) -> Result<Answer, ApiError> {
+    let run = match form(value)? {
+        Form::Campaign(campaign) => dry_run::campaign(service, campaign).await?,
+        Form::Call(call) => {
+            let new = call.into_new_call(service);
+            let call = dry_run::SingleCall {
+                to: &new.to,
+                flow: &new.flow,
+                variables: &new.variables,
+                timezone: new.timezone.as_deref(),
+                state: new.state,
+            };
+            dry_run::single(service, call).await?
+        }
+    };
+    Ok(Answer::json(StatusCode::OK, &run))
 }
 
 /// A call record as the API shows it: numbers masked, the state by name.

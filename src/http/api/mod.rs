@@ -4,6 +4,8 @@
 mod calls;
 mod campaigns;
 mod dnc;
+mod fields;
+mod idempotency;
 mod stats;
 
 use serde::Deserialize;
