@@ -1,13 +1,17 @@
 //! One claimed contact's attempt: what an earlier attempt left is resolved,
-//! then the gate (do-not-call, the callee's calling window, the account's
-//! pace, the campaign still running), then the call is recorded and dialed.
+//! then the gate (`app::dial_gate`: do-not-call, the callee's calling times,
+//! the number's cap; then the account's pace, the campaign still running), then
+//! the call is recorded and dialed.
 
 use tracing::warn;
 
-use super::contact_zones;
-use super::model::{parse_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
+use super::model::{
+    parse_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase, WaitingReason,
+};
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
+use super::{compliance_window, gate_target};
+use crate::app::dial_gate::{self, GateDecision, Hold};
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
 
@@ -58,9 +62,12 @@ pub(super) async fn dispatch(
     place(service, config, idx, &contact, state).await
 }
 
-/// Every check a dial must pass, in order: do-not-call, the callee's local
-/// calling window, the account-wide pace, then do-not-call and the campaign's
-/// status again (either may have changed while the dial waited for its slot).
+/// Every check a dial must pass, in order: the dial gate (do-not-call, the
+/// strictest of the campaign's window, federal hours and the callee's state
+/// rule in each of its zones, the per-number cap), the account-wide pace, then
+/// do-not-call and the campaign's status again (either may have changed while
+/// the dial waited for its slot), and last the gate once more, counting the
+/// dial against the number's cap in the same step.
 /// `false`: the contact was settled or released, do not dial.
 async fn gate(
     service: &AppState,
@@ -70,25 +77,18 @@ async fn gate(
     state: &mut ContactState,
 ) -> Result<bool, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
-    // The law first: do-not-call, then the callee's local calling window.
-    if on_dnc(service, contact).await? {
-        settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
-        return Ok(false);
-    }
-    let now = service.clock.now();
-    let zones = contact_zones(contact, service.settings.timezone_default);
-    let window = config.window();
-    if !window.allows(&zones, now) {
-        let next = window
-            .next_allowed(&zones, now)
-            .map(|t| t.timestamp_millis())
-            .unwrap_or(now.timestamp_millis() + 3_600_000);
-        state.next_at = Some(next);
-        let json = serde_json::to_string(&state).expect("states serialize");
-        service
-            .store
-            .release(id, shards, idx, Some(&json), next)
-            .await?;
+    let window = compliance_window(config);
+    let target = gate_target(contact, window.as_ref());
+    // The law first: do-not-call, calling times, the number's cap.
+    if !passes(
+        service,
+        config,
+        idx,
+        state,
+        dial_gate::check(service, &target).await?,
+    )
+    .await?
+    {
         return Ok(false);
     }
 
@@ -128,8 +128,48 @@ async fn gate(
             .await?;
         return Ok(false);
     }
+    // Counted against the cap atomically: another instance or a single call may
+    // have taken the number's last dial meanwhile.
+    let last = dial_gate::check_and_record(service, &target).await?;
+    passes(service, config, idx, state, last).await
+}
 
-    Ok(true)
+/// Acts on the gate's answer: a do-not-call number is settled, a held contact
+/// waits until its `next_allowed_at` (never dropped) and remembers why.
+async fn passes(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    state: &mut ContactState,
+    decision: GateDecision,
+) -> Result<bool, ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    match decision {
+        GateDecision::Allowed => Ok(true),
+        GateDecision::DoNotCall => {
+            settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
+            Ok(false)
+        }
+        GateDecision::Held {
+            reason,
+            next_allowed_at,
+        } => {
+            let next = next_allowed_at.timestamp_millis();
+            state.next_at = Some(next);
+            state.waiting_reason = Some(match reason {
+                Hold::OutsideWindow => WaitingReason::OutsideWindow,
+                Hold::StateRule(_) => WaitingReason::StateRule,
+                Hold::FrequencyCap => WaitingReason::FrequencyCap,
+            });
+            state.waiting_state = reason.state().map(|s| s.code().to_string());
+            let json = serde_json::to_string(&state).expect("states serialize");
+            service
+                .store
+                .release(id, shards, idx, Some(&json), next)
+                .await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Records the call, marks the contact dialing, dials, and records the answer.
@@ -165,6 +205,8 @@ async fn place(
     state.attempts += 1;
     state.call_id = Some(record.call_id.clone());
     state.next_at = None;
+    state.waiting_reason = None;
+    state.waiting_state = None;
     let json = serde_json::to_string(&state).expect("states serialize");
     service
         .store

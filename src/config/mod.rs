@@ -82,6 +82,9 @@ pub struct Settings {
     /// Contacts per campaign shard: a larger campaign spreads its contacts, states
     /// and due queue over several hash tags (Redis Cluster slots).
     pub campaign_shard_contacts: u32,
+    /// Dial attempts allowed to one number in any rolling 24 hours (service
+    /// clock), across campaigns and single calls.
+    pub max_dials_per_number_24h: u32,
     pub clock: Clock,
 }
 
@@ -131,6 +134,12 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         },
         |v| format!("'{v}' is not a whole number from 1 to 1000000"),
     )?;
+    let max_dials_per_number_24h = vars.parsed(
+        "MAX_DIALS_PER_NUMBER_24H",
+        3,
+        |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
+        |v| format!("'{v}' is not a whole number of dials from 1 to 100"),
+    )?;
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -163,6 +172,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         dispatcher,
         dispatch_lease: std::time::Duration::from_secs(lease),
         campaign_shard_contacts,
+        max_dials_per_number_24h,
         clock,
     })
 }

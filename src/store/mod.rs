@@ -1,9 +1,11 @@
 //! Redis persistence, split by aggregate: persisted machine records
-//! ([`records`]), the do-not-call list ([`dnc`]), campaigns and the outbox.
+//! ([`records`]), the do-not-call list ([`dnc`]), the per-number dial cap
+//! ([`dial_cap`]), campaigns and the outbox.
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod campaign;
 mod conn;
+mod dial_cap;
 mod dnc;
 pub mod keys;
 mod outbox_store;
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{Admit, CampaignSnapshot, Finish, StatusRefused, Take};
+pub use dial_cap::{CapCheck, CapWindow};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 
