@@ -8,6 +8,7 @@ mod campaign_windows;
 mod campaigns;
 mod cluster;
 mod demo;
+mod dial_gate;
 mod helpers;
 mod personas;
 mod restart;
