@@ -9,7 +9,8 @@
 //! entry, dials in the window) and decides without recording anything;
 //! [`check_and_record`] does the same and, when the dial is allowed, counts it
 //! against the cap in the same Redis script, so two dialers never both take the
-//! last dial. Call it right before asking Twilio to dial.
+//! last dial. Call it right before asking Twilio to dial, and hand its
+//! [`DialReceipt`] to [`forget`] if Twilio never received the dial (429).
 //!
 //! Imports `compliance` and `store`; never `campaign` (a campaign hands its
 //! window over as a [`CampaignWindow`]).
@@ -161,10 +162,25 @@ pub fn dial_cap(configured: u32, state: Option<UsState>, rules: &Rules) -> u32 {
     state_cap.map_or(configured, |c| c.min(configured)).max(1)
 }
 
+/// A dial counted against its number's cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialReceipt {
+    to: String,
+    member: String,
+}
+
+/// What [`check_and_record`] answers: the decision and, when the dial was
+/// allowed, the receipt of its count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub decision: GateDecision,
+    pub receipt: Option<DialReceipt>,
+}
+
 /// Decides for `target` now, recording nothing. A dial it allows should still
 /// go through [`check_and_record`] right before it is placed.
 pub async fn check(app: &AppState, target: &DialTarget<'_>) -> Result<GateDecision, ServiceError> {
-    gate(app, target, false).await
+    gate(app, target, None).await
 }
 
 /// Decides for `target` now and, when the dial is allowed, counts it against
@@ -172,14 +188,29 @@ pub async fn check(app: &AppState, target: &DialTarget<'_>) -> Result<GateDecisi
 pub async fn check_and_record(
     app: &AppState,
     target: &DialTarget<'_>,
-) -> Result<GateDecision, ServiceError> {
-    gate(app, target, true).await
+) -> Result<Recorded, ServiceError> {
+    let member = format!("{}:{}", app.clock.now_ms(), uuid::Uuid::new_v4().simple());
+    let decision = gate(app, target, Some(&member)).await?;
+    let receipt = (decision == GateDecision::Allowed).then(|| DialReceipt {
+        to: target.to.to_string(),
+        member,
+    });
+    Ok(Recorded { decision, receipt })
+}
+
+/// Takes a counted dial back off its number's count: for a dial Twilio never
+/// received (429 Too Many Requests), which is no attempt.
+pub async fn forget(app: &AppState, receipt: &DialReceipt) -> Result<(), ServiceError> {
+    Ok(app
+        .store
+        .dial_cap_forget(&receipt.to, &receipt.member)
+        .await?)
 }
 
 async fn gate(
     app: &AppState,
     target: &DialTarget<'_>,
-    record: bool,
+    record: Option<&str>,
 ) -> Result<GateDecision, ServiceError> {
     let rules = Rules::shipped().map_err(|e| StoreError::Corrupt(format!("rules/us.toml: {e}")))?;
     let on_dnc = app.store.dnc_get(target.to).await?.is_some();

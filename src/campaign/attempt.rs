@@ -11,7 +11,7 @@ use super::model::{
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use super::{compliance_window, gate_target};
-use crate::app::dial_gate::{self, GateDecision, Hold};
+use crate::app::dial_gate::{self, DialReceipt, GateDecision, Hold};
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
 
@@ -56,10 +56,10 @@ pub(super) async fn dispatch(
         return Ok(());
     }
 
-    if !gate(service, config, idx, &contact, &mut state).await? {
+    let Some(receipt) = gate(service, config, idx, &contact, &mut state).await? else {
         return Ok(());
-    }
-    place(service, config, idx, &contact, state).await
+    };
+    place(service, config, idx, &contact, state, &receipt).await
 }
 
 /// Every check a dial must pass, in order: the dial gate (do-not-call, the
@@ -68,14 +68,15 @@ pub(super) async fn dispatch(
 /// do-not-call and the campaign's status again (either may have changed while
 /// the dial waited for its slot), and last the gate once more, counting the
 /// dial against the number's cap in the same step.
-/// `false`: the contact was settled or released, do not dial.
+/// `None`: the contact was settled or released, do not dial; else the receipt
+/// of the dial counted against the number's cap.
 async fn gate(
     service: &AppState,
     config: &CampaignConfig,
     idx: u32,
     contact: &Contact,
     state: &mut ContactState,
-) -> Result<bool, ServiceError> {
+) -> Result<Option<DialReceipt>, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     let window = compliance_window(config);
     let target = gate_target(contact, window.as_ref());
@@ -89,7 +90,7 @@ async fn gate(
     )
     .await?
     {
-        return Ok(false);
+        return Ok(None);
     }
 
     // Account-wide pace, shared by every instance and campaign.
@@ -112,26 +113,29 @@ async fn gate(
                     now_ms + account_interval.ceil() as i64,
                 )
                 .await?;
-            return Ok(false);
+            return Ok(None);
         }
     }
     // Checked again right before the dial: an opt-out, a pause or a cancel may
     // have landed while this dial waited for its slot.
     if on_dnc(service, contact).await? {
         settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
-        return Ok(false);
+        return Ok(None);
     }
     if service.store.campaign_status(id).await? != Some(CampaignStatus::Running) {
         service
             .store
             .release(id, shards, idx, None, service.clock.now_ms())
             .await?;
-        return Ok(false);
+        return Ok(None);
     }
     // Counted against the cap atomically: another instance or a single call may
     // have taken the number's last dial meanwhile.
     let last = dial_gate::check_and_record(service, &target).await?;
-    passes(service, config, idx, state, last).await
+    Ok(passes(service, config, idx, state, last.decision)
+        .await?
+        .then_some(last.receipt)
+        .flatten())
 }
 
 /// Acts on the gate's answer: a do-not-call number is settled, a held contact
@@ -179,6 +183,7 @@ async fn place(
     idx: u32,
     contact: &Contact,
     mut state: ContactState,
+    receipt: &DialReceipt,
 ) -> Result<(), ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
@@ -219,6 +224,7 @@ async fn place(
         }
         Dialed::Rejected { status: 429, .. } => {
             // Throttled: nothing was placed, so this was not an attempt.
+            dial_gate::forget(service, receipt).await?;
             state.phase = Phase::Pending;
             state.attempts -= 1;
             state.call_id = None;

@@ -30,19 +30,15 @@ pub struct CapWindow {
 }
 
 impl Store {
-    /// Checks `number` against the cap; with `record`, also counts a dial now
-    /// (under a unique member) when under it, in the same script.
+    /// Checks `number` against the cap; with `record` (a unique member), also
+    /// counts a dial now when under it, in the same script.
     pub async fn dial_cap(
         &self,
         number: &str,
         at: CapWindow,
-        record: bool,
+        record: Option<&str>,
     ) -> Result<CapCheck, StoreError> {
-        let member = if record {
-            format!("{}:{}", at.now_ms, uuid::Uuid::new_v4().simple())
-        } else {
-            String::new()
-        };
+        let member = record.unwrap_or_default();
         let (allowed, value): (i64, i64) = DIAL_CAP
             .key(self.keys().dial_attempts(number))
             .arg(at.now_ms)
@@ -59,5 +55,16 @@ impl Store {
         } else {
             CapCheck::Reached { until_ms: value }
         })
+    }
+
+    /// Takes a counted dial (its member) back off the number's count.
+    pub async fn dial_cap_forget(&self, number: &str, member: &str) -> Result<(), StoreError> {
+        let mut c = self.conn();
+        let _: i64 = redis::cmd("ZREM")
+            .arg(self.keys().dial_attempts(number))
+            .arg(member)
+            .query_async(&mut c)
+            .await?;
+        Ok(())
     }
 }
