@@ -236,3 +236,23 @@ fn the_dial_cap_setting_is_validated() {
         assert_eq!(err.name, "MAX_DIALS_PER_NUMBER_24H");
     }
 }
+
+#[tokio::test]
+async fn a_throttled_dial_does_not_use_up_the_numbers_cap() {
+    // One dial a day: a 429 that placed nothing must not be it.
+    let app = spawn_app_with(|env| {
+        env.insert("MAX_DIALS_PER_NUMBER_24H", "1".into());
+    })
+    .await;
+    let throttled = "+12125550501";
+    app.sim
+        .fail_next_create(throttled, twilio_sim::CreateFailure::Throttled);
+    let id = start(
+        &app,
+        json!({"contacts": [{"to": throttled}], "calls_per_second": 10}),
+    )
+    .await;
+    let done = wait_campaign(&app, &id, 60, |c| c["status"] == "completed").await;
+    assert_eq!(done["counts"]["done"], 1, "{done}");
+    assert_eq!(dials_to(&app, throttled), 1);
+}
