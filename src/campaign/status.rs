@@ -326,3 +326,45 @@ pub async fn steer(
     }
     Ok(view(service, id).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_contact_says_why_it_waits() {
+        let now = 1_000_000;
+        let held = ContactState {
+            next_at: Some(now + 60_000),
+            waiting_reason: Some(WaitingReason::StateRule),
+            ..Default::default()
+        };
+        assert_eq!(
+            waiting_reason(&held, false, now),
+            Some(WaitingReason::StateRule)
+        );
+        assert_eq!(
+            waiting_reason(&held, true, now),
+            Some(WaitingReason::Paused)
+        );
+        let retry = ContactState {
+            attempts: 1,
+            next_at: Some(now + 60_000),
+            ..Default::default()
+        };
+        assert_eq!(
+            waiting_reason(&retry, false, now),
+            Some(WaitingReason::RetryBackoff)
+        );
+        let due = ContactState {
+            next_at: Some(now - 1),
+            ..held.clone()
+        };
+        assert_eq!(waiting_reason(&due, false, now), None, "due now");
+        let dialing = ContactState {
+            phase: Phase::Dialing,
+            ..held
+        };
+        assert_eq!(waiting_reason(&dialing, true, now), None);
+    }
+}
