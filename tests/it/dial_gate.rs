@@ -17,7 +17,7 @@ async fn start(app: &TestApp, body: Value) -> String {
     created["campaign_id"].as_str().unwrap().to_string()
 }
 
-/// The listing item of the contact dialing `to` (unmasked by its index order).
+/// The first page of a campaign's listing, in contact order.
 async fn listed(app: &TestApp, id: &str) -> Vec<Value> {
     let page: Value = app
         .api(Method::GET, &format!("/api/campaigns/{id}/calls"))
