@@ -24,6 +24,8 @@ pub enum StartupError {
     Store(#[from] StoreError),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    #[error("compliance data: {0}")]
+    ComplianceData(#[from] crate::compliance::DataError),
 }
 
 pub struct Application {
@@ -54,6 +56,7 @@ impl Application {
         redis_url: &str,
         listener: TcpListener,
     ) -> Result<Application, StartupError> {
+        crate::compliance::check_data()?;
         let flows = load_flows(&settings)?;
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;

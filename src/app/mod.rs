@@ -4,6 +4,7 @@
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
 pub mod calls;
+pub mod dial_gate;
 mod error;
 pub mod outbound;
 mod state;

@@ -1,17 +1,21 @@
 //! One claimed contact's attempt: what an earlier attempt left is resolved,
-//! then the gate (do-not-call, the callee's calling window, the account's
-//! pace, the campaign still running), then the call is recorded and dialed.
+//! then the gate (`app::dial_gate`: do-not-call, the callee's calling times,
+//! the number's cap; then the account's pace, the campaign still running), then
+//! the call is recorded and dialed.
 //! A contact whose stored state cannot be read is held, never dialed. Once
 //! the process is stopping, a contact not yet dialed is released at once.
 
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use super::contact_zones;
 use super::dispatcher::stopping;
-use super::model::{read_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
+use super::model::{
+    read_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase, WaitingReason,
+};
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
+use super::{compliance_window, gate_target};
+use crate::app::dial_gate::{self, DialReceipt, GateDecision, Hold};
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
 use crate::call::Disposition;
 
@@ -68,14 +72,15 @@ pub(super) async fn dispatch(
         return Ok(());
     }
 
-    if !gate(service, config, idx, &contact, &mut state, &mut stop).await? {
+    let Some(receipt) = gate(service, config, idx, &contact, &mut state, &mut stop).await? else {
         return Ok(());
-    }
+    };
     // The last moment a dial can be given up without asking Twilio about it.
     if stopping(&stop) {
+        dial_gate::forget(service, &receipt).await?;
         return release_at_shutdown(service, config, idx, &contact, Some(&state)).await;
     }
-    place(service, config, idx, &contact, state).await
+    place(service, config, idx, &contact, state, &receipt).await
 }
 
 /// Gives a claimed contact back, due now and without its lease, so another
@@ -122,10 +127,14 @@ async fn hold_unreadable(
     Ok(())
 }
 
-/// Every check a dial must pass, in order: do-not-call, the callee's local
-/// calling window, the account-wide pace, then do-not-call and the campaign's
-/// status again (either may have changed while the dial waited for its slot).
-/// `false`: the contact was settled or released, do not dial.
+/// Every check a dial must pass, in order: the dial gate (do-not-call, the
+/// strictest of the campaign's window, federal hours and the callee's state
+/// rule in each of its zones, the per-number cap), the account-wide pace, then
+/// do-not-call and the campaign's status again (either may have changed while
+/// the dial waited for its slot), and last the gate once more, counting the
+/// dial against the number's cap in the same step.
+/// `None`: the contact was settled or released, do not dial; else the receipt
+/// of the dial counted against the number's cap.
 async fn gate(
     service: &AppState,
     config: &CampaignConfig,
@@ -133,48 +142,84 @@ async fn gate(
     contact: &Contact,
     state: &mut ContactState,
     stop: &mut watch::Receiver<bool>,
-) -> Result<bool, ServiceError> {
+) -> Result<Option<DialReceipt>, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
-    // The law first: do-not-call, then the callee's local calling window.
-    if on_dnc(service, contact).await? {
-        settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
-        return Ok(false);
-    }
-    let now = service.clock.now();
-    let zones = contact_zones(contact, service.settings.timezone_default);
-    let window = config.window();
-    if !window.allows(&zones, now) {
-        let next = window
-            .next_allowed(&zones, now)
-            .map(|t| t.timestamp_millis())
-            .unwrap_or(now.timestamp_millis() + 3_600_000);
-        state.next_at = Some(next);
-        let json = serde_json::to_string(&state).expect("states serialize");
-        service
-            .store
-            .release(id, shards, idx, Some(&json), next)
-            .await?;
-        return Ok(false);
+    let window = compliance_window(config);
+    let target = gate_target(contact, window.as_ref());
+    // The law first: do-not-call, calling times, the number's cap.
+    if !passes(
+        service,
+        config,
+        idx,
+        state,
+        dial_gate::check(service, &target).await?,
+    )
+    .await?
+    {
+        return Ok(None);
     }
 
     if !account_slot(service, config, idx, contact, state, stop).await? {
-        return Ok(false);
+        return Ok(None);
     }
     // Checked again right before the dial: an opt-out, a pause or a cancel may
     // have landed while this dial waited for its slot.
     if on_dnc(service, contact).await? {
         settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
-        return Ok(false);
+        return Ok(None);
     }
     if service.store.campaign_status(id).await? != Some(CampaignStatus::Running) {
         service
             .store
             .release(id, shards, idx, None, service.clock.now_ms())
             .await?;
-        return Ok(false);
+        return Ok(None);
     }
+    // Counted against the cap atomically: another instance or a single call may
+    // have taken the number's last dial meanwhile.
+    let last = dial_gate::check_and_record(service, &target).await?;
+    Ok(passes(service, config, idx, state, last.decision)
+        .await?
+        .then_some(last.receipt)
+        .flatten())
+}
 
-    Ok(true)
+/// Acts on the gate's answer: a do-not-call number is settled, a held contact
+/// waits until its `next_allowed_at` (never dropped) and remembers why.
+async fn passes(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    state: &mut ContactState,
+    decision: GateDecision,
+) -> Result<bool, ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    match decision {
+        GateDecision::Allowed => Ok(true),
+        GateDecision::DoNotCall => {
+            settle::settle_attempt(service, id, idx, None, "do_not_call", None).await?;
+            Ok(false)
+        }
+        GateDecision::Held {
+            reason,
+            next_allowed_at,
+        } => {
+            let next = next_allowed_at.timestamp_millis();
+            state.next_at = Some(next);
+            state.waiting_reason = Some(match reason {
+                Hold::OutsideWindow => WaitingReason::OutsideWindow,
+                Hold::StateRule(_) => WaitingReason::StateRule,
+                Hold::FrequencyCap => WaitingReason::FrequencyCap,
+            });
+            state.waiting_state = reason.state().map(|s| s.code().to_string());
+            let json = serde_json::to_string(&state).expect("states serialize");
+            service
+                .store
+                .release(id, shards, idx, Some(&json), next)
+                .await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Waits for an account-wide dial slot, shared by every instance and campaign.
@@ -219,6 +264,7 @@ async fn place(
     idx: u32,
     contact: &Contact,
     mut state: ContactState,
+    receipt: &DialReceipt,
 ) -> Result<(), ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
@@ -235,7 +281,7 @@ async fn place(
         name: contact.name.clone(),
         variables: contact.vars.clone(),
         timezone: contact.tz.clone(),
-        state: None,
+        state: contact.state.as_deref().and_then(|s| s.parse().ok()),
     };
     let link = crate::call::CampaignLink {
         campaign_id: id.clone(),
@@ -247,6 +293,8 @@ async fn place(
     state.attempts += 1;
     state.call_id = Some(record.call_id.clone());
     state.next_at = None;
+    state.waiting_reason = None;
+    state.waiting_state = None;
     let json = serde_json::to_string(&state).expect("states serialize");
     service
         .store
@@ -259,6 +307,7 @@ async fn place(
         }
         Dialed::Rejected { status: 429, .. } => {
             // Throttled: nothing was placed, so this was not an attempt.
+            dial_gate::forget(service, receipt).await?;
             state.phase = Phase::Pending;
             state.attempts -= 1;
             state.call_id = None;

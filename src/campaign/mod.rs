@@ -19,8 +19,10 @@ use chrono_tz::Tz;
 
 use model::Contact;
 
-/// The zones to judge a contact's calling window by: its explicit zone, else
-/// the zones of its number's prefix, else the configured default.
+/// The zones a campaign window alone would judge a contact by: its explicit
+/// zone, else the zones of its number's area code, else the configured default.
+/// The dial gate reads numbers more strictly (see [`gate_target`]): a bare
+/// multi-zone country code means every zone it lists.
 pub fn contact_zones(contact: &Contact, default: Tz) -> Vec<Tz> {
     if let Some(tz) = contact.tz.as_deref().and_then(|z| z.parse::<Tz>().ok()) {
         return vec![tz];
@@ -33,6 +35,35 @@ pub fn contact_zones(contact: &Contact, default: Tz) -> Vec<Tz> {
     }
 }
 
+/// What the dial gate needs to know of a contact: its number, its explicit zone
+/// and state (validated when the campaign was created), the campaign's window.
+pub fn gate_target<'a>(
+    contact: &'a Contact,
+    window: Option<&'a crate::compliance::CampaignWindow>,
+) -> crate::app::dial_gate::DialTarget<'a> {
+    crate::app::dial_gate::DialTarget {
+        to: &contact.to,
+        timezone: contact.tz.as_deref().and_then(|z| z.parse().ok()),
+        state: contact.state.as_deref().and_then(|s| s.parse().ok()),
+        window,
+    }
+}
+
+/// A campaign's window as the compliance rules take it: `None` when the
+/// campaign set none (federal hours apply anyway).
+pub fn compliance_window(
+    config: &model::CampaignConfig,
+) -> Option<crate::compliance::CampaignWindow> {
+    let spec = config.window.as_ref()?;
+    let w = spec.window();
+    let days: Vec<chrono::Weekday> = (0..7u8)
+        .filter(|d| w.days[*d as usize])
+        .filter_map(|d| chrono::Weekday::try_from(d).ok())
+        .collect();
+    // A stored window was validated at creation: non-empty, with at least one day.
+    crate::compliance::CampaignWindow::new(w.start, w.end, &days).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,6 +74,7 @@ mod tests {
             to: to.into(),
             name: None,
             tz: tz.map(str::to_owned),
+            state: None,
             vars: Default::default(),
         }
     }

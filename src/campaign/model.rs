@@ -147,6 +147,10 @@ pub struct Contact {
     /// Explicit IANA zone, if the contact came with one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tz: Option<String>,
+    /// The US state (two-letter code) the contact is known to be in, if given:
+    /// it overrides the state of the number's area code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
 }
@@ -201,6 +205,28 @@ pub struct ContactState {
     /// Epoch ms of the next planned attempt, while pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_at: Option<i64>,
+    /// Why the dial gate last held the contact (until `next_at`); cleared on dialing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_reason: Option<WaitingReason>,
+    /// The state whose rule held it, when `waiting_reason` is `state_rule`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_state: Option<String>,
+}
+
+/// Why a pending contact is not being dialed yet, as the listing shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitingReason {
+    /// Federal hours or the campaign's window, in the callee's zone(s).
+    OutsideWindow,
+    /// Only the callee's state rule (hours, days, holidays).
+    StateRule,
+    /// The number had its allowed dials in the last 24 hours.
+    FrequencyCap,
+    /// Waiting out the backoff before a retry.
+    RetryBackoff,
+    /// The campaign is paused.
+    Paused,
 }
 
 /// A contact's stored state; none stored yet is a fresh contact. Lenient, for

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::parse_state;
 use super::model::{
-    CampaignConfig, CampaignStatus, Contact, ContactOutcome, Phase, RetryPolicy, WindowSpec,
+    CampaignConfig, CampaignStatus, Contact, ContactOutcome, ContactState, Phase, RetryPolicy,
+    WaitingReason, WindowSpec,
 };
 use crate::app::{AppState, ServiceError};
 use crate::store::{CampaignSnapshot, StatusRefused, StoreError};
@@ -90,6 +91,14 @@ pub struct ContactView {
     pub disposition: Option<ContactOutcome>,
     pub call_id: Option<String>,
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why a pending contact is not dialed yet (null when it is due).
+    pub waiting_reason: Option<WaitingReason>,
+    /// The state whose rule holds it, when `waiting_reason` is `state_rule`.
+    pub waiting_state: Option<String>,
+    /// The zone(s) its calling times are judged in (all must allow a dial).
+    pub zones: Vec<String>,
+    /// The US state whose rules apply to it (its own `state`, else its area code's).
+    pub callee_state: Option<String>,
 }
 
 /// A page of contacts; `next_cursor` is null at the end.
@@ -225,6 +234,8 @@ pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<ContactP
     // Contacts keep their request index, so indexes may have gaps up to the request size.
     let end = num("index_end").unwrap_or_else(|| config_of(&s).map_or(0, |c| c.total));
     let shards = num("shards").unwrap_or(1);
+    let paused = s.fields.get("status").map(String::as_str) == Some("paused");
+    let now_ms = service.clock.now_ms();
     let mut calls = Vec::new();
     let mut cursor = q.cursor;
     // Bounded work per page even when the filter matches little.
@@ -246,6 +257,11 @@ pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<ContactP
             if !q.admits(&state) {
                 continue;
             }
+            let callee = crate::app::dial_gate::callee(
+                &super::gate_target(&contact, None),
+                service.settings.timezone_default,
+            );
+            let waiting_reason = waiting_reason(&state, paused, now_ms);
             calls.push(ContactView {
                 index: idx,
                 to: crate::phone::mask(&contact.to),
@@ -255,6 +271,12 @@ pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<ContactP
                 disposition: state.disposition,
                 call_id: state.call_id,
                 next_attempt_at: state.next_at.and_then(DateTime::from_timestamp_millis),
+                waiting_state: state
+                    .waiting_state
+                    .filter(|_| waiting_reason == Some(WaitingReason::StateRule)),
+                waiting_reason,
+                zones: callee.zones.iter().map(|z| z.name().to_string()).collect(),
+                callee_state: callee.state.map(|s| s.code().to_string()),
             });
             if calls.len() >= q.limit as usize {
                 break;
@@ -266,6 +288,23 @@ pub async fn list(service: &AppState, id: &str, q: ListQuery) -> Result<ContactP
         calls,
         next_cursor: (cursor < end).then(|| cursor.to_string()),
     })
+}
+
+/// Why a contact waits: its campaign is paused, else what the dial gate last
+/// held it for, else a retry's backoff. `None` for a contact not pending or due.
+fn waiting_reason(state: &ContactState, paused: bool, now_ms: i64) -> Option<WaitingReason> {
+    if state.phase != Phase::Pending {
+        return None;
+    }
+    if paused {
+        return Some(WaitingReason::Paused);
+    }
+    let later = state.next_at.is_some_and(|t| t > now_ms);
+    match state.waiting_reason {
+        Some(reason) if later => Some(reason),
+        _ if later && state.attempts > 0 => Some(WaitingReason::RetryBackoff),
+        _ => None,
+    }
 }
 
 /// Pause, resume or cancel. Returns the campaign as [`view`] shows it.
@@ -289,4 +328,46 @@ pub async fn steer(
         Err(StatusRefused::Is(current)) => return Err(CampaignError::Refused { action, current }),
     }
     Ok(view(service, id).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_contact_says_why_it_waits() {
+        let now = 1_000_000;
+        let held = ContactState {
+            next_at: Some(now + 60_000),
+            waiting_reason: Some(WaitingReason::StateRule),
+            ..Default::default()
+        };
+        assert_eq!(
+            waiting_reason(&held, false, now),
+            Some(WaitingReason::StateRule)
+        );
+        assert_eq!(
+            waiting_reason(&held, true, now),
+            Some(WaitingReason::Paused)
+        );
+        let retry = ContactState {
+            attempts: 1,
+            next_at: Some(now + 60_000),
+            ..Default::default()
+        };
+        assert_eq!(
+            waiting_reason(&retry, false, now),
+            Some(WaitingReason::RetryBackoff)
+        );
+        let due = ContactState {
+            next_at: Some(now - 1),
+            ..held.clone()
+        };
+        assert_eq!(waiting_reason(&due, false, now), None, "due now");
+        let dialing = ContactState {
+            phase: Phase::Dialing,
+            ..held
+        };
+        assert_eq!(waiting_reason(&dialing, true, now), None);
+    }
 }

@@ -1,54 +1,11 @@
-//! Phone-number prefix -> time zones, from libphonenumber's `timezones/map_data.txt`
-//! (Apache-2.0, vendored in `data/`). The longest matching prefix wins; a prefix
-//! may name several zones, and newer area codes may be missing.
-
-use std::collections::HashMap;
-use std::sync::LazyLock;
+//! Phone-number prefix -> time zones, as a campaign's own window reads them.
+//! The table itself (libphonenumber's `timezones/map_data.txt`, vendored in
+//! `data/`) lives in `compliance`; the dial gate (`app::dial_gate`) reads a bare
+//! multi-zone country code as "every zone it lists" rather than as unknown.
 
 use chrono_tz::Tz;
 
-static MAP: LazyLock<PrefixZones> = LazyLock::new(|| {
-    PrefixZones::parse(include_str!(
-        "../../data/libphonenumber-timezones-map_data.txt"
-    ))
-});
-
-pub struct PrefixZones {
-    by_prefix: HashMap<String, Vec<Tz>>,
-    longest: usize,
-}
-
-impl PrefixZones {
-    fn parse(text: &str) -> Self {
-        let mut by_prefix = HashMap::new();
-        let mut longest = 0;
-        for line in text.lines() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some((prefix, zones)) = line.split_once('|') else {
-                continue;
-            };
-            // Zones chrono-tz does not know are skipped rather than guessed.
-            let zones: Vec<Tz> = zones.split('&').filter_map(|z| z.parse().ok()).collect();
-            if !zones.is_empty() {
-                longest = longest.max(prefix.len());
-                by_prefix.insert(prefix.to_string(), zones);
-            }
-        }
-        Self { by_prefix, longest }
-    }
-
-    /// The longest matching prefix and its zones.
-    fn lookup<'a>(&self, digits: &'a str) -> Option<(&'a str, &[Tz])> {
-        (1..=digits.len().min(self.longest)).rev().find_map(|n| {
-            self.by_prefix
-                .get(&digits[..n])
-                .map(|z| (&digits[..n], z.as_slice()))
-        })
-    }
-}
+pub use crate::compliance::PrefixZones;
 
 /// The zones a number may be in (E.164 with or without '+'); empty when unknown.
 ///
@@ -56,8 +13,7 @@ impl PrefixZones {
 /// zone from Guam to Adak) says nothing about where the number is: the area
 /// code is unknown, so it counts as unknown rather than as "all of them".
 pub fn zones_for_number(number: &str) -> Vec<Tz> {
-    let digits = number.trim_start_matches('+');
-    match MAP.lookup(digits) {
+    match crate::compliance::prefix_zones(number) {
         Some((prefix, zones)) if prefix.len() <= 3 && zones.len() > 1 => Vec::new(),
         Some((_, zones)) => zones.to_vec(),
         None => Vec::new(),

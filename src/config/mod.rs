@@ -95,6 +95,9 @@ pub struct Settings {
     /// How long `serve` may take to stop after SIGTERM/SIGINT: dials already
     /// sent are seen through, requests in flight finish, then it exits.
     pub shutdown_grace: std::time::Duration,
+    /// Dial attempts allowed to one number in any rolling 24 hours (service
+    /// clock), across campaigns and single calls.
+    pub max_dials_per_number_24h: u32,
     pub clock: Clock,
 }
 
@@ -150,6 +153,12 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         vars.value("CALLFLOW_DATA_DIR")
             .unwrap_or_else(|| "./callflow-data".into()),
     );
+    let max_dials_per_number_24h = vars.parsed(
+        "MAX_DIALS_PER_NUMBER_24H",
+        3,
+        |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
+        |v| format!("'{v}' is not a whole number of dials from 1 to 100"),
+    )?;
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -199,6 +208,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         dispatch_lease: std::time::Duration::from_secs(lease),
         campaign_shard_contacts,
         shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
+        max_dials_per_number_24h,
         clock,
     })
 }

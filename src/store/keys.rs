@@ -110,6 +110,13 @@ impl Keys {
         format!("{}:pace:account", self.prefix)
     }
 
+    /// Sorted set: one number's recent dials (unique members, scored by the service
+    /// clock's epoch ms), for the per-number cap. Tagged by the number, so the cap
+    /// script touches one slot whichever campaign or call dials.
+    pub fn dial_attempts(&self, number: &str) -> String {
+        format!("{}:dials:{{{number}}}", self.prefix)
+    }
+
     /// Sorted set of pending webhook deliveries by due time, and their payloads.
     pub fn outbox(&self) -> String {
         format!("{}:{{outbox}}", self.prefix)

@@ -1,11 +1,13 @@
 //! Redis persistence, split by aggregate: persisted machine records
-//! ([`records`]), the do-not-call list ([`dnc`]), campaigns, the outbox and
-//! the answers remembered for idempotency keys ([`idempotency`]).
+//! ([`records`]), the do-not-call list ([`dnc`]), the per-number dial cap
+//! ([`dial_cap`]), campaigns, the outbox and the answers remembered for
+//! idempotency keys ([`idempotency`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod campaign;
 mod conn;
 mod contact_hold;
+mod dial_cap;
 mod dnc;
 mod idempotency;
 pub mod keys;
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{Admit, CampaignSnapshot, CampaignStatus, Finish, StatusRefused, Take};
+pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};

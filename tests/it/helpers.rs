@@ -20,8 +20,10 @@ pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const AUTH_TOKEN: &str = "test-auth-token";
 pub const API_TOKEN: &str = "test-api-token-0123456789";
 pub const VOICE_NUMBER: &str = "+15550001111";
-/// Wednesday 2026-01-14, 14:00 in New York, 11:00 in Los Angeles.
-pub const DAYTIME: &str = "2026-01-14T19:00:00Z";
+/// Wednesday 2026-01-14, 17:30 in New York, 14:30 in Los Angeles, 12:30 in
+/// Honolulu and Thursday 08:30 in Guam: inside calling hours in every zone of
+/// +1, so test numbers whose area code says nothing (+1555...) may be dialed.
+pub const DAYTIME: &str = "2026-01-14T22:30:00Z";
 
 pub struct TestApp {
     pub redis: RedisServer,

@@ -8,6 +8,7 @@ mod campaign_windows;
 mod campaigns;
 mod cluster;
 mod demo;
+mod dial_gate;
 mod dry_run;
 mod durable_redis;
 mod egress;

@@ -1,5 +1,5 @@
 //! Request fields shared by a single call and a campaign contact (number, name,
-//! variables, flow, time zone), each a validated newtype, and the one place a
+//! variables, flow, time zone, US state), each a validated newtype, and the one place a
 //! serde error becomes a [`FieldError`] that names the field by its JSON path.
 
 use std::collections::BTreeMap;
@@ -169,6 +169,20 @@ impl TryFrom<String> for TimeZoneName {
     }
 }
 
+/// A US state or DC by its two-letter postal code (`FL`), any case; stored upper case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct StateCode(pub crate::compliance::UsState);
+
+impl TryFrom<String> for StateCode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+            .map(StateCode)
+            .map_err(|e: crate::compliance::UnknownState| e.to_string())
+    }
+}
+
 /// Flow variables. A value may be given as a string, number or boolean; the
 /// flow sees its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -213,6 +227,9 @@ pub struct ContactRequest {
     pub name: Option<Name>,
     #[serde(default)]
     pub timezone: Option<TimeZoneName>,
+    /// The US state the callee is in, when known: overrides the area code's.
+    #[serde(default)]
+    pub state: Option<StateCode>,
     #[serde(default)]
     pub variables: Variables,
 }
@@ -248,6 +265,16 @@ mod tests {
         let nested = json!({"a": {"to": "+15551234567", "tz": "x"}});
         let err = from_json::<_, std::collections::HashMap<String, ContactRequest>>(&nested, "-");
         assert_eq!(err.unwrap_err().field, "a.tz");
+    }
+
+    #[test]
+    fn state_is_a_us_postal_code() {
+        let c = ContactRequest::from_json(&json!({"to": "+15551234567", "state": " fl "})).unwrap();
+        assert_eq!(c.state, Some(StateCode(crate::compliance::UsState::FL)));
+        for bad in [json!("PR"), json!("Florida"), json!(12)] {
+            let e = ContactRequest::from_json(&json!({"to": "+15551234567", "state": bad}));
+            assert_eq!(e.unwrap_err().field, "state");
+        }
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn contact(value: &Value, flow: &Flow) -> Result<Contact, (RejectReason, String)
         to: c.to.0.as_str().to_string(),
         name: c.name.map(|n| n.0).filter(|n| !n.is_empty()),
         tz: c.timezone.map(|tz| tz.0),
+        state: c.state.map(|s| s.0.code().to_string()),
         vars: c.variables.0,
     })
 }

@@ -53,6 +53,7 @@ pub async fn single(service: &AppState, call: SingleCall<'_>) -> Result<DryRun, 
         name: None,
         tz: call.timezone.map(str::to_owned),
         vars: BTreeMap::new(),
+        state: call.state.map(|s| s.code().to_string()),
     };
     let verdict = if service.store.dnc_get(call.to.as_str()).await?.is_some() {
         rejected(0, &contact.to, "do_not_call", DNC_MESSAGE.into())
@@ -195,6 +196,7 @@ fn read_contact(
         name: None,
         tz: c.timezone.map(|tz| tz.0),
         vars: BTreeMap::new(),
+        state: state.map(|s| s.code().to_string()),
     };
     Ok((contact, state))
 }
