@@ -84,6 +84,10 @@ impl Application {
                 service.clone(),
                 stopped.clone(),
             )));
+            tasks.push(tokio::spawn(crate::app::single::run_scheduled(
+                service.clone(),
+                stopped.clone(),
+            )));
             tasks.push(tokio::spawn(crate::campaign::events::deliver_loop(
                 service.clone(),
                 stopped,

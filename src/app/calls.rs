@@ -3,8 +3,6 @@
 //! transition loop with the outbound machine.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
 use tracing::{info, warn};
@@ -34,13 +32,6 @@ pub struct NewCall {
     /// The callee's US state, when the request names it (else told from the area code).
     pub state: Option<UsState>,
 }
-
-/// How long, in real time, a single call waits for an account pacing slot
-/// before it is refused with `rate_limited`.
-pub const SINGLE_CALL_SLOT_WAIT: Duration = Duration::from_secs(3);
-
-/// `Retry-After` for a Twilio 429 that came without one.
-pub const TWILIO_THROTTLED_RETRY_SECS: u64 = 5;
 
 /// What became of a dial.
 #[derive(Debug, Clone)]
@@ -83,7 +74,11 @@ impl From<&CallRecord> for PlacedCall {
 }
 
 /// Applies a dial result (never a callback) and returns the record as it stands.
-async fn update(app: &AppState, call_id: &str, input: Input) -> Result<CallRecord, ServiceError> {
+pub(super) async fn update(
+    app: &AppState,
+    call_id: &str,
+    input: Input,
+) -> Result<CallRecord, ServiceError> {
     let input = CallInput {
         input,
         call_sid: None,
@@ -95,96 +90,6 @@ async fn update(app: &AppState, call_id: &str, input: Input) -> Result<CallRecor
         } => Ok(record),
         // Dial results carry no idempotency key, so they are never replayed.
         Outcome { record: None, .. } => Err(ServiceError::Contended),
-    }
-}
-
-/// A single call recorded and holding its pacing slot, not yet dialed.
-pub struct Prepared {
-    pub record: CallRecord,
-    flow: Arc<Flow>,
-}
-
-/// Validates, records and places one call. The record exists before Twilio
-/// is asked, because Twilio may call the answer URL before it answers us.
-pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, ServiceError> {
-    let prepared = prepare_call(app, new).await?;
-    dial_prepared(app, prepared).await
-}
-
-/// Everything before the dial: the flow and variables, do-not-call, an account
-/// pacing slot (shared with campaigns), then the record. Without a slot within
-/// [`SINGLE_CALL_SLOT_WAIT`] nothing is recorded: `RateLimited`.
-pub async fn prepare_call(app: &AppState, new: NewCall) -> Result<Prepared, ServiceError> {
-    let flow = app
-        .flows
-        .current(&new.flow)
-        .ok_or_else(|| ServiceError::UnknownFlow(new.flow.clone()))?;
-    flow.check_variables(&new.variables)
-        .map_err(|(field, reason)| ServiceError::Invalid { field, reason })?;
-    crate::compliance::check_number(&new.to, &app.numbers).map_err(|e| ServiceError::Invalid {
-        field: "to".into(),
-        reason: e.to_string(),
-    })?;
-    if app.store.dnc_get(new.to.as_str()).await?.is_some() {
-        return Err(ServiceError::DoNotCall(new.to.masked()));
-    }
-    wait_for_account_slot(app).await?;
-    // An opt-out may have landed while this call waited for its slot.
-    if app.store.dnc_get(new.to.as_str()).await?.is_some() {
-        return Err(ServiceError::DoNotCall(new.to.masked()));
-    }
-    let record = create_record(app, &flow, new, None).await?;
-    Ok(Prepared { record, flow })
-}
-
-/// Takes the next account-wide dial slot and sleeps until it, or refuses.
-async fn wait_for_account_slot(app: &AppState) -> Result<(), ServiceError> {
-    let interval = 1000.0 / app.settings.twilio_max_cps;
-    let budget_ms = (SINGLE_CALL_SLOT_WAIT.as_secs_f64() * 1000.0 * app.clock.speed()) as i64;
-    let slot = app
-        .store
-        .reserve_account_slot(app.clock.now_ms(), interval, budget_ms)
-        .await?;
-    match slot {
-        Some(wait) => {
-            tokio::time::sleep(app.clock.real_duration(wait)).await;
-            Ok(())
-        }
-        None => Err(ServiceError::RateLimited {
-            retry_after_secs: SINGLE_CALL_SLOT_WAIT.as_secs().max(1),
-        }),
-    }
-}
-
-/// Dials a prepared call and turns Twilio's answer into the API's.
-/// A failure after the request was sent is [`ServiceError::Unrecorded`].
-pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedCall, ServiceError> {
-    let Prepared { record, flow } = prepared;
-    let call_id = record.call_id.clone();
-    let dialed = dial(app, &record, &flow)
-        .await
-        .map_err(|e| ServiceError::Unrecorded {
-            call_id: call_id.clone(),
-            source: Box::new(e),
-        })?;
-    match dialed {
-        Dialed::Placed(record) => Ok(PlacedCall::from(&*record)),
-        Dialed::Rejected {
-            status: 429,
-            message,
-            retry_after_secs,
-            ..
-        } => Err(ServiceError::TwilioThrottled {
-            call_id,
-            message,
-            retry_after_secs: retry_after_secs.unwrap_or(TWILIO_THROTTLED_RETRY_SECS),
-        }),
-        Dialed::Rejected { code, message, .. } => Err(ServiceError::TwilioRejected {
-            call_id,
-            code,
-            message,
-        }),
-        Dialed::Uncertain(message) => Err(ServiceError::TwilioUncertain { call_id, message }),
     }
 }
 
@@ -224,8 +129,11 @@ pub async fn create_record(
         answered_at: None,
         ended_at: None,
         campaign,
+        timezone: new.timezone,
+        callee_state: new.state.map(|s| s.code().to_string()),
+        scheduled_at: None,
     };
-    let entry = timeline_entry("created", &record, &record, Vec::new(), None);
+    let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None);
     transition::create(&OutboundCalls(app), &call_id, &record, entry).await?;
     Ok(record)
 }

@@ -87,6 +87,17 @@ impl Hold {
         }
     }
 
+    /// Why, in words, for an error message.
+    pub fn describe(self) -> String {
+        match self {
+            Hold::OutsideWindow => {
+                "outside the legal calling hours in the callee's time zone".into()
+            }
+            Hold::StateRule(s) => format!("outside the calling times {} law allows", s.code()),
+            Hold::FrequencyCap => "this number had its allowed dials in the last 24 hours".into(),
+        }
+    }
+
     /// The state whose rule holds the dial, for `state_rule`.
     pub fn state(self) -> Option<UsState> {
         match self {

@@ -39,6 +39,13 @@ pub enum ServiceError {
         #[source]
         source: Box<ServiceError>,
     },
+    /// The rules hold this dial until `next_allowed_at` (calling times, a
+    /// state rule, or the number's cap): nothing was dialed.
+    #[error("to: {} until {next_allowed_at}", .reason.describe())]
+    Held {
+        reason: super::dial_gate::Hold,
+        next_allowed_at: chrono::DateTime<chrono::Utc>,
+    },
     #[error("call not found")]
     NotFound,
     #[error("the call changed too often to update; try again")]

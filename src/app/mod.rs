@@ -7,6 +7,7 @@ pub mod calls;
 pub mod dial_gate;
 mod error;
 pub mod outbound;
+pub mod single;
 mod state;
 pub mod transition;
 

@@ -52,6 +52,7 @@ pub async fn handle_callback(
 
 /// A timeline entry as stored.
 pub(crate) fn timeline_entry(
+    at: chrono::DateTime<chrono::Utc>,
     event: &str,
     before: &CallRecord,
     after: &CallRecord,
@@ -59,7 +60,7 @@ pub(crate) fn timeline_entry(
     twiml: Option<String>,
 ) -> String {
     let entry = TimelineEntry {
-        at: after.updated_at,
+        at,
         event: event.to_string(),
         from: before.state.name().to_string(),
         to: after.state.name().to_string(),
@@ -110,6 +111,7 @@ impl Machine for OutboundCalls<'_> {
         );
         let classify =
             |speech: Option<&str>, digits: Option<&str>| flow.intents.classify(speech, digits);
+        let now = app.clock.now();
         let Change {
             record: next,
             step,
@@ -121,7 +123,7 @@ impl Machine for OutboundCalls<'_> {
             input.call_sid.as_deref(),
             rules,
             classify,
-            app.clock.now(),
+            now,
         );
         let effects = step.as_ref().map_or(&[][..], |s| s.effects.as_slice());
         let voice_doc = input.input.expects_voice_reply();
@@ -132,7 +134,14 @@ impl Machine for OutboundCalls<'_> {
         };
         let entry = changed.then(|| {
             let via = step.as_ref().map(via_names).unwrap_or_default();
-            timeline_entry(&event, record, &next, via, voice_doc.then(|| reply.clone()))
+            timeline_entry(
+                now,
+                &event,
+                record,
+                &next,
+                via,
+                voice_doc.then(|| reply.clone()),
+            )
         });
         // A voice reply is already in the timeline entry: remember it by reference.
         let remember = if voice_doc && changed {

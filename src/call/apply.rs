@@ -193,6 +193,22 @@ fn dial_result(record: &CallRecord, input: &Input, rules: Rules, now: DateTime<U
             next.error = Some(failure.clone());
             "uncertain"
         }
+        Input::Scheduled { at } => {
+            // Only a call not yet placed: the rules held it.
+            if record.call_sid.is_none()
+                && matches!(record.status, CallStatus::Queued | CallStatus::Scheduled)
+            {
+                next.status = CallStatus::Scheduled;
+                next.scheduled_at = Some(*at);
+            }
+            "scheduled"
+        }
+        Input::Due => {
+            if record.status == CallStatus::Scheduled {
+                next.status = CallStatus::Queued;
+            }
+            "due"
+        }
         Input::Abandoned { reason } => {
             // Only a call that was never placed and has not ended.
             if record.call_sid.is_none() && record.state.disposition().is_none() {

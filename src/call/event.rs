@@ -15,6 +15,8 @@ pub enum Intent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CallStatus {
+    /// Ours, not Twilio's: a single call waiting for its callee's calling window.
+    Scheduled,
     Queued,
     Initiated,
     Ringing,
@@ -44,6 +46,7 @@ impl CallStatus {
 
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Scheduled => "scheduled",
             Self::Queued => "queued",
             Self::Initiated => "initiated",
             Self::Ringing => "ringing",
@@ -67,7 +70,7 @@ impl CallStatus {
     /// Progress order, so a late `ringing` never overwrites `in-progress`.
     pub fn rank(self) -> u8 {
         match self {
-            Self::Queued => 0,
+            Self::Scheduled | Self::Queued => 0,
             Self::Initiated => 1,
             Self::Ringing => 2,
             Self::InProgress => 3,

@@ -49,6 +49,12 @@ pub enum Input {
     Abandoned {
         reason: String,
     },
+    /// A call the rules hold now waits to be dialed at `at`.
+    Scheduled {
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// A scheduled call's time came and it passed the rules: it is queued to be dialed.
+    Due,
 }
 
 impl Input {

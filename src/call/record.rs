@@ -65,6 +65,15 @@ pub struct CallRecord {
     pub ended_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<CampaignLink>,
+    /// The callee's zone and state as the request gave them (else told from
+    /// the number), for the rules of a dial that happens later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callee_state: Option<String>,
+    /// When a scheduled call is due (its callee's calling window opens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
 }
 
 impl CallRecord {

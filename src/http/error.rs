@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::app::dial_gate::Hold;
 use crate::app::ServiceError;
 use crate::campaign::create::input::FieldError;
 use crate::campaign::status::CampaignError;
@@ -152,6 +153,23 @@ impl ApiError {
                     )
                 },
             ),
+            ServiceError::Held {
+                reason,
+                next_allowed_at,
+            } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorDetail {
+                    field: Some("to"),
+                    next_allowed_at: Some(next_allowed_at.to_rfc3339()),
+                    ..ErrorDetail::new(
+                        match reason {
+                            Hold::FrequencyCap => "frequency_cap",
+                            Hold::OutsideWindow | Hold::StateRule(_) => "outside_calling_window",
+                        },
+                        format!("{service}; nothing was dialed (send \"schedule\": \"next_window\" to have it dialed then)"),
+                    )
+                },
+            ),
             ServiceError::NotFound => not_found("not found".into()),
         }
     }
@@ -223,6 +241,9 @@ struct ErrorDetail<'a> {
     call_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<&'static str>,
+    /// When a held dial may be placed (RFC 3339), on `outside_calling_window` and `frequency_cap`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_allowed_at: Option<String>,
 }
 
 impl ErrorDetail<'_> {
@@ -234,6 +255,7 @@ impl ErrorDetail<'_> {
             message,
             call_id: None,
             status: None,
+            next_allowed_at: None,
         }
     }
 }

@@ -47,6 +47,12 @@ impl Keys {
         format!("{}:sid:{{{call_sid}}}", self.prefix)
     }
 
+    /// Sorted set: call id -> when (ms, service clock) a scheduled single call
+    /// is next due; while one instance handles it, the end of its lease.
+    pub fn scheduled_calls(&self) -> String {
+        format!("{}:scheduled", self.prefix)
+    }
+
     /// Hash: E.164 number -> JSON entry. The tenant's do-not-call list.
     pub fn dnc(&self) -> String {
         format!("{}:dnc", self.prefix)

@@ -13,6 +13,7 @@ mod idempotency;
 pub mod keys;
 mod outbox_store;
 mod records;
+mod scheduled;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app_with, TestApp};
 
 /// Every key the service wrote to Redis that is not the do-not-call list.
 async fn stored_keys(app: &TestApp) -> Vec<String> {
@@ -24,7 +24,7 @@ async fn stored_keys(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_single_call_dry_run_reports_zone_state_and_rules_and_creates_nothing() {
-    let app = spawn_app().await;
+    let app = at_wednesday_1900_utc().await;
     // Miami's area code: Florida, New York time, 14:00 there: dialable.
     let (status, run) = app
         .place(json!({"to": "+13055550123", "dry_run": true}))
@@ -96,7 +96,7 @@ async fn a_single_call_dry_run_reports_zone_state_and_rules_and_creates_nothing(
 
 #[tokio::test]
 async fn a_campaign_dry_run_judges_every_contact_and_creates_nothing() {
-    let app = spawn_app().await;
+    let app = at_wednesday_1900_utc().await;
     let dnc = app
         .api(Method::POST, "/api/dnc")
         .json(&json!({"number": "+13125550104"}))
@@ -164,7 +164,7 @@ async fn a_campaign_dry_run_judges_every_contact_and_creates_nothing() {
 
 #[tokio::test]
 async fn a_large_dry_run_lists_a_bounded_page_and_counts_everything() {
-    let app = spawn_app().await;
+    let app = at_wednesday_1900_utc().await;
     let contacts: Vec<Value> = (0..3_000)
         .map(|i| json!({"to": format!("+1212555{i:04}")}))
         .collect();
@@ -179,4 +179,13 @@ async fn a_large_dry_run_lists_a_bounded_page_and_counts_everything() {
     // New York has no rule stricter than the federal one.
     assert_eq!(run["summary"]["states"]["none"], 3_000);
     assert!(stored_keys(&app).await.is_empty());
+}
+
+/// The dry-run expectations are worked out for Wednesday 2026-01-14, 19:00 UTC
+/// (14:00 in New York, 11:00 in Los Angeles).
+async fn at_wednesday_1900_utc() -> TestApp {
+    spawn_app_with(|env| {
+        env.insert("CALLFLOW_CLOCK_START", "2026-01-14T19:00:00Z".into());
+    })
+    .await
 }

@@ -52,6 +52,9 @@ fn record(state: CallState, name: Option<&str>) -> CallRecord {
         answered_at: None,
         ended_at: None,
         campaign: None,
+        timezone: None,
+        callee_state: None,
+        scheduled_at: None,
     }
 }
 

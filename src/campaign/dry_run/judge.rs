@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::answer::{RuleRef, Verdict};
+use crate::app::dial_gate::{self, Callee, DialTarget};
 use crate::app::{AppState, ServiceError};
 use crate::campaign::model::Contact;
-use crate::campaign::{contact_zones, timezones};
 use crate::compliance::{self, CampaignWindow, Decision, HoldReason, Rules, UsState};
 use crate::phone::mask;
 use crate::store::StoreError;
@@ -37,20 +37,25 @@ impl Judge {
     }
 
     pub fn verdict(&mut self, index: usize, contact: &Contact, given: Option<UsState>) -> Verdict {
-        let zones = contact_zones(contact, self.default_zone);
+        // Where the callee is, exactly as the dial gate will take it.
+        let target = DialTarget {
+            to: &contact.to,
+            timezone: contact.tz.as_deref().and_then(|tz| tz.parse().ok()),
+            state: given,
+            window: None,
+        };
+        let Callee { zones, state } = dial_gate::callee(&target, self.default_zone);
         let zone_source = if contact.tz.is_some() {
             "timezone"
-        } else if timezones::zones_for_number(&contact.to).is_empty() {
+        } else if compliance::prefix_zones(&contact.to).is_none() {
             "default"
         } else {
             "number"
         };
-        let (state, state_source) = match given {
-            Some(s) => (Some(s), Some("given")),
-            None => {
-                let s = compliance::state_for_number(&contact.to);
-                (s, s.map(|_| "area_code"))
-            }
+        let state_source = match (given, state) {
+            (Some(_), _) => Some("given"),
+            (None, Some(_)) => Some("area_code"),
+            (None, None) => None,
         };
         let (now, rules, window) = (self.now, self.rules, self.window.as_ref());
         let decision = *self

@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::fields::StateCode;
 use super::idempotency::{self, Answer, Begin, Guard};
 use super::{json_object, request};
+use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Disposition, TimelineEntry};
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
@@ -38,6 +39,23 @@ struct CallRequest {
     /// The callee's US state (postal code); else told from the area code.
     #[serde(default)]
     state: Option<StateCode>,
+    /// `"next_window"`: when the rules hold the call now, dial it when they allow.
+    #[serde(default)]
+    schedule: Option<Schedule>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Schedule {
+    NextWindow,
+}
+
+/// The answer to a call the rules hold and that was scheduled (202).
+#[derive(Debug, Serialize)]
+struct ScheduledCall<'a> {
+    call_id: &'a str,
+    status: &'static str,
+    scheduled_at: Option<DateTime<Utc>>,
 }
 
 impl CallRequest {
@@ -113,18 +131,36 @@ async fn create(
         }
         Form::Call(call) => call,
     };
-    let prepared = calls::prepare_call(service, call.into_new_call(service)).await?;
+    let schedule = call.schedule.is_some();
+    let admitted = single::prepare_call(service, call.into_new_call(service), schedule).await?;
+    let (call_id, prepared) = match &admitted {
+        Admitted::Dial(prepared) => (prepared.record.call_id.clone(), true),
+        Admitted::Scheduled(record) => (record.call_id.clone(), false),
+    };
     if let Some(guard) = guard {
-        if let Err(e) = guard.bind(&prepared.record.call_id).await {
+        if let Err(e) = guard.bind(&call_id).await {
             // Never dialed: the record says so rather than waiting forever.
-            let call_id = &prepared.record.call_id;
-            if let Err(abandon) = calls::abandon(service, call_id, "idempotency key lost").await {
+            if let Err(abandon) = calls::abandon(service, &call_id, "idempotency key lost").await {
                 tracing::warn!(call_id, error = %abandon, "could not abandon an undialed call");
+            }
+            if !prepared {
+                let _ = service.store.unschedule_call(&call_id).await;
             }
             return Err(e);
         }
     }
-    let placed = calls::dial_prepared(service, prepared).await?;
+    let prepared = match admitted {
+        Admitted::Dial(prepared) => prepared,
+        Admitted::Scheduled(record) => {
+            let answer = ScheduledCall {
+                call_id: &record.call_id,
+                status: "scheduled",
+                scheduled_at: record.scheduled_at,
+            };
+            return Ok(Answer::json(StatusCode::ACCEPTED, &answer));
+        }
+    };
+    let placed = single::dial_prepared(service, prepared).await?;
     Ok(Answer::json(StatusCode::CREATED, &placed))
 }
 
@@ -197,6 +233,12 @@ struct CallView<'a> {
     ended_at: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     campaign: Option<&'a CampaignLink>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timezone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callee_state: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scheduled_at: Option<DateTime<Utc>>,
     version: u64,
 }
 
@@ -229,6 +271,9 @@ impl<'a> CallView<'a> {
             answered_at,
             ended_at,
             campaign,
+            timezone,
+            callee_state,
+            scheduled_at,
         } = record;
         Self {
             call_id,
@@ -257,6 +302,9 @@ impl<'a> CallView<'a> {
             answered_at: *answered_at,
             ended_at: *ended_at,
             campaign: campaign.as_ref(),
+            timezone: timezone.as_deref(),
+            callee_state: callee_state.as_deref(),
+            scheduled_at: *scheduled_at,
             version,
         }
     }
