@@ -105,6 +105,10 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         // Leases run on the fast clock too: an hour of it is 4 real seconds.
         env.insert("TWILIO_TIMEOUT_SECS", "2".into());
         env.insert("DISPATCH_LEASE_SECS", "3600".into());
+    } else {
+        // Every dial obeys calling hours, and a 555 number could be anywhere on
+        // +1: the demo runs at 17:30 in New York, a time every +1 zone allows.
+        env.insert("CALLFLOW_CLOCK_START", "2026-01-14T22:30:00Z".into());
     }
     let settings = config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
     let app = Application::build(settings, &redis_url, listener)

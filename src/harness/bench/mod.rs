@@ -78,6 +78,10 @@ impl Server {
             ("DISPATCHER_ENABLED", "false".into()),
             // Single calls take account pacing slots too: the most the setting allows.
             ("TWILIO_MAX_CPS", "1000".into()),
+            // Every dial obeys the callee's calling hours: a weekday afternoon in
+            // New York (where the load's callees are), whenever the bench runs.
+            ("CALLFLOW_CLOCK_START", "2026-01-14T19:00:00Z".into()),
+            ("MAX_DIALS_PER_NUMBER_24H", "100".into()),
         ]);
         for (k, v) in extra {
             env.insert(k, v.clone());
