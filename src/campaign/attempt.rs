@@ -8,12 +8,12 @@
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use super::dispatcher::stopping;
 use super::model::{
     read_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase, WaitingReason,
 };
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
+use super::stopping;
 use super::{compliance_window, gate_target};
 use crate::app::dial_gate::{self, DialReceipt, GateDecision, Hold};
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};

@@ -18,6 +18,7 @@ use super::attempt::dispatch;
 use super::model::{CampaignConfig, CampaignStatus};
 use super::recovery::reap_finished;
 use super::settle::{self, load_config};
+use super::stopping;
 use crate::app::{AppState, ServiceError};
 use crate::store::{Admit, Take};
 
@@ -88,11 +89,6 @@ pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     );
     while attempts.join_next().await.is_some() {}
     info!("campaign dispatcher stopped");
-}
-
-/// Whether the process is stopping: `stop` set, or its sender gone.
-pub(super) fn stopping(stop: &watch::Receiver<bool>) -> bool {
-    *stop.borrow() || stop.has_changed().is_err()
 }
 
 /// Claims every contact that may be dialed now and starts its dial, until

@@ -64,6 +64,11 @@ pub fn compliance_window(
     crate::compliance::CampaignWindow::new(w.start, w.end, &days).ok()
 }
 
+/// Whether the process is stopping: `stop` set, or its sender gone.
+pub(crate) fn stopping(stop: &tokio::sync::watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
