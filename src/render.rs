@@ -19,6 +19,17 @@ pub fn webhook_url(base: &str, hook: &str, call_id: &str) -> String {
     format!("{base}/twilio/voice/{hook}?call_id={call_id}")
 }
 
+/// Twilio's connection overrides for the URLs we hand to create-call: retry a
+/// callback that could not connect, timed out or got a 5xx (status callbacks
+/// answer 503 when they could not be stored), up to three times. A fragment:
+/// it never reaches our server, and signatures are checked with and without it.
+pub const CONNECTION_OVERRIDES: &str = "rc=3&rp=ct,rt,5xx";
+
+/// `url` with [`CONNECTION_OVERRIDES`].
+pub fn with_overrides(url: &str) -> String {
+    format!("{url}#{CONNECTION_OVERRIDES}")
+}
+
 pub fn gather_url(base: &str, call_id: &str, turn: u32) -> String {
     format!("{base}/twilio/voice/gather?call_id={call_id}&turn={turn}")
 }

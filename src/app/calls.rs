@@ -16,7 +16,7 @@ use crate::call::{
 use crate::compliance::UsState;
 use crate::flow::Flow;
 use crate::phone::{mask, E164};
-use crate::render::webhook_url;
+use crate::render::{webhook_url, with_overrides};
 use crate::store::StoreError;
 use crate::twilio::rest::{CreateCall, TwilioError};
 
@@ -148,8 +148,8 @@ pub async fn dial(
     let call_id = record.call_id.clone();
     info!(call_id, to = %mask(record.to.as_str()), flow = %flow.id, "placing call");
     let base = &app.settings.public_base_url;
-    let url = webhook_url(base, "incoming", &call_id);
-    let status_callback = webhook_url(base, "status", &call_id);
+    let url = with_overrides(&webhook_url(base, "incoming", &call_id));
+    let status_callback = with_overrides(&webhook_url(base, "status", &call_id));
     let request = CreateCall {
         to: record.to.as_str(),
         from: record.from.as_str(),

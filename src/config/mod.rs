@@ -43,6 +43,9 @@ pub struct ConfigError {
 pub struct TwilioSettings {
     pub account_sid: String,
     pub auth_token: Secret,
+    /// A second auth token accepted on webhook signatures while the auth token
+    /// is rotated (`TWILIO_AUTH_TOKEN_SECONDARY`).
+    pub auth_token_secondary: Option<Secret>,
     /// API key credentials for REST calls, when set (the auth token still signs webhooks).
     pub api_key: Option<(String, Secret)>,
     pub voice_number: E164,
@@ -312,6 +315,7 @@ fn twilio<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<TwilioSetting
     Ok(TwilioSettings {
         account_sid,
         auth_token,
+        auth_token_secondary: vars.value("TWILIO_AUTH_TOKEN_SECONDARY").map(Secret::new),
         api_key,
         voice_number,
         api_base_url,

@@ -100,8 +100,7 @@ impl FromRequest for Signed {
                 url.push('?');
                 url.push_str(req.query_string());
             }
-            let token = service.settings.twilio.auth_token.expose();
-            if !signature::verify(token, &url, &params, signature) {
+            if !signed_by_twilio(&service.settings.twilio, &url, &params, signature) {
                 warn!(
                     path = req.path(),
                     "webhook refused: bad or missing X-Twilio-Signature"
@@ -116,6 +115,26 @@ impl FromRequest for Signed {
             })
         })
     }
+}
+
+/// Whether Twilio signed the request: with the auth token or, during a
+/// rotation, the secondary one; over the URL as we rebuilt it or with the
+/// connection overrides we added to it (Twilio does not say whether the
+/// fragment is signed, and it never reaches us).
+fn signed_by_twilio(
+    twilio: &crate::config::TwilioSettings,
+    url: &str,
+    params: &[(String, String)],
+    signature: &str,
+) -> bool {
+    let with_fragment = crate::render::with_overrides(url);
+    let urls = [url, with_fragment.as_str()];
+    let mut tokens =
+        std::iter::once(&twilio.auth_token).chain(twilio.auth_token_secondary.as_ref());
+    tokens.any(|token| {
+        urls.iter()
+            .any(|url| signature::verify(token.expose(), url, params, signature))
+    })
 }
 
 fn xml(body: String) -> HttpResponse {

@@ -18,6 +18,7 @@ mod numbers;
 mod personas;
 mod restart;
 mod shutdown;
+mod signatures;
 mod single_call_rules;
 mod single_calls;
 mod snapshots;
