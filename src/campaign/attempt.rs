@@ -13,12 +13,17 @@ use crate::call::Disposition;
 
 /// Back-off after Twilio answers 429 Too Many Requests.
 const THROTTLED_BACKOFF_MS: i64 = 5_000;
+/// How much later than its campaign pace slot a dial may go out for the
+/// account's slot. More would let a delayed dial crowd the campaign's next ones.
+const ACCOUNT_SLOT_TOLERANCE_MS: i64 = 1;
 
-/// Dials one claimed contact, or explains why not (window, do-not-call, pace).
+/// Dials one claimed contact at its campaign pace slot `slot_ms`, or explains
+/// why not (window, do-not-call, pace).
 pub(super) async fn dispatch(
     service: &AppState,
     config: &CampaignConfig,
     idx: u32,
+    slot_ms: i64,
 ) -> Result<(), ServiceError> {
     let id = &config.campaign_id;
     let shards = config.shards;
@@ -52,7 +57,7 @@ pub(super) async fn dispatch(
         return Ok(());
     }
 
-    if !gate(service, config, idx, &contact, &mut state).await? {
+    if !gate(service, config, idx, &contact, &mut state, slot_ms).await? {
         return Ok(());
     }
     place(service, config, idx, &contact, state).await
@@ -68,6 +73,7 @@ async fn gate(
     idx: u32,
     contact: &Contact,
     state: &mut ContactState,
+    slot_ms: i64,
 ) -> Result<bool, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     // The law first: do-not-call, then the callee's local calling window.
@@ -92,26 +98,22 @@ async fn gate(
         return Ok(false);
     }
 
-    // Account-wide pace, shared by every instance and campaign.
+    // Account-wide pace, shared by every instance and campaign: a slot free at
+    // this dial's campaign slot, then wait for it.
     let account_interval = 1000.0 / service.settings.twilio_max_cps;
-    let now_ms = service.clock.now_ms();
+    let at = slot_ms.max(service.clock.now_ms());
     match service
         .store
-        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
+        .reserve_account_slot(at, account_interval, ACCOUNT_SLOT_TOLERANCE_MS)
         .await?
     {
-        Some(wait) => tokio::time::sleep(service.clock.real_duration(wait)).await,
+        Some(wait) => {
+            let until = at + wait - service.clock.now_ms();
+            tokio::time::sleep(service.clock.real_duration(until)).await
+        }
         None => {
-            service
-                .store
-                .release(
-                    id,
-                    shards,
-                    idx,
-                    None,
-                    now_ms + account_interval.ceil() as i64,
-                )
-                .await?;
+            let due = at + account_interval.ceil() as i64;
+            service.store.release(id, shards, idx, None, due).await?;
             return Ok(false);
         }
     }

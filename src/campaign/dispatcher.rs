@@ -22,6 +22,9 @@ use crate::store::{Admit, Take};
 const MAX_IDLE: Duration = Duration::from_millis(200);
 /// How often calls in progress are checked for a settlement that was lost.
 const REAP_EVERY: Duration = Duration::from_secs(2);
+/// How far ahead (real time) a pace slot may be claimed: the dial then waits
+/// for its slot, so a dispatcher tick up to this late costs no rate.
+const PACE_LOOKAHEAD: Duration = Duration::from_millis(25);
 
 /// Runs until `stop` fires.
 pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
@@ -82,10 +85,10 @@ async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -
     let id = &config.campaign_id;
     for _ in 0..100 {
         match claim(service, config).await {
-            Ok(Claimed::Contact(idx)) => {
+            Ok(Claimed::Contact(idx, slot)) => {
                 let (service, config) = (service.clone(), config.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = dispatch(&service, &config, idx).await {
+                    if let Err(e) = dispatch(&service, &config, idx, slot).await {
                         warn!(campaign_id = %config.campaign_id, contact = idx, error = %e, "dispatch failed; the lease will expire and it is retried");
                     }
                 });
@@ -116,7 +119,8 @@ async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -
 }
 
 enum Claimed {
-    Contact(u32),
+    /// A contact and its pace slot (epoch ms of the service clock).
+    Contact(u32, i64),
     /// Nothing may be dialed for this many ms (pace, or nothing due yet).
     Wait(i64),
     Full,
@@ -132,6 +136,9 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
     let id = &config.campaign_id;
     let store = &service.store;
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
+    // At most half an interval ahead, so a dial never holds more than its own slot.
+    let lookahead = (PACE_LOOKAHEAD.as_secs_f64() * 1000.0 * service.clock.speed())
+        .min(config.interval_ms() / 2.0);
     let admit = |now: i64, contact: Option<u32>| {
         store.admit(
             id,
@@ -139,6 +146,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
             lease_ms,
             config.max_concurrent,
             config.interval_ms(),
+            lookahead,
             contact,
         )
     };
@@ -146,7 +154,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
         Admit::Pace(ms) => Claimed::Wait(ms),
         Admit::Full => Claimed::Full,
         Admit::NotRunning(status) => Claimed::Idle(status),
-        Admit::Open | Admit::Claimed(_) => Claimed::Full,
+        Admit::Open | Admit::Claimed(..) => Claimed::Full,
     };
     let now = service.clock.now_ms();
     match admit(now, None).await? {
@@ -160,7 +168,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
         match store.take(id, s, now, now + lease_ms).await? {
             Take::Took(idx, due) => {
                 return match admit(service.clock.now_ms(), Some(idx)).await? {
-                    Admit::Claimed(idx) => Ok(Claimed::Contact(idx)),
+                    Admit::Claimed(idx, slot) => Ok(Claimed::Contact(idx, slot)),
                     other => {
                         // Another instance took the slot meanwhile: as it was.
                         store.give_back(id, shards, idx, due).await?;

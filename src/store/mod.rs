@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
-pub use campaign::{Admit, CampaignSnapshot, Finish, StatusRefused, Take};
+pub use campaign::{spacing_ms, Admit, CampaignSnapshot, Finish, StatusRefused, Take, PACE_MARGIN};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 

@@ -11,10 +11,11 @@
 //! unfinished contact stays in its shard's due set.
 //!
 //! Here: loading a campaign and reading its contacts. The dial queue (claim,
-//! take, leases, settling) is in [`queue`], the counters in [`counters`], the
-//! status in [`status`]; key names only in [`super::keys`].
+//! take, leases, settling) is in [`queue`], pacing in [`pace`], the counters in
+//! [`counters`], the status in [`status`]; key names only in [`super::keys`].
 
 mod counters;
+mod pace;
 mod queue;
 mod status;
 
@@ -25,6 +26,7 @@ use super::keys::shard_of;
 use super::{Store, StoreError};
 
 pub use counters::CampaignSnapshot;
+pub use pace::{spacing_ms, PACE_MARGIN};
 pub use queue::{Admit, Finish, Take};
 pub use status::StatusRefused;
 
