@@ -6,6 +6,7 @@ use tracing::warn;
 
 use super::contact_zones;
 use super::model::{parse_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase};
+use super::pacing;
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use crate::app::{calls, AppState, Dialed, NewCall, ServiceError};
@@ -13,9 +14,6 @@ use crate::call::Disposition;
 
 /// Back-off after Twilio answers 429 Too Many Requests.
 const THROTTLED_BACKOFF_MS: i64 = 5_000;
-/// How much later than its campaign pace slot a dial may go out for the
-/// account's slot. More would let a delayed dial crowd the campaign's next ones.
-const ACCOUNT_SLOT_TOLERANCE_MS: i64 = 1;
 
 /// Dials one claimed contact at its campaign pace slot `slot_ms`, or explains
 /// why not (window, do-not-call, pace).
@@ -98,25 +96,12 @@ async fn gate(
         return Ok(false);
     }
 
-    // Account-wide pace, shared by every instance and campaign: a slot free at
-    // this dial's campaign slot, then wait for it.
-    let account_interval = 1000.0 / service.settings.twilio_max_cps;
-    let at = slot_ms.max(service.clock.now_ms());
-    match service
-        .store
-        .reserve_account_slot(at, account_interval, ACCOUNT_SLOT_TOLERANCE_MS)
-        .await?
-    {
-        Some(wait) => {
-            let until = at + wait - service.clock.now_ms();
-            tokio::time::sleep(service.clock.real_duration(until)).await
-        }
-        None => {
-            let due = at + account_interval.ceil() as i64;
-            service.store.release(id, shards, idx, None, due).await?;
-            return Ok(false);
-        }
-    }
+    // Account-wide pace, shared by every instance and campaign (see pacing.rs).
+    let Some(dial_at) = pacing::account_slot(service, config, idx, slot_ms).await? else {
+        return Ok(false);
+    };
+    let until = dial_at - service.clock.now_ms();
+    tokio::time::sleep(service.clock.real_duration(until)).await;
     // Checked again right before the dial: an opt-out, a pause or a cancel may
     // have landed while this dial waited for its slot.
     if on_dnc(service, contact).await? {

@@ -57,7 +57,7 @@ impl Keys {
         format!("{}:campaign:{{{id}}}", self.prefix)
     }
 
-    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `disp:<name>`).
+    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `canceled`, `disp:<name>`).
     /// Shard 0's are kept in the campaign hash itself.
     pub fn campaign_shard(&self, id: &str, shard: u32) -> String {
         format!("{}:campaign:{}", self.prefix, shard_tag(id, shard))
@@ -77,6 +77,12 @@ impl Keys {
     /// a dispatcher next takes it up (to dial it, or to check on an attempt it holds).
     pub fn campaign_due(&self, id: &str, shard: u32) -> String {
         format!("{}:campaign:{}:due", self.prefix, shard_tag(id, shard))
+    }
+
+    /// Set: the contacts of one shard waiting for a retry (settled with a
+    /// disposition that earns another attempt, not dialed again yet).
+    pub fn campaign_retrying(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}:retrying", self.prefix, shard_tag(id, shard))
     }
 
     /// Sorted set: contacts claimed by a dispatcher, by lease expiry (epoch ms).

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
-pub use campaign::{spacing_ms, Admit, CampaignSnapshot, Finish, StatusRefused, Take, PACE_MARGIN};
+pub use campaign::{
+    spacing_ms, Admit, CampaignSnapshot, CancelStep, Finish, StatusRefused, Take, PACE_MARGIN,
+};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 

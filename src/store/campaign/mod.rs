@@ -11,9 +11,11 @@
 //! unfinished contact stays in its shard's due set.
 //!
 //! Here: loading a campaign and reading its contacts. The dial queue (claim,
-//! take, leases, settling) is in [`queue`], pacing in [`pace`], the counters in
+//! take, leases, settling) is in [`queue`], pacing in [`pace`], settling a
+//! canceled campaign in [`cancel`], the counters in
 //! [`counters`], the status in [`status`]; key names only in [`super::keys`].
 
+mod cancel;
 mod counters;
 mod pace;
 mod queue;
@@ -25,6 +27,7 @@ use redis::AsyncCommands;
 use super::keys::shard_of;
 use super::{Store, StoreError};
 
+pub use cancel::CancelStep;
 pub use counters::CampaignSnapshot;
 pub use pace::{spacing_ms, PACE_MARGIN};
 pub use queue::{Admit, Finish, Take};

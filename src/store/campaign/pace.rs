@@ -30,6 +30,8 @@ use crate::store::{Store, StoreError};
 pub const PACE_MARGIN: f64 = 0.015;
 
 static PACE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/pace.lua")));
+static PACE_DELAY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../scripts/pace_delay.lua")));
 
 /// Milliseconds between two reserved slots for a limit of `interval_ms`
 /// (= 1000 / rate) between dials: the interval and the margin.
@@ -57,6 +59,27 @@ impl Store {
             .invoke_async(&mut self.conn())
             .await?;
         Ok((wait >= 0).then_some(wait))
+    }
+
+    /// A campaign dial claimed for `slot_ms` goes out at `dial_ms` instead
+    /// (it waited for the account): moves the campaign's next slot with it
+    /// (see `scripts/pace_delay.lua`). False when another dial of the campaign
+    /// was claimed since; this one must then not go out late.
+    pub async fn delay_campaign_slot(
+        &self,
+        id: &str,
+        slot_ms: i64,
+        interval_ms: f64,
+        dial_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let moved: i64 = PACE_DELAY
+            .key(self.keys().campaign(id))
+            .arg(slot_ms)
+            .arg(spacing_ms(interval_ms))
+            .arg(dial_ms)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(moved == 1)
     }
 }
 

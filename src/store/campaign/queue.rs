@@ -167,6 +167,9 @@ impl Store {
             .ignore()
             .hincr(k.campaign_shard(id, shard), "attempts", 1)
             .ignore()
+            // Dialed again: no longer waiting for its retry.
+            .srem(k.campaign_retrying(id, shard), idx)
+            .ignore()
             .query_async(&mut c)
             .await?;
         Ok(())
@@ -299,6 +302,7 @@ impl Store {
             .key(k.campaign_shard(id, shard))
             .key(k.campaign_states(id, shard))
             .key(k.campaign_due(id, shard))
+            .key(k.campaign_retrying(id, shard))
             .arg(idx)
             .arg(call_id)
             .arg(disposition)

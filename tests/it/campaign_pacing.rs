@@ -1,0 +1,251 @@
+//! Pacing is a ceiling, measured where Twilio (the simulator) receives the
+//! create-call requests: no sliding window holds more dials than the campaign's
+//! `calls_per_second` or the account's `TWILIO_MAX_CPS` allow, for several
+//! rates at once, for campaigns sharing one account, and for two instances
+//! sharing one campaign.
+//!
+//! The limits are defined in service-clock time. These tests run the service
+//! clock at real speed (speed 1, the default), so a window of one service
+//! second is one real second at the simulator: an accelerated clock would
+//! shrink the window by its speed while the time from a reserved slot to the
+//! request's arrival stays real, so the test would measure the machine's
+//! jitter magnified, not the limit.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use callflow::redis_server::RedisServer;
+use serde_json::{json, Value};
+use twilio_sim::{Persona, Simulator};
+
+use crate::campaigns::wait_campaign;
+use crate::helpers::{
+    behind_one_address, get_json, serve_process, spawn_app_with, start_sim, API_TOKEN,
+};
+
+/// When each create-call request reached the simulator, by the number it dials.
+fn received(sim: &Simulator) -> HashMap<String, Vec<Instant>> {
+    let mut by_to: HashMap<String, Vec<Instant>> = HashMap::new();
+    for r in sim.requests() {
+        if r.method != "POST" || !r.path.ends_with("/Calls.json") {
+            continue;
+        }
+        let to = r
+            .form
+            .iter()
+            .find(|(k, _)| k == "To")
+            .map(|(_, v)| v.clone());
+        by_to
+            .entry(to.unwrap_or_default())
+            .or_default()
+            .push(r.received_at);
+    }
+    by_to
+}
+
+/// Arrival times of the dials to numbers starting with `prefix`, sorted.
+fn times_of(by_to: &HashMap<String, Vec<Instant>>, prefix: &str) -> Vec<Instant> {
+    let mut t: Vec<Instant> = by_to
+        .iter()
+        .filter(|(to, _)| to.starts_with(prefix))
+        .flat_map(|(_, ts)| ts.iter().copied())
+        .collect();
+    t.sort();
+    t
+}
+
+/// The most dials in any window of `window` (half-open, sliding): the busiest
+/// window always starts at a dial, so each dial is tried as a start.
+fn busiest(times: &[Instant], window: Duration) -> usize {
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(times[i]) < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The rule for `rate` calls/s: at most `max(1, floor(rate))` dials in any
+/// window of that many dials' worth of time (one second for a whole rate,
+/// `1/rate` seconds below one call a second).
+fn rule(rate: f64) -> (usize, Duration) {
+    let k = rate.floor().max(1.0);
+    (k as usize, Duration::from_secs_f64(k / rate))
+}
+
+/// Mean rate from the first dial to the last.
+fn mean(times: &[Instant]) -> f64 {
+    let span = times[times.len() - 1]
+        .duration_since(times[0])
+        .as_secs_f64();
+    (times.len() - 1) as f64 / span
+}
+
+fn contacts(prefix: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"to": format!("{prefix}{i:03}")}))
+        .collect()
+}
+
+fn assert_ceiling(times: &[Instant], rate: f64, what: &str) {
+    let (k, window) = rule(rate);
+    let most = busiest(times, window);
+    assert!(
+        most <= k,
+        "{what}: {most} dials within {window:?} at {rate}/s ({} dials)",
+        times.len()
+    );
+    let m = mean(times);
+    // The ceiling holds for the mean too; the lower bound only shows the
+    // campaign really ran near its rate (the bench measures how near).
+    assert!(m <= rate * 1.001, "{what}: mean {m:.3}/s above {rate}/s");
+    assert!(m >= rate * 0.5, "{what}: mean {m:.3}/s far below {rate}/s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pacing_is_a_ceiling_at_one_three_fifteen_and_half_a_call_a_second() {
+    let _turn = crate::helpers::TIMING.lock().await;
+    let app = spawn_app_with(|env| {
+        env.insert("TWILIO_MAX_CPS", "200".into());
+    })
+    .await;
+    // Busy callees: each call ends at once, so nothing but pacing holds a dial.
+    app.sim.set_default_persona(Persona::Busy);
+    // About six seconds of dialing at each rate, all four campaigns at once.
+    let runs = [
+        (1.0, "+1555301", 7),
+        (3.0, "+1555302", 19),
+        (15.0, "+1555303", 91),
+        (0.5, "+1555304", 4),
+    ];
+    let mut ids = Vec::new();
+    for (rate, prefix, n) in runs {
+        let (status, created) = app
+            .place(json!({"contacts": contacts(prefix, n), "calls_per_second": rate, "max_concurrent": 100}))
+            .await;
+        assert_eq!(status, 202, "{created}");
+        ids.push(created["campaign_id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        wait_campaign(&app, id, 60, |c| c["status"] == "completed").await;
+    }
+    let by_to = received(&app.sim);
+    for (rate, prefix, n) in runs {
+        let times = times_of(&by_to, prefix);
+        assert_eq!(times.len(), n, "{prefix}: every contact dialed once");
+        assert_ceiling(&times, rate, prefix);
+    }
+}
+
+/// The case that showed the overshoot: a campaign at 15/s under an account
+/// limit of 20/s while a second campaign runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_campaigns_share_the_account_limit_and_keep_their_own() {
+    let _turn = crate::helpers::TIMING.lock().await;
+    let app = spawn_app_with(|env| {
+        env.insert("TWILIO_MAX_CPS", "20".into());
+    })
+    .await;
+    app.sim.set_default_persona(Persona::Busy);
+    let mut ids = Vec::new();
+    for prefix in ["+1555311", "+1555312"] {
+        let (status, created) = app
+            .place(json!({"contacts": contacts(prefix, 40), "calls_per_second": 15, "max_concurrent": 100}))
+            .await;
+        assert_eq!(status, 202, "{created}");
+        ids.push(created["campaign_id"].as_str().unwrap().to_string());
+    }
+    for id in &ids {
+        wait_campaign(&app, id, 60, |c| c["status"] == "completed").await;
+    }
+    let by_to = received(&app.sim);
+    for prefix in ["+1555311", "+1555312"] {
+        let times = times_of(&by_to, prefix);
+        assert_eq!(times.len(), 40);
+        let most = busiest(&times, Duration::from_secs(1));
+        assert!(most <= 15, "{prefix}: {most} dials within one second");
+    }
+    let all = times_of(&by_to, "+155531");
+    assert_eq!(all.len(), 80);
+    let most = busiest(&all, Duration::from_secs(1));
+    assert!(most <= 20, "account: {most} dials within one second");
+    let m = mean(&all);
+    assert!(m <= 20.0 * 1.001, "account mean {m:.2}/s");
+    assert!(m >= 10.0, "account mean {m:.2}/s: the campaigns hardly ran");
+}
+
+/// Two `callflow serve` processes dial the same campaigns: the campaign's limit
+/// and the account's hold across them, because both are reserved in Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_campaign_and_account_limits() {
+    let _turn = crate::helpers::TIMING.lock().await;
+    let redis = RedisServer::start().unwrap();
+    let sim = start_sim().await;
+    sim.set_default_persona(Persona::Busy);
+    let (mut env, port_a, port_b) = behind_one_address(&sim, &redis.url());
+    env.insert("TWILIO_MAX_CPS", "8".into());
+    // One service clock for both (speed 1: service time is real time).
+    env.insert("CALLFLOW_CLOCK_ORIGIN", chrono::Utc::now().to_rfc3339());
+    let workdir = std::env::temp_dir();
+    let _a = serve_process(&env, port_a, &workdir).await;
+    let _b = serve_process(&env, port_b, &workdir).await;
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    // Campaign 1 at 6/s alone would dial 6 a second; with campaign 2 (at 3/s)
+    // the account's 8/s binds. Each is created on a different instance.
+    for (port, prefix, rate, n) in [(port_a, "+1555321", 6, 30), (port_b, "+1555322", 3, 15)] {
+        let created: Value = http
+            .post(format!("http://127.0.0.1:{port}/api/calls/outbound"))
+            .bearer_auth(API_TOKEN)
+            .json(&json!({"contacts": contacts(prefix, n), "calls_per_second": rate, "max_concurrent": 100}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(
+            created["campaign_id"]
+                .as_str()
+                .expect("created")
+                .to_string(),
+        );
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for id in &ids {
+        loop {
+            let c = get_json(
+                &http,
+                format!("http://127.0.0.1:{port_a}/api/campaigns/{id}"),
+            )
+            .await;
+            if c["status"] == "completed" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{c}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let by_to = received(&sim);
+    let one = times_of(&by_to, "+1555321");
+    let two = times_of(&by_to, "+1555322");
+    assert_eq!(
+        (one.len(), two.len()),
+        (30, 15),
+        "every contact dialed once"
+    );
+    assert!(
+        busiest(&one, Duration::from_secs(1)) <= 6,
+        "campaign at 6/s"
+    );
+    assert!(
+        busiest(&two, Duration::from_secs(1)) <= 3,
+        "campaign at 3/s"
+    );
+    let all = times_of(&by_to, "+155532");
+    let most = busiest(&all, Duration::from_secs(1));
+    assert!(most <= 8, "account: {most} dials within one second");
+}
