@@ -158,6 +158,8 @@ async fn place(
         .mark_dialing(id, shards, idx, &json, service.clock.now_ms() + lease_ms)
         .await?;
 
+    // The pace's last check, against the dials really sent (see pacing.rs).
+    pacing::confirm_send(service, config, &record.call_id).await?;
     match calls::dial(service, &record, &flow).await? {
         Dialed::Placed(_) => {
             track_in_progress(service, config, idx, &record.call_id, state).await?;

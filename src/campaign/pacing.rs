@@ -7,9 +7,21 @@
 //! crowd the dials after it. So a dial that must wait for the account moves the
 //! campaign's next slot with it, or does not go out if another dial of the
 //! campaign was claimed meanwhile.
+//!
+//! Slots are when dials should leave; [`confirm_send`] is the last check, right
+//! before the request goes out, against logs of when dials really left (the
+//! campaign's and the account's): a dial that left its slot late (a busy
+//! machine, a slow round trip) can otherwise crowd the next one.
+
+use tracing::warn;
 
 use super::model::CampaignConfig;
 use crate::app::{AppState, ServiceError};
+use crate::store::SendLog;
+
+/// Checks of the logs of dials sent before a dial goes out regardless (each
+/// one after a wait the log asked for; in practice one or two).
+const MAX_SEND_CHECKS: u32 = 50;
 
 /// How much later than its campaign slot a dial may go out before the
 /// campaign's next slot is moved with it.
@@ -47,4 +59,41 @@ pub(super) async fn account_slot(
         return Ok(None);
     }
     Ok(dial_at)
+}
+
+/// The last check before the request of `call_id` goes out: waits until both
+/// the campaign's and the account's logs of dials sent have room for it, and
+/// records it in both.
+pub(super) async fn confirm_send(
+    service: &AppState,
+    config: &CampaignConfig,
+    call_id: &str,
+) -> Result<(), ServiceError> {
+    let store = &service.store;
+    let logs = [
+        (
+            SendLog::Campaign(&config.campaign_id),
+            config.calls_per_second,
+        ),
+        (SendLog::Account, service.settings.twilio_max_cps),
+    ];
+    for _ in 0..MAX_SEND_CHECKS {
+        let mut waited = false;
+        // In order; after a wait both are checked again, so each records the
+        // time the dial really leaves.
+        for (log, rate) in logs {
+            let now = service.clock.now_ms();
+            let wait = store.confirm_send(log, call_id, now, rate).await?;
+            if wait > 0 {
+                tokio::time::sleep(service.clock.real_duration(wait)).await;
+                waited = true;
+                break;
+            }
+        }
+        if !waited {
+            return Ok(());
+        }
+    }
+    warn!(campaign_id = %config.campaign_id, call_id, "dial pace still crowded after many checks; dialing");
+    Ok(())
 }

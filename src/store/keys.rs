@@ -96,6 +96,12 @@ impl Keys {
         format!("{}:campaign:{{{id}}}:active", self.prefix)
     }
 
+    /// Sorted set: call id -> epoch ms at which the campaign's recent dials
+    /// were sent (the pace's last check, see `scripts/sent.lua`).
+    pub fn campaign_sent(&self, id: &str) -> String {
+        format!("{}:campaign:{{{id}}}:sent", self.prefix)
+    }
+
     /// Set: campaigns the dispatchers look at (running or paused).
     pub fn campaigns_live(&self) -> String {
         format!("{}:campaigns:live", self.prefix)
@@ -104,6 +110,11 @@ impl Keys {
     /// String: the account-wide next dial slot (epoch ms).
     pub fn account_pace(&self) -> String {
         format!("{}:pace:account", self.prefix)
+    }
+
+    /// Sorted set: call id -> epoch ms at which the account's recent dials were sent.
+    pub fn account_sent(&self) -> String {
+        format!("{}:pace:account:sent", self.prefix)
     }
 
     /// Sorted set of pending webhook deliveries by due time, and their payloads.

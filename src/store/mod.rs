@@ -14,7 +14,8 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{
-    spacing_ms, Admit, CampaignSnapshot, CancelStep, Finish, StatusRefused, Take, PACE_MARGIN,
+    ceiling, spacing_ms, Admit, CampaignSnapshot, CancelStep, Finish, SendLog, StatusRefused, Take,
+    PACE_MARGIN,
 };
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};

@@ -93,6 +93,22 @@ fn contacts(prefix: &str, n: usize) -> Vec<Value> {
 fn assert_ceiling(times: &[Instant], rate: f64, what: &str) {
     let (k, window) = rule(rate);
     let most = busiest(times, window);
+    let tightest = times
+        .windows(k + 1)
+        .map(|w| w[k].duration_since(w[0]).as_millis())
+        .min();
+    eprintln!(
+        "{what}: tightest {} dials span {tightest:?} ms, mean {:.3}",
+        k + 1,
+        mean(times)
+    );
+    if most > k {
+        let gaps: Vec<u128> = times
+            .windows(2)
+            .map(|w| w[1].duration_since(w[0]).as_millis())
+            .collect();
+        eprintln!("{what} gaps: {gaps:?}");
+    }
     assert!(
         most <= k,
         "{what}: {most} dials within {window:?} at {rate}/s ({} dials)",

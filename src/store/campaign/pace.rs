@@ -30,8 +30,26 @@ use crate::store::{Store, StoreError};
 pub const PACE_MARGIN: f64 = 0.015;
 
 static PACE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/pace.lua")));
+static SENT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/sent.lua")));
 static PACE_DELAY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/pace_delay.lua")));
+
+/// Whose log of dials sent a check is made against.
+#[derive(Debug, Clone, Copy)]
+pub enum SendLog<'a> {
+    /// A campaign's (its `calls_per_second`).
+    Campaign(&'a str),
+    /// The account's (`TWILIO_MAX_CPS`), shared by every instance and campaign.
+    Account,
+}
+
+/// The ceiling for `rate` dials a second as (most dials, window ms): whole
+/// rates allow `rate` dials a second, rates below one a dial every `1/rate`
+/// seconds, other rates `floor(rate)` dials in `floor(rate)/rate` seconds.
+pub fn ceiling(rate: f64) -> (u32, f64) {
+    let most = rate.floor().max(1.0);
+    (most as u32, most * 1000.0 / rate)
+}
 
 /// Milliseconds between two reserved slots for a limit of `interval_ms`
 /// (= 1000 / rate) between dials: the interval and the margin.
@@ -59,6 +77,34 @@ impl Store {
             .invoke_async(&mut self.conn())
             .await?;
         Ok((wait >= 0).then_some(wait))
+    }
+
+    /// The last check before a dial's request goes out (`scripts/sent.lua`):
+    /// records `member` (the call id) as sent at `now_ms` in `log`, unless
+    /// that would exceed the ceiling for `rate` dials a second. `0`: recorded,
+    /// send now; else ms to wait before checking again. The window is widened
+    /// by half the margin, for the last stretch from here to Twilio.
+    pub async fn confirm_send(
+        &self,
+        log: SendLog<'_>,
+        member: &str,
+        now_ms: i64,
+        rate: f64,
+    ) -> Result<i64, StoreError> {
+        let key = match log {
+            SendLog::Campaign(id) => self.keys().campaign_sent(id),
+            SendLog::Account => self.keys().account_sent(),
+        };
+        let (most, window_ms) = ceiling(rate);
+        let wait: i64 = SENT
+            .key(key)
+            .arg(now_ms)
+            .arg(member)
+            .arg(most)
+            .arg(window_ms * (1.0 + PACE_MARGIN / 2.0))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(wait)
     }
 
     /// A campaign dial claimed for `slot_ms` goes out at `dial_ms` instead
