@@ -5,7 +5,10 @@
 //! their own disposition; a contact a dispatcher held at that moment is left to
 //! it (it dials, or gives the contact back and a later pass settles it).
 
+use std::time::Duration;
+
 use futures_util::future::try_join_all;
+use tracing::warn;
 
 use super::model::CampaignConfig;
 use crate::app::{AppState, ServiceError};
@@ -13,9 +16,27 @@ use crate::app::{AppState, ServiceError};
 /// Contacts settled per shard per pass (one short script each).
 const STEP: u32 = 1_000;
 
+/// One pass for the dispatcher: how long until this campaign wants another
+/// (`None`: not soon; once nothing is left to settle it is no longer live).
+pub(super) async fn settle_step(service: &AppState, config: &CampaignConfig) -> Option<Duration> {
+    let id = &config.campaign_id;
+    match settle_canceled(service, config).await {
+        Ok(CancelPass::Finished) => {
+            let _ = service.store.forget_live_campaign(id).await;
+            None
+        }
+        Ok(CancelPass::Settling) => Some(Duration::ZERO),
+        Ok(CancelPass::Waiting) => Some(Duration::from_millis(50)),
+        Err(e) => {
+            warn!(campaign_id = %id, error = %e, "cannot settle the canceled campaign");
+            None
+        }
+    }
+}
+
 /// Where settling a canceled campaign stands after a pass.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum CancelPass {
+enum CancelPass {
     /// Contacts were settled; there may be more.
     Settling,
     /// Nothing to settle now, but a dispatcher holds a contact: look again soon.
@@ -26,7 +47,7 @@ pub(super) enum CancelPass {
 }
 
 /// One pass over every shard of a canceled campaign.
-pub(super) async fn settle_canceled(
+async fn settle_canceled(
     service: &AppState,
     config: &CampaignConfig,
 ) -> Result<CancelPass, ServiceError> {

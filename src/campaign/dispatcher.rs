@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::attempt::dispatch;
-use super::cancel::{self, CancelPass};
+use super::cancel;
 use super::model::{CampaignConfig, CampaignStatus};
 use super::recovery::reap_finished;
 use super::settle::{self, load_config};
@@ -105,20 +105,7 @@ async fn claim_and_dial(service: &Arc<AppState>, config: &Arc<CampaignConfig>) -
                 return None;
             }
             Ok(Claimed::Idle(Some(CampaignStatus::Canceled))) => {
-                // Settle what was never dialed, a bounded step per pass; the
-                // campaign is forgotten once nothing is left to settle.
-                match cancel::settle_canceled(service, config).await {
-                    Ok(CancelPass::Finished) => {
-                        let _ = service.store.forget_live_campaign(id).await;
-                        return None;
-                    }
-                    Ok(CancelPass::Settling) => return Some(Duration::ZERO),
-                    Ok(CancelPass::Waiting) => return Some(Duration::from_millis(50)),
-                    Err(e) => {
-                        warn!(campaign_id = %id, error = %e, "cannot settle the canceled campaign");
-                        return None;
-                    }
-                }
+                return cancel::settle_step(service, config).await;
             }
             Ok(Claimed::Idle(status)) => {
                 if status.is_none_or(CampaignStatus::is_final) {

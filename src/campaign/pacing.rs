@@ -3,10 +3,9 @@
 //! the dial also gets the account's slot (`TWILIO_MAX_CPS`, shared by every
 //! instance, campaign and single call), the first one from its campaign slot
 //! on. Both limits are ceilings (see `store/campaign/pace.rs` for the margin):
-//! a dial must not go out later than the slot it holds in either, or it would
-//! crowd the dials after it. So a dial that must wait for the account moves the
-//! campaign's next slot with it, or does not go out if another dial of the
-//! campaign was claimed meanwhile.
+//! a dial that goes out later than the slot it holds would crowd the dials
+//! after it. So a dial that must wait for the account moves the campaign's next
+//! slot with it (unless another dial of the campaign was claimed meanwhile).
 //!
 //! Slots are when dials should leave; [`confirm_send`] is the last check, right
 //! before the request goes out, against logs of when dials really left (the
@@ -44,21 +43,19 @@ pub(super) async fn account_slot(
         .reserve_account_slot(at, account_interval, (2.0 * account_interval) as i64)
         .await?
         .map(|wait| at + wait);
-    let go = match dial_at {
-        None => false,
-        Some(t) if t - slot_ms > TOLERANCE_MS => {
-            store
-                .delay_campaign_slot(id, slot_ms, config.interval_ms(), t)
-                .await?
-        }
-        Some(_) => true,
-    };
-    if !go {
+    let Some(dial_at) = dial_at else {
         let due = at + account_interval.ceil() as i64;
         store.release(id, shards, idx, None, due).await?;
         return Ok(None);
+    };
+    if dial_at - slot_ms > TOLERANCE_MS {
+        // Best effort: refused when another dial of the campaign was claimed
+        // meanwhile; the check before sending keeps the ceiling either way.
+        store
+            .delay_campaign_slot(id, slot_ms, config.interval_ms(), dial_at)
+            .await?;
     }
-    Ok(dial_at)
+    Ok(Some(dial_at))
 }
 
 /// The last check before the request of `call_id` goes out: waits until both

@@ -57,7 +57,7 @@ impl Keys {
         format!("{}:campaign:{{{id}}}", self.prefix)
     }
 
-    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `canceled`, `disp:<name>`).
+    /// Hash: one shard's counters (`attempts`, `retries`, `done`, `disp:<name>`).
     /// Shard 0's are kept in the campaign hash itself.
     pub fn campaign_shard(&self, id: &str, shard: u32) -> String {
         format!("{}:campaign:{}", self.prefix, shard_tag(id, shard))

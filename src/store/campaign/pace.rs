@@ -19,6 +19,15 @@
 //! Slots are never placed in the past: a dial whose tick came late takes the
 //! first free slot from now on, so missed slots are not made up for and late
 //! ticks can only lower the rate.
+//!
+//! A slot says when a dial should leave, not when it did: one that leaves late
+//! (a busy machine, a slow round trip) would crowd the next, whatever the
+//! margin. So the last step before a request goes out is
+//! [`Store::confirm_send`], against a log of the dials really sent in the last
+//! window (`scripts/sent.lua`, per campaign and for the account): at most
+//! `floor(rate)` (at least one) in any window of `floor(rate)/rate` seconds
+//! widened by half the margin, the other half left for the request's way to
+//! Twilio. Reserved slots keep dials spaced so this check rarely waits.
 
 use std::sync::LazyLock;
 
@@ -110,7 +119,8 @@ impl Store {
     /// A campaign dial claimed for `slot_ms` goes out at `dial_ms` instead
     /// (it waited for the account): moves the campaign's next slot with it
     /// (see `scripts/pace_delay.lua`). False when another dial of the campaign
-    /// was claimed since; this one must then not go out late.
+    /// was claimed since (its slot stands; the check before sending keeps the
+    /// ceiling).
     pub async fn delay_campaign_slot(
         &self,
         id: &str,
