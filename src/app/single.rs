@@ -17,6 +17,7 @@ use super::dial_gate::{self, DialReceipt, DialTarget, GateDecision};
 use super::{AppState, ServiceError};
 use crate::call::{CallRecord, CallStatus, Input};
 use crate::flow::Flow;
+use crate::store::SendLog;
 
 /// How long, in real time, a single call waits for an account pacing slot
 /// before it is refused with `rate_limited`.
@@ -27,6 +28,8 @@ pub const TWILIO_THROTTLED_RETRY_SECS: u64 = 5;
 
 /// How long one instance holds a due scheduled call before another may take it.
 const SCHEDULED_LEASE_MS: i64 = 60_000;
+/// Checks of the account's log of dials sent before a dial goes out regardless.
+const MAX_SEND_CHECKS: u32 = 50;
 /// How often due scheduled calls are looked for.
 const SCHEDULED_POLL: Duration = Duration::from_millis(250);
 
@@ -173,6 +176,7 @@ pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedC
         receipt,
     } = prepared;
     let call_id = record.call_id.clone();
+    confirm_account_send(app, &call_id).await?;
     let dialed = dial(app, &record, &flow)
         .await
         .map_err(|e| ServiceError::Unrecorded {
@@ -204,6 +208,29 @@ pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedC
         }),
         Dialed::Uncertain(message) => Err(ServiceError::TwilioUncertain { call_id, message }),
     }
+}
+
+/// The account pace's last check, right before the request goes out, against
+/// the log of dials really sent (shared with campaign dials): waits while the
+/// last second already holds `TWILIO_MAX_CPS` of them. Bounded.
+async fn confirm_account_send(app: &AppState, call_id: &str) -> Result<(), ServiceError> {
+    for _ in 0..MAX_SEND_CHECKS {
+        let rate = app.settings.twilio_max_cps;
+        let now = app.clock.now_ms();
+        let wait = app
+            .store
+            .confirm_send(SendLog::Account, call_id, now, rate)
+            .await?;
+        if wait <= 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(app.clock.real_duration(wait)).await;
+    }
+    warn!(
+        call_id,
+        "account pace still crowded after many checks; dialing"
+    );
+    Ok(())
 }
 
 /// Dials scheduled calls as they fall due, until `stop` fires. Each due call

@@ -11,6 +11,7 @@ use tracing::{error, info, warn};
 use super::model::{
     read_state, CampaignConfig, CampaignStatus, Contact, ContactState, Phase, WaitingReason,
 };
+use super::pacing;
 use super::recovery::{earlier_attempt, track_in_progress, EarlierAttempt};
 use super::settle;
 use super::stopping;
@@ -25,13 +26,15 @@ const THROTTLED_BACKOFF_MS: i64 = 5_000;
 /// (service time), so a repaired state is dialed.
 const UNREADABLE_RECHECK_MS: i64 = 3_600_000;
 
-/// Dials one claimed contact, or explains why not (window, do-not-call, pace).
+/// Dials one claimed contact at its campaign pace slot `slot_ms`, or explains
+/// why not (window, do-not-call, pace).
 /// `stop`: the process is shutting down; the contact is released unless its
 /// dial already went to Twilio.
 pub(super) async fn dispatch(
     service: &AppState,
     config: &CampaignConfig,
     idx: u32,
+    slot_ms: i64,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), ServiceError> {
     let id = &config.campaign_id;
@@ -72,7 +75,11 @@ pub(super) async fn dispatch(
         return Ok(());
     }
 
-    let Some(receipt) = gate(service, config, idx, &contact, &mut state, &mut stop).await? else {
+    let Some(receipt) = gate(
+        service, config, idx, &contact, &mut state, slot_ms, &mut stop,
+    )
+    .await?
+    else {
         return Ok(());
     };
     // The last moment a dial can be given up without asking Twilio about it.
@@ -141,6 +148,7 @@ async fn gate(
     idx: u32,
     contact: &Contact,
     state: &mut ContactState,
+    slot_ms: i64,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<Option<DialReceipt>, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
@@ -159,7 +167,7 @@ async fn gate(
         return Ok(None);
     }
 
-    if !account_slot(service, config, idx, contact, state, stop).await? {
+    if !account_slot(service, config, idx, contact, state, slot_ms, stop).await? {
         return Ok(None);
     }
     // Checked again right before the dial: an opt-out, a pause or a cancel may
@@ -231,22 +239,17 @@ async fn account_slot(
     idx: u32,
     contact: &Contact,
     state: &ContactState,
+    slot_ms: i64,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<bool, ServiceError> {
-    let (id, shards) = (&config.campaign_id, config.shards);
-    let account_interval = 1000.0 / service.settings.twilio_max_cps;
-    let now_ms = service.clock.now_ms();
-    let reserved = service
-        .store
-        .reserve_account_slot(now_ms, account_interval, (2.0 * account_interval) as i64)
-        .await?;
-    let Some(wait) = reserved else {
-        let due = now_ms + account_interval.ceil() as i64;
-        service.store.release(id, shards, idx, None, due).await?;
+    // The account's slot from the campaign's on (see pacing.rs).
+    let Some(dial_at) = pacing::account_slot(service, config, idx, slot_ms).await? else {
         return Ok(false);
     };
-    let wait = service.clock.real_duration(wait);
-    tracing::debug!(campaign_id = %id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
+    let wait = service
+        .clock
+        .real_duration(dial_at - service.clock.now_ms());
+    tracing::debug!(campaign_id = %config.campaign_id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
     tokio::select! {
         _ = tokio::time::sleep(wait) => Ok(true),
         // The sender gone counts as stopping too; the guard is not kept.
@@ -301,6 +304,8 @@ async fn place(
         .mark_dialing(id, shards, idx, &json, service.clock.now_ms() + lease_ms)
         .await?;
 
+    // The pace's last check, against the dials really sent (see pacing.rs).
+    pacing::confirm_send(service, config, &record.call_id).await?;
     match calls::dial(service, &record, &flow).await? {
         Dialed::Placed(_) => {
             track_in_progress(service, config, idx, &record.call_id, state).await?;

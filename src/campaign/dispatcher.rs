@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 use tracing::{info, warn, Instrument};
 
 use super::attempt::dispatch;
+use super::cancel;
 use super::model::{CampaignConfig, CampaignStatus};
 use super::recovery::reap_finished;
 use super::settle::{self, load_config};
@@ -26,6 +27,9 @@ use crate::store::{Admit, Take};
 const MAX_IDLE: Duration = Duration::from_millis(200);
 /// How often calls in progress are checked for a settlement that was lost.
 const REAP_EVERY: Duration = Duration::from_secs(2);
+/// How far ahead (real time) a pace slot may be claimed: the dial then waits
+/// for its slot, so a dispatcher tick up to this late costs no rate.
+const PACE_LOOKAHEAD: Duration = Duration::from_millis(25);
 
 /// Runs until `stop` fires (or its sender is dropped), then waits for the
 /// attempts it started.
@@ -105,12 +109,12 @@ async fn claim_and_dial(
             return None;
         }
         match claim(service, config).await {
-            Ok(Claimed::Contact(idx)) => {
+            Ok(Claimed::Contact(idx, slot)) => {
                 let (service, config, stop) = (service.clone(), config.clone(), stop.clone());
                 let span = tracing::info_span!("dispatch", campaign_id = %id, contact = idx);
                 attempts.spawn(
                     async move {
-                        if let Err(e) = dispatch(&service, &config, idx, stop).await {
+                        if let Err(e) = dispatch(&service, &config, idx, slot, stop).await {
                             warn!(error = %e, "dispatch failed; the lease will expire and it is retried");
                         }
                     }
@@ -126,6 +130,9 @@ async fn claim_and_dial(
                     warn!(campaign_id = %id, error = %e, "cannot complete the campaign");
                 }
                 return None;
+            }
+            Ok(Claimed::Idle(Some(CampaignStatus::Canceled))) => {
+                return cancel::settle_step(service, config).await;
             }
             Ok(Claimed::Idle(status)) => {
                 if status.is_none_or(CampaignStatus::is_final) {
@@ -143,7 +150,8 @@ async fn claim_and_dial(
 }
 
 enum Claimed {
-    Contact(u32),
+    /// A contact and its pace slot (epoch ms of the service clock).
+    Contact(u32, i64),
     /// Nothing may be dialed for this many ms (pace, or nothing due yet).
     Wait(i64),
     Full,
@@ -159,6 +167,9 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
     let id = &config.campaign_id;
     let store = &service.store;
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
+    // At most half an interval ahead, so a dial never holds more than its own slot.
+    let lookahead = (PACE_LOOKAHEAD.as_secs_f64() * 1000.0 * service.clock.speed())
+        .min(config.interval_ms() / 2.0);
     let admit = |now: i64, contact: Option<u32>| {
         store.admit(
             id,
@@ -166,6 +177,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
             lease_ms,
             config.max_concurrent,
             config.interval_ms(),
+            lookahead,
             contact,
         )
     };
@@ -173,7 +185,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
         Admit::Pace(ms) => Claimed::Wait(ms),
         Admit::Full => Claimed::Full,
         Admit::NotRunning(status) => Claimed::Idle(status),
-        Admit::Open | Admit::Claimed(_) => Claimed::Full,
+        Admit::Open | Admit::Claimed(..) => Claimed::Full,
     };
     let now = service.clock.now_ms();
     match admit(now, None).await? {
@@ -187,7 +199,7 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
         match store.take(id, s, now, now + lease_ms).await? {
             Take::Took(idx, due) => {
                 return match admit(service.clock.now_ms(), Some(idx)).await? {
-                    Admit::Claimed(idx) => Ok(Claimed::Contact(idx)),
+                    Admit::Claimed(idx, slot) => Ok(Claimed::Contact(idx, slot)),
                     other => {
                         // Another instance took the slot meanwhile: as it was.
                         store.give_back(id, shards, idx, due).await?;

@@ -3,12 +3,14 @@
 //! instances share one campaign and any of them may die at any point.
 
 mod attempt;
+mod cancel;
 pub mod create;
 pub mod dispatcher;
 pub mod dry_run;
 pub mod duration;
 pub mod events;
 pub mod model;
+mod pacing;
 mod recovery;
 pub mod settle;
 pub mod status;

@@ -167,6 +167,8 @@ pub enum Phase {
     InProgress,
     /// Done: a final disposition, retries exhausted, or skipped.
     Done,
+    /// Never dialed (again) because its campaign was canceled.
+    Canceled,
 }
 
 impl Phase {
@@ -176,6 +178,7 @@ impl Phase {
             Phase::Dialing => "dialing",
             Phase::InProgress => "in_progress",
             Phase::Done => "done",
+            Phase::Canceled => "canceled",
         }
     }
 
@@ -185,6 +188,7 @@ impl Phase {
             Phase::Dialing,
             Phase::InProgress,
             Phase::Done,
+            Phase::Canceled,
         ]
         .into_iter()
         .find(|p| p.as_str() == name)

@@ -22,7 +22,14 @@ pub struct CampaignCounts {
     pub pending: u64,
     pub dialing: u64,
     pub in_progress: u64,
+    /// Contacts settled `canceled`: never dialed (again) after a cancel.
+    pub canceled: u64,
     pub attempts: u64,
+    /// Retries made so far (attempts after a contact's first).
+    pub retries: u64,
+    /// Contacts waiting for a retry now.
+    pub waiting_retry: u64,
+    /// The old name of `retries`: a running total, kept for existing clients.
     pub retries_scheduled: u64,
     /// Contacts held because their stored state cannot be read.
     pub errors: u64,
@@ -47,7 +54,10 @@ impl CampaignCounts {
             pending: s.due.saturating_sub(s.leased + s.active),
             dialing: s.leased,
             in_progress: s.active,
+            canceled: num("canceled"),
             attempts: num("attempts"),
+            retries: num("retries"),
+            waiting_retry: s.waiting_retry,
             retries_scheduled: num("retries"),
             errors: num("errors"),
             dispositions,

@@ -95,6 +95,12 @@ impl Keys {
         format!("{}:campaign:{}:due", self.prefix, shard_tag(id, shard))
     }
 
+    /// Set: the contacts of one shard waiting for a retry (settled with a
+    /// disposition that earns another attempt, not dialed again yet).
+    pub fn campaign_retrying(&self, id: &str, shard: u32) -> String {
+        format!("{}:campaign:{}:retrying", self.prefix, shard_tag(id, shard))
+    }
+
     /// Sorted set: contacts claimed by a dispatcher, by lease expiry (epoch ms).
     /// Campaign-wide (at most `max_concurrent` members): it counts dials in flight.
     pub fn campaign_leases(&self, id: &str) -> String {
@@ -104,6 +110,12 @@ impl Keys {
     /// Sorted set: `<index>:<call id>` of calls in progress, by when to stop counting them.
     pub fn campaign_active(&self, id: &str) -> String {
         format!("{}:campaign:{{{id}}}:active", self.prefix)
+    }
+
+    /// Sorted set: call id -> epoch ms at which the campaign's recent dials
+    /// were sent (the pace's last check, see `scripts/sent.lua`).
+    pub fn campaign_sent(&self, id: &str) -> String {
+        format!("{}:campaign:{{{id}}}:sent", self.prefix)
     }
 
     /// Set: campaigns the dispatchers look at (running or paused).
@@ -121,6 +133,11 @@ impl Keys {
     /// script touches one slot whichever campaign or call dials.
     pub fn dial_attempts(&self, number: &str) -> String {
         format!("{}:dials:{{{number}}}", self.prefix)
+    }
+
+    /// Sorted set: call id -> epoch ms at which the account's recent dials were sent.
+    pub fn account_sent(&self) -> String {
+        format!("{}:pace:account:sent", self.prefix)
     }
 
     /// Sorted set of pending webhook deliveries by due time, and their payloads.

@@ -19,7 +19,10 @@ use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
-pub use campaign::{Admit, CampaignSnapshot, CampaignStatus, Finish, StatusRefused, Take};
+pub use campaign::{
+    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
+    StatusRefused, Take, PACE_MARGIN,
+};
 pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};

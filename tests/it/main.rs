@@ -3,6 +3,8 @@
 
 mod api;
 mod bench;
+mod campaign_cancel;
+mod campaign_pacing;
 mod campaign_scale;
 mod campaign_windows;
 mod campaigns;

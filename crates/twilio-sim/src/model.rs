@@ -142,6 +142,9 @@ pub struct RecordedRequest {
     pub path: String,
     pub form: Vec<(String, String)>,
     pub error: Option<String>,
+    /// When the request arrived (create requests: before the body is parsed),
+    /// so a test can measure dial pacing where Twilio would.
+    pub received_at: Instant,
 }
 
 #[derive(Clone, Debug)]

@@ -65,6 +65,17 @@ fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), Http
 }
 
 fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
+    record_at(state, req, form, err, Instant::now());
+}
+
+/// Records a request that arrived at `received_at`.
+fn record_at(
+    state: &State,
+    req: &HttpRequest,
+    form: &[(String, String)],
+    err: Option<String>,
+    received_at: Instant,
+) {
     state
         .requests
         .lock()
@@ -74,6 +85,7 @@ fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Opti
             path: req.path().to_string(),
             form: form.to_vec(),
             error: err,
+            received_at,
         });
 }
 
@@ -108,27 +120,30 @@ async fn create_call(
     account: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
+    // Taken first: pacing is measured by when create requests arrive.
+    let received_at = Instant::now();
     let form = match parse_form(&body) {
         Ok(f) => f,
         Err(resp) => return resp,
     };
+    let record = |form: &[(String, String)], err| record_at(&state, &req, form, err, received_at);
     if let Err(resp) = authorize(&state, &req, &account) {
-        record(&state, &req, &form, Some("unauthorized".into()));
+        record(&form, Some("unauthorized".into()));
         return resp;
     }
     if let Err(e) = openapi::validate("CreateCall", &form)
         .and_then(|_| openapi::validate_path("CreateCall", "AccountSid", &account))
     {
-        record(&state, &req, &form, Some(e.clone()));
+        record(&form, Some(e.clone()));
         return error(400, 21205, &e);
     }
     let to = get(&form, "To").unwrap_or_default().to_string();
     if !crate::is_e164(&to) {
         let e = format!("The 'To' number {to} is not a valid phone number.");
-        record(&state, &req, &form, Some(e.clone()));
+        record(&form, Some(e.clone()));
         return error(400, 21211, &e);
     }
-    record(&state, &req, &form, None);
+    record(&form, None);
     let persona = state
         .personas
         .lock()
@@ -189,7 +204,7 @@ async fn create_call(
         callbacks: Vec::new(),
         finished: false,
         recording_started: false,
-        created_at: Instant::now(),
+        created_at: received_at,
         date_created: chrono::Utc::now(),
     };
     let json = call_json(&state, &call);

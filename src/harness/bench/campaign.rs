@@ -149,10 +149,24 @@ pub async fn pacing(
         worst = worst.max(((count / 10.0) - target).abs() / target * 100.0);
         start += 10.0;
     }
+    // The ceiling: the most dials any sliding window of `whole / target`
+    // service seconds held (one second for a whole rate), against `whole`.
+    let whole = target.floor().max(1.0);
+    let window = whole / target;
+    let busiest = (0..times.len())
+        .map(|i| {
+            (i..times.len())
+                .take_while(|j| t(*j) - t(i) < window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
     Ok(json!({
         "target_cps": target,
         "mean_cps": mean,
         "max_deviation_pct": worst,
+        "busiest_window": busiest,
+        "window_limit": whole,
         "dials": times.len(),
         "clock_speed": speed,
     }))

@@ -68,13 +68,15 @@ pub fn print(r: &Value) {
             "  Redis bytes per contact     {}",
             f(&r["redis_bytes_per_contact"])
         );
-        println!("  pacing                      target   mean     max deviation (10 s windows)");
+        println!("  pacing                      target   mean     max deviation (10 s windows)   busiest 1 s window");
         for p in r["pacing"].as_array().into_iter().flatten() {
             println!(
-                "                              {:>6}   {:>6}   {:>6} %   (clock x{})",
+                "                              {:>6}   {:>6}   {:>6} %                      {} of {}   (clock x{})",
                 f(&p["target_cps"]),
                 f(&p["mean_cps"]),
                 f(&p["max_deviation_pct"]),
+                p["busiest_window"],
+                p["window_limit"],
                 p["clock_speed"]
             );
         }

@@ -46,7 +46,7 @@ impl TryFrom<String> for StateFilter {
         }
         Phase::parse(&s)
             .map(|p| Self(Some(p)))
-            .ok_or("must be one of pending, dialing, in_progress, done")
+            .ok_or("must be one of pending, dialing, in_progress, done, canceled")
     }
 }
 

@@ -1,5 +1,5 @@
-//! A campaign's counters (attempts, retries, done, dispositions), kept per shard
-//! and summed on read.
+//! A campaign's counters (attempts, retries, done, canceled, dispositions), kept
+//! per shard and summed on read.
 
 use std::collections::HashMap;
 
@@ -10,7 +10,10 @@ use crate::store::{Store, StoreError};
 
 /// Counters kept per shard and summed for the campaign.
 fn is_counter(field: &str) -> bool {
-    matches!(field, "attempts" | "retries" | "done" | "errors") || field.starts_with("disp:")
+    matches!(
+        field,
+        "attempts" | "retries" | "done" | "errors" | "canceled"
+    ) || field.starts_with("disp:")
 }
 
 /// Live numbers of a campaign, read in one round trip per shard.
@@ -22,6 +25,8 @@ pub struct CampaignSnapshot {
     pub due: u64,
     pub leased: u64,
     pub active: u64,
+    /// Contacts waiting for a retry (in the shards' retry sets).
+    pub waiting_retry: u64,
     pub next_due_ms: Option<i64>,
 }
 
@@ -51,13 +56,21 @@ impl Store {
         now_ms: i64,
     ) -> Result<Option<CampaignSnapshot>, StoreError> {
         let k = self.keys();
-        type Head = (HashMap<String, String>, u64, u64, u64, Vec<(String, f64)>);
-        let (mut fields, leased, active, due0, next0): Head = redis::pipe()
+        type Head = (
+            HashMap<String, String>,
+            u64,
+            u64,
+            u64,
+            Vec<(String, f64)>,
+            u64,
+        );
+        let (mut fields, leased, active, due0, next0, retrying0): Head = redis::pipe()
             .hgetall(k.campaign(id))
             .zcard(k.campaign_leases(id))
             .zcount(k.campaign_active(id), now_ms, "+inf")
             .zcard(k.campaign_due(id, 0))
             .zrange_withscores(k.campaign_due(id, 0), 0, 0)
+            .scard(k.campaign_retrying(id, 0))
             .query_async(&mut self.conn())
             .await?;
         if fields.is_empty() {
@@ -67,20 +80,23 @@ impl Store {
             .get("shards")
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        type Shard = (HashMap<String, String>, u64, Vec<(String, f64)>);
+        type Shard = (HashMap<String, String>, u64, Vec<(String, f64)>, u64);
         let rest: Vec<Shard> = try_join_all((1..shards.max(1)).map(|s| {
             let mut c = self.conn();
             let mut pipe = redis::pipe();
             pipe.hgetall(k.campaign_shard(id, s))
                 .zcard(k.campaign_due(id, s))
-                .zrange_withscores(k.campaign_due(id, s), 0, 0);
+                .zrange_withscores(k.campaign_due(id, s), 0, 0)
+                .scard(k.campaign_retrying(id, s));
             async move { pipe.query_async::<Shard>(&mut c).await }
         }))
         .await?;
         let mut due = due0;
+        let mut waiting_retry = retrying0;
         let mut next = next0.first().map(|(_, s)| *s as i64);
-        for (counters, shard_due, shard_next) in rest {
+        for (counters, shard_due, shard_next, retrying) in rest {
             due += shard_due;
+            waiting_retry += retrying;
             if let Some((_, s)) = shard_next.first() {
                 next = Some(next.map_or(*s as i64, |n| n.min(*s as i64)));
             }
@@ -98,6 +114,7 @@ impl Store {
             due,
             leased,
             active,
+            waiting_retry,
             next_due_ms: next,
         }))
     }

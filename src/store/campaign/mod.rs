@@ -11,10 +11,13 @@
 //! unfinished contact stays in its shard's due set.
 //!
 //! Here: loading a campaign and reading its contacts. The dial queue (claim,
-//! take, leases, settling) is in [`queue`], the counters in [`counters`], the
-//! status in [`status`]; key names only in [`super::keys`].
+//! take, leases, settling) is in [`queue`], pacing in [`pace`], settling a
+//! canceled campaign in [`cancel`], the counters in
+//! [`counters`], the status in [`status`]; key names only in [`super::keys`].
 
+mod cancel;
 mod counters;
+mod pace;
 mod queue;
 mod status;
 
@@ -24,7 +27,9 @@ use redis::AsyncCommands;
 use super::keys::shard_of;
 use super::{Store, StoreError};
 
+pub use cancel::CancelStep;
 pub use counters::CampaignSnapshot;
+pub use pace::{ceiling, spacing_ms, SendLog, PACE_MARGIN};
 pub use queue::{Admit, Finish, Take};
 pub use status::{CampaignStatus, StatusRefused};
 

@@ -12,7 +12,6 @@ use crate::store::{Store, StoreError};
 static ADMIT: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/admit.lua")));
 static TAKE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/take.lua")));
-static PACE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../scripts/pace.lua")));
 static DIALED: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../scripts/dialed.lua")));
 static FINISH: LazyLock<Script> =
@@ -22,8 +21,9 @@ static FINISH: LazyLock<Script> =
 pub enum Admit {
     /// A dial may start now (check only).
     Open,
-    /// The pace slot and the lease are this contact's.
-    Claimed(u32),
+    /// The pace slot (epoch ms, at most the lookahead away) and the lease are
+    /// this contact's: (contact index, slot).
+    Claimed(u32, i64),
     /// Pace: the next dial slot is this many ms away.
     Pace(i64),
     Full,
@@ -52,7 +52,10 @@ pub enum Finish {
 
 impl Store {
     /// Status, concurrency and pace (see `scripts/admit.lua`). With `contact`,
-    /// also reserves the pace slot and a lease until `now_ms + lease_ms` for it.
+    /// also reserves the pace slot and a lease until `slot + lease_ms` for it.
+    /// `interval_ms` is `1000 / calls_per_second`; the margin is added here
+    /// (see [`super::pace`]). A slot up to `lookahead_ms` ahead may be taken.
+    #[allow(clippy::too_many_arguments)]
     pub async fn admit(
         &self,
         id: &str,
@@ -60,33 +63,35 @@ impl Store {
         lease_ms: i64,
         max_concurrent: u32,
         interval_ms: f64,
+        lookahead_ms: f64,
         contact: Option<u32>,
     ) -> Result<Admit, StoreError> {
         let k = self.keys();
-        let (tag, value): (String, String) = ADMIT
+        let reply: Vec<String> = ADMIT
             .key(k.campaign(id))
             .key(k.campaign_leases(id))
             .key(k.campaign_active(id))
             .arg(now_ms)
             .arg(max_concurrent)
-            .arg(interval_ms)
+            .arg(super::pace::spacing_ms(interval_ms))
             .arg(lease_ms)
             .arg(contact.map(|c| c.to_string()).unwrap_or_default())
+            .arg(lookahead_ms)
             .invoke_async(&mut self.conn())
             .await?;
-        let num = || {
-            value
-                .parse::<i64>()
-                .map_err(|_| StoreError::Corrupt(format!("admit answered {tag} {value}")))
+        let bad = || StoreError::Corrupt(format!("admit answered {reply:?}"));
+        let num = |i: usize| -> Result<i64, StoreError> {
+            reply.get(i).and_then(|v| v.parse().ok()).ok_or_else(bad)
         };
-        Ok(match tag.as_str() {
-            "open" => Admit::Open,
-            "claimed" => Admit::Claimed(num()? as u32),
-            "pace" => Admit::Pace(num()?),
-            "full" => Admit::Full,
-            "idle" if value == "missing" => Admit::NotRunning(None),
-            "idle" => Admit::NotRunning(Some(super::status::parse_status(&value)?)),
-            _ => return Err(StoreError::Corrupt(format!("admit answered {tag} {value}"))),
+        let value = reply.get(1).map(String::as_str).unwrap_or("");
+        Ok(match reply.first().map(String::as_str) {
+            Some("open") => Admit::Open,
+            Some("claimed") => Admit::Claimed(num(1)? as u32, num(2)?),
+            Some("pace") => Admit::Pace(num(1)?),
+            Some("full") => Admit::Full,
+            Some("idle") if value == "missing" => Admit::NotRunning(None),
+            Some("idle") => Admit::NotRunning(Some(super::status::parse_status(value)?)),
+            _ => return Err(bad()),
         })
     }
 
@@ -136,24 +141,6 @@ impl Store {
         Ok(())
     }
 
-    /// Reserves an account-wide dial slot at most `max_wait_ms` away.
-    /// `Ok(Some(wait))`: dial after `wait` ms; `Ok(None)`: no slot that soon.
-    pub async fn reserve_account_slot(
-        &self,
-        now_ms: i64,
-        interval_ms: f64,
-        max_wait_ms: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        let wait: i64 = PACE
-            .key(self.keys().account_pace())
-            .arg(now_ms)
-            .arg(interval_ms)
-            .arg(max_wait_ms)
-            .invoke_async(&mut self.conn())
-            .await?;
-        Ok((wait >= 0).then_some(wait))
-    }
-
     /// Records a dial about to happen and holds the contact (lease and due time)
     /// until `lease_until_ms`.
     pub async fn mark_dialing(
@@ -179,6 +166,9 @@ impl Store {
             .arg(idx)
             .ignore()
             .hincr(k.campaign_shard(id, shard), "attempts", 1)
+            .ignore()
+            // Dialed again: no longer waiting for its retry.
+            .srem(k.campaign_retrying(id, shard), idx)
             .ignore()
             .query_async(&mut c)
             .await?;
@@ -312,6 +302,7 @@ impl Store {
             .key(k.campaign_shard(id, shard))
             .key(k.campaign_states(id, shard))
             .key(k.campaign_due(id, shard))
+            .key(k.campaign_retrying(id, shard))
             .arg(idx)
             .arg(call_id)
             .arg(disposition)
