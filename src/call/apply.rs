@@ -101,6 +101,12 @@ pub fn apply(
             let (next, step) = apply_event(&base, &event, rules, now);
             (event.name(), next, Some(step))
         }
+        // Only the turn the call is on: a late or early gather (a retry of a
+        // turn already answered is replayed before it gets here) moves nothing,
+        // so it can neither advance the call nor opt anyone out.
+        Input::Gather { turn, .. } if *turn != record.turn => {
+            return Change::none(record, format!("gather:{turn}:not-current"));
+        }
         Input::Gather { speech, digits, .. } => {
             let event = Event::Input(classify(speech.as_deref(), digits.as_deref()));
             let (next, step) = apply_event(&base, &event, rules, now);

@@ -38,7 +38,7 @@ async fn steer(app: &TestApp, id: &str, action: &str) -> Value {
 /// The call id callflow gave a simulated call (in its answer URL).
 fn call_id_of(url: &str) -> String {
     let start = url.find("call_id=").expect("call_id in the URL") + "call_id=".len();
-    url[start..].split('&').next().unwrap().to_string()
+    url[start..].split(['&', '#']).next().unwrap().to_string()
 }
 
 #[tokio::test]

@@ -104,7 +104,7 @@ fn slowed(env: &mut HashMap<&'static str, String>) {
 
 fn contacts(prefix: &str, n: usize) -> Vec<Value> {
     (0..n)
-        .map(|i| json!({"to": format!("{prefix}{i:03}")}))
+        .map(|i| json!({"to": format!("{prefix}{i:04}")}))
         .collect()
 }
 
