@@ -68,8 +68,8 @@ fn target<'a>(to: &'a str, timezone: Option<&str>, state: Option<&str>) -> DialT
 }
 
 /// Everything before the dial: the flow and variables, the number, the dial
-/// gate, an account pacing slot (shared with campaigns), the gate again with
-/// the dial counted against the cap, then the record. A call the rules hold is
+/// gate (the dial counted against the number's cap in the same step), an
+/// account pacing slot (shared with campaigns), then the record. A call the rules hold is
 /// refused with [`ServiceError::Held`], or recorded as scheduled when
 /// `schedule` is set. Without a pacing slot within [`SINGLE_CALL_SLOT_WAIT`]
 /// nothing is recorded: `RateLimited`.
@@ -90,16 +90,28 @@ pub async fn prepare_call(
     })?;
     let state = new.state.map(|s| s.code());
     let target = target(new.to.as_str(), new.timezone.as_deref(), state);
-    if let Some(at) = held_until(dial_gate::check(app, &target).await?, &new, schedule)? {
-        return schedule_new(app, &flow, new, at).await;
-    }
-    wait_for_account_slot(app).await?;
-    // Counted against the cap in the same step: another dial may have taken
-    // the number's last one, or an opt-out landed, while this call waited.
+    // The rules first, counting the dial against the number's cap in the same
+    // step; a call they hold takes no pacing slot.
     let recorded = dial_gate::check_and_record(app, &target).await?;
     if let Some(at) = held_until(recorded.decision, &new, schedule)? {
-        // Held after all: the slot is given up; a scheduled request tries later.
         return schedule_new(app, &flow, new, at).await;
+    }
+    let waited = match wait_for_account_slot(app).await {
+        Ok(waited) => waited,
+        Err(e) => {
+            // Never dialed: the dial does not count against the cap.
+            if let Some(receipt) = &recorded.receipt {
+                dial_gate::forget(app, receipt).await?;
+            }
+            return Err(e);
+        }
+    };
+    // An opt-out may have landed while this call waited for its slot.
+    if waited && app.store.dnc_get(new.to.as_str()).await?.is_some() {
+        if let Some(receipt) = &recorded.receipt {
+            dial_gate::forget(app, receipt).await?;
+        }
+        return Err(ServiceError::DoNotCall(new.to.masked()));
     }
     let record = create_record(app, &flow, new, None).await?;
     Ok(Admitted::Dial(Prepared {
@@ -149,7 +161,8 @@ async fn schedule_new(
 }
 
 /// Takes the next account-wide dial slot and sleeps until it, or refuses.
-async fn wait_for_account_slot(app: &AppState) -> Result<(), ServiceError> {
+/// `true` when it had to wait.
+async fn wait_for_account_slot(app: &AppState) -> Result<bool, ServiceError> {
     let interval = 1000.0 / app.settings.twilio_max_cps;
     let budget_ms = (SINGLE_CALL_SLOT_WAIT.as_secs_f64() * 1000.0 * app.clock.speed()) as i64;
     let slot = app
@@ -157,9 +170,10 @@ async fn wait_for_account_slot(app: &AppState) -> Result<(), ServiceError> {
         .reserve_account_slot(app.clock.now_ms(), interval, budget_ms)
         .await?;
     match slot {
+        Some(0) => Ok(false),
         Some(wait) => {
             tokio::time::sleep(app.clock.real_duration(wait)).await;
-            Ok(())
+            Ok(true)
         }
         None => Err(ServiceError::RateLimited {
             retry_after_secs: SINGLE_CALL_SLOT_WAIT.as_secs().max(1),

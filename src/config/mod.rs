@@ -136,8 +136,12 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
     let twilio_max_cps = vars.parsed(
         "TWILIO_MAX_CPS",
         1.0,
-        |v| v.parse::<f64>().ok().filter(|n| *n > 0.0 && *n <= 1000.0),
-        |v| format!("'{v}' is not a number of calls per second (0-1000]"),
+        |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| *n > 0.0 && *n <= 100_000.0)
+        },
+        |v| format!("'{v}' is not a number of calls per second (0-100000]"),
     )?;
     let dispatcher = vars.boolean("DISPATCHER_ENABLED", true)?;
     let lease = vars.secs("DISPATCH_LEASE_SECS", 30, 2..=86_400)?;

@@ -46,7 +46,7 @@ impl Store {
             .arg(at.cap)
             .arg(member)
             .arg(at.expire_ms.max(1))
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(if allowed == 1 {
             CapCheck::Under {
@@ -59,7 +59,7 @@ impl Store {
 
     /// Takes a counted dial (its member) back off the number's count.
     pub async fn dial_cap_forget(&self, number: &str, member: &str) -> Result<(), StoreError> {
-        let mut c = self.conn();
+        let mut c = self.worker_conn().await;
         let _: i64 = redis::cmd("ZREM")
             .arg(self.keys().dial_attempts(number))
             .arg(member)

@@ -53,14 +53,18 @@ impl Store {
             .key(self.idempotency_key(key))
             .arg(marker)
             .arg(millis(ttl))
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(found.map_or(Claim::Claimed, Claim::Taken))
     }
 
     /// The value under `key`, if any.
     pub async fn idempotency_get(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.conn().get(self.idempotency_key(key)).await?)
+        Ok(self
+            .worker_conn()
+            .await
+            .get(self.idempotency_key(key))
+            .await?)
     }
 
     /// Replaces `expected` (this request's marker) by `value` kept for `ttl`, or
@@ -77,7 +81,7 @@ impl Store {
             .arg(expected)
             .arg(value.unwrap_or(""))
             .arg(millis(ttl))
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(swapped == 1)
     }

@@ -83,7 +83,7 @@ impl Store {
             .arg(at_ms)
             .arg(spacing_ms(interval_ms))
             .arg(max_wait_ms)
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok((wait >= 0).then_some(wait))
     }
@@ -111,7 +111,7 @@ impl Store {
             .arg(member)
             .arg(most)
             .arg(window_ms * (1.0 + PACE_MARGIN / 2.0))
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(wait)
     }
@@ -133,7 +133,7 @@ impl Store {
             .arg(slot_ms)
             .arg(spacing_ms(interval_ms))
             .arg(dial_ms)
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(moved == 1)
     }
