@@ -58,6 +58,22 @@ impl RedisServer {
         wait_until_answering(server, Duration::from_secs(10))
     }
 
+    /// Stops this (non-durable) server and starts a fresh, empty one on the same
+    /// port, as a Redis restart looks to its clients.
+    pub fn restart(&mut self) -> Result<(), RedisServerError> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.port, &["--save", "", "--appendonly", "no"], false)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(self.port) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(RedisServerError::NoAnswer(self.port))
+    }
+
     /// Starts `redis-server` keeping its data in `dir` (created if missing):
     /// append-only file fsynced every second, reloaded on the next start. A
     /// redis-server an earlier, killed callflow left running on `dir` is

@@ -104,13 +104,68 @@ impl Connector {
     }
 }
 
+/// A failure of the connection itself, not an answer from Redis: after a
+/// restart of Redis the first command on each connection meets the old socket.
+/// The connection reconnects on its own; the command is sent once more.
+///
+/// Sending again is safe for every command the store sends: transitions are
+/// compare-and-set on the record's version with the callback's key remembered
+/// (a repeat finds it written and answers as the first did), and every other
+/// write adds a named member, sets a key only if absent, or reserves a pace
+/// slot (a repeat reserves one more, which can only lower the rate).
+/// A timeout is not one: Redis may be slow rather than gone, and the caller's
+/// wait must stay bounded.
+fn is_connection_failure(e: &redis::RedisError) -> bool {
+    !e.is_timeout() && (e.is_connection_dropped() || e.is_connection_refusal() || e.is_io_error())
+}
+
+impl Conn {
+    async fn send(&mut self, cmd: &Cmd) -> redis::RedisResult<Value> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let first = match &mut self.inner {
+            Inner::Single(c) => c.req_packed_command(cmd).await,
+            Inner::Cluster(c) => c.req_packed_command(cmd).await,
+        };
+        match first {
+            Err(e) if is_connection_failure(&e) => {
+                tracing::debug!(error = %e, "redis connection failed; sending once more");
+                self.round_trips.fetch_add(1, Ordering::Relaxed);
+                match &mut self.inner {
+                    Inner::Single(c) => c.req_packed_command(cmd).await,
+                    Inner::Cluster(c) => c.req_packed_command(cmd).await,
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn send_all(
+        &mut self,
+        pipeline: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<Value>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let first = match &mut self.inner {
+            Inner::Single(c) => c.req_packed_commands(pipeline, offset, count).await,
+            Inner::Cluster(c) => c.req_packed_commands(pipeline, offset, count).await,
+        };
+        match first {
+            Err(e) if is_connection_failure(&e) => {
+                self.round_trips.fetch_add(1, Ordering::Relaxed);
+                match &mut self.inner {
+                    Inner::Single(c) => c.req_packed_commands(pipeline, offset, count).await,
+                    Inner::Cluster(c) => c.req_packed_commands(pipeline, offset, count).await,
+                }
+            }
+            other => other,
+        }
+    }
+}
+
 impl ConnectionLike for Conn {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        match &mut self.inner {
-            Inner::Single(c) => c.req_packed_command(cmd),
-            Inner::Cluster(c) => c.req_packed_command(cmd),
-        }
+        Box::pin(self.send(cmd))
     }
 
     fn req_packed_commands<'a>(
@@ -119,11 +174,7 @@ impl ConnectionLike for Conn {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        match &mut self.inner {
-            Inner::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Inner::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
+        Box::pin(self.send_all(pipeline, offset, count))
     }
 
     fn get_db(&self) -> i64 {
