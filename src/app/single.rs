@@ -48,16 +48,6 @@ pub enum Admitted {
     Scheduled(CallRecord),
 }
 
-/// Validates, records and places one call. The record exists before Twilio
-/// is asked, because Twilio may call the answer URL before it answers us.
-pub async fn place_call(app: &AppState, new: NewCall) -> Result<PlacedCall, ServiceError> {
-    match prepare_call(app, new, false).await? {
-        Admitted::Dial(prepared) => dial_prepared(app, prepared).await,
-        // Not asked for, so never the case; answered as what it would be.
-        Admitted::Scheduled(record) => Ok(PlacedCall::from(&record)),
-    }
-}
-
 fn target<'a>(to: &'a str, timezone: Option<&str>, state: Option<&str>) -> DialTarget<'a> {
     DialTarget {
         to,
@@ -181,7 +171,9 @@ async fn wait_for_account_slot(app: &AppState) -> Result<bool, ServiceError> {
     }
 }
 
-/// Dials a prepared call and turns Twilio's answer into the API's.
+/// Dials a prepared call and turns Twilio's answer into the API's. The record
+/// exists before Twilio is asked, because Twilio may call the answer URL
+/// before it answers us.
 /// A failure after the request was sent is [`ServiceError::Unrecorded`].
 pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedCall, ServiceError> {
     let Prepared {
