@@ -167,28 +167,38 @@ async fn sort_contacts(
     Ok((accepted, rejections))
 }
 
+/// The flow a campaign request names (else the default), and its number of
+/// contacts checked against the limits; shared with dry runs.
+pub fn flow_and_size(
+    service: &AppState,
+    flow: Option<&str>,
+    contacts: usize,
+) -> Result<std::sync::Arc<Flow>, ServiceError> {
+    let flow_id = flow.map_or_else(|| service.settings.default_flow.clone(), str::to_owned);
+    let flow = service
+        .flows
+        .current(&flow_id)
+        .ok_or(ServiceError::UnknownFlow(flow_id))?;
+    if contacts == 0 {
+        return Err(invalid("contacts", "must not be empty"));
+    }
+    if contacts > MAX_CONTACTS {
+        let reason = format!("at most {MAX_CONTACTS} contacts per campaign");
+        return Err(invalid("contacts", reason));
+    }
+    Ok(flow)
+}
+
 /// The settings of a campaign request, checked; the flow it names.
 fn settings(
     service: &AppState,
     req: CampaignRequest,
 ) -> Result<(std::sync::Arc<Flow>, CampaignConfig, Vec<Value>), ServiceError> {
-    let flow_id = req
-        .flow
-        .map(|f| f.0)
-        .unwrap_or_else(|| service.settings.default_flow.clone());
-    let flow = service
-        .flows
-        .current(&flow_id)
-        .ok_or(ServiceError::UnknownFlow(flow_id))?;
-    if req.contacts.is_empty() {
-        return Err(invalid("contacts", "must not be empty"));
-    }
-    if req.contacts.len() > MAX_CONTACTS {
-        return Err(invalid(
-            "contacts",
-            format!("at most {MAX_CONTACTS} contacts per campaign"),
-        ));
-    }
+    let flow = flow_and_size(
+        service,
+        req.flow.as_ref().map(|f| f.0.as_str()),
+        req.contacts.len(),
+    )?;
     let window = req.window.map(|w| w.0.try_into()).transpose()?;
     let retry = req
         .retry

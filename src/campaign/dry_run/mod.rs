@@ -21,7 +21,7 @@ use self::answer::rejected;
 pub use self::answer::{DryRun, Rejected, RuleRef, Summary, Verdict, LISTED};
 use self::judge::Judge;
 use super::create::input::ContactRequest;
-use super::create::{CampaignRequest, MAX_CONTACTS};
+use super::create::CampaignRequest;
 use super::model::{Contact, RetryPolicy, WindowSpec};
 use crate::app::{AppState, ServiceError};
 use crate::compliance::{CampaignWindow, UsState};
@@ -67,21 +67,11 @@ pub async fn single(service: &AppState, call: SingleCall<'_>) -> Result<DryRun, 
 
 /// Judges a campaign request: its settings as the real one would, then every contact.
 pub async fn campaign(service: &AppState, req: CampaignRequest) -> Result<DryRun, ServiceError> {
-    let flow_id = req
-        .flow
-        .map(|f| f.0)
-        .unwrap_or_else(|| service.settings.default_flow.clone());
-    let flow = service
-        .flows
-        .current(&flow_id)
-        .ok_or(ServiceError::UnknownFlow(flow_id))?;
-    if req.contacts.is_empty() {
-        return Err(invalid("contacts", "must not be empty"));
-    }
-    if req.contacts.len() > MAX_CONTACTS {
-        let reason = format!("at most {MAX_CONTACTS} contacts per campaign");
-        return Err(invalid("contacts", reason));
-    }
+    let flow = crate::campaign::create::flow_and_size(
+        service,
+        req.flow.as_ref().map(|f| f.0.as_str()),
+        req.contacts.len(),
+    )?;
     let window: Option<WindowSpec> = req.window.map(|w| w.0.try_into()).transpose()?;
     req.retry.map(|r| RetryPolicy::try_from(r.0)).transpose()?;
     if req.webhook_url.is_some() && service.settings.campaign_webhook_secret.is_none() {
