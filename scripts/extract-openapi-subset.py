@@ -8,7 +8,18 @@ usage: extract-openapi-subset.py SPEC.json OUT.json [COMMIT]
 import json
 import sys
 
-OPERATIONS = {"CreateCall", "UpdateCall", "FetchCall", "ListCall", "CreateMessage"}
+OPERATIONS = {
+    "CreateCall",
+    "UpdateCall",
+    "FetchCall",
+    "ListCall",
+    "CreateMessage",
+    "ListAvailablePhoneNumberLocal",
+    "CreateIncomingPhoneNumber",
+    "UpdateIncomingPhoneNumber",
+    "DeleteIncomingPhoneNumber",
+    "ListIncomingPhoneNumber",
+}
 
 
 def refs(node, found):

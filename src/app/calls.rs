@@ -11,13 +11,13 @@ use super::outbound::{timeline_entry, CallInput, OutboundCalls};
 use super::transition::{self, Outcome};
 use super::{AppState, ServiceError};
 use crate::call::{
-    ApiFailure, CallRecord, CallState, CallStatus, CampaignLink, Input, TimelineEntry,
+    ApiFailure, CallRecord, CallState, CallStatus, CampaignLink, Direction, Input, TimelineEntry,
 };
 use crate::compliance::UsState;
 use crate::flow::Flow;
 use crate::phone::{mask, E164};
 use crate::render::{webhook_url, with_overrides};
-use crate::store::StoreError;
+use crate::store::{CallLogEntry, StoreError};
 use crate::twilio::rest::{CreateCall, TwilioError};
 
 /// A request to place one call.
@@ -105,6 +105,7 @@ pub async fn create_record(
     let call_id = uuid::Uuid::new_v4().simple().to_string();
     let record = CallRecord {
         call_id: call_id.clone(),
+        direction: Direction::Outbound,
         tenant: app.settings.tenant.clone(),
         flow_id: flow.id.clone(),
         flow_version: flow.version.clone(),
@@ -135,6 +136,15 @@ pub async fn create_record(
     };
     let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None);
     transition::create(&OutboundCalls(app), &call_id, &record, entry).await?;
+    let logged = CallLogEntry {
+        at_ms: now.timestamp_millis(),
+        direction: record.direction.as_str().to_string(),
+        call_id: call_id.clone(),
+    };
+    let keys = app.store.keys().call_record(&call_id);
+    app.store
+        .log_new_call(&logged, &keys, app.record_ttl(), app.call_log_cutoff_ms())
+        .await?;
     Ok(record)
 }
 

@@ -178,7 +178,9 @@ impl Machine for OutboundCalls<'_> {
         if let (None, Some(sid)) = (&before.call_sid, &decision.next.call_sid) {
             // Also before: once the record holds the CallSid nobody indexes it
             // again, so an instance dying between the two must not lose it.
-            app.store.index_call_sid(sid, &before.call_id).await?;
+            app.store
+                .index_call_sid(sid, &before.call_id, app.record_ttl())
+                .await?;
         }
         Ok(())
     }

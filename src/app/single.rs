@@ -143,6 +143,11 @@ async fn schedule_new(
 ) -> Result<Admitted, ServiceError> {
     let record = create_record(app, flow, new, None).await?;
     let record = update(app, &record.call_id, Input::Scheduled { at }).await?;
+    // Kept for the retention after it is due, not after it was asked for.
+    let wait_ms = (at - app.clock.now()).num_milliseconds();
+    let ttl = app.record_ttl() + app.clock.real_duration(wait_ms);
+    let keys = app.store.keys().call_record(&record.call_id);
+    app.store.keep_record(&keys, ttl).await?;
     app.store
         .schedule_call(&record.call_id, at.timestamp_millis())
         .await?;

@@ -129,6 +129,19 @@ impl AppState {
         Ok(())
     }
 
+    /// How long (real time) a call's record, timeline and CallSid lookup are
+    /// kept: the retention, on the service clock.
+    pub fn record_ttl(&self) -> std::time::Duration {
+        let ms = i64::try_from(self.settings.call_log_retention.as_millis()).unwrap_or(i64::MAX);
+        self.clock.real_duration(ms)
+    }
+
+    /// Call log entries created before this instant (ms, service clock) are past retention.
+    pub fn call_log_cutoff_ms(&self) -> i64 {
+        let ms = i64::try_from(self.settings.call_log_retention.as_millis()).unwrap_or(i64::MAX);
+        self.clock.now_ms().saturating_sub(ms)
+    }
+
     pub async fn add_to_dnc(&self, number: &E164, source: &str) -> Result<bool, StoreError> {
         let entry = DncEntry {
             added_at: self.clock.now(),

@@ -21,9 +21,39 @@ pub struct CampaignLink {
     pub contact: u32,
 }
 
+/// Which way a call went. Names are part of the API (`GET /api/calls?direction=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Placed by callflow. Records stored before calls had a direction are outbound.
+    #[default]
+    Outbound,
+    /// A caller dialed one of the tenant's numbers.
+    Inbound,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outbound => "outbound",
+            Self::Inbound => "inbound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "outbound" => Some(Self::Outbound),
+            "inbound" => Some(Self::Inbound),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
     pub call_id: String,
+    #[serde(default)]
+    pub direction: Direction,
     pub tenant: String,
     pub flow_id: String,
     pub flow_version: String,

@@ -101,6 +101,9 @@ pub struct Settings {
     /// Dial attempts allowed to one number in any rolling 24 hours (service
     /// clock), across campaigns and single calls.
     pub max_dials_per_number_24h: u32,
+    /// How long call records, their timelines and call log entries are kept
+    /// (service clock; do-not-call entries are kept for good).
+    pub call_log_retention: std::time::Duration,
     pub clock: Clock,
 }
 
@@ -166,6 +169,18 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
         |v| format!("'{v}' is not a whole number of dials from 1 to 100"),
     )?;
+    let call_log_retention = vars.parsed(
+        "CALL_LOG_RETENTION_DAYS",
+        std::time::Duration::from_secs(90 * 86_400),
+        |v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|d| *d > 0.0 && *d <= 36_500.0)
+                .map(|d| std::time::Duration::from_secs_f64(d * 86_400.0))
+                .filter(|d| d.as_millis() >= 1_000)
+        },
+        |v| format!("'{v}' is not a number of days from 0.00002 (about 2 s) to 36500 (decimals allowed)"),
+    )?;
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -216,6 +231,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         campaign_shard_contacts,
         shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
         max_dials_per_number_24h,
+        call_log_retention,
         clock,
     })
 }

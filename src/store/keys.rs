@@ -47,6 +47,13 @@ impl Keys {
         format!("{}:sid:{{{call_sid}}}", self.prefix)
     }
 
+    /// Sorted set, every member scored 0 so they sort by name: the tenant's
+    /// call log, one `<created ms, 13 digits>:<direction>:<call id>` per call
+    /// (see `call_log.rs`). Name order is time order.
+    pub fn call_log(&self) -> String {
+        format!("{}:calls", self.prefix)
+    }
+
     /// Sorted set: call id -> when (ms, service clock) a scheduled single call
     /// is next due; while one instance handles it, the end of its lease.
     pub fn scheduled_calls(&self) -> String {
@@ -189,6 +196,7 @@ mod tests {
         assert_eq!(k.campaign_due("x", 0), "cf:default:campaign:{x}:due");
         assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
         assert_eq!(k.idempotency("ab12"), "cf:default:idem:{ab12}");
+        assert_eq!(k.call_log(), "cf:default:calls");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Redis persistence, split by aggregate: persisted machine records
-//! ([`records`]), the do-not-call list ([`dnc`]), the per-number dial cap
+//! ([`records`]), the tenant's call log and record expiry ([`call_log`]), the do-not-call list ([`dnc`]), the per-number dial cap
 //! ([`dial_cap`]), campaigns, the outbox and the answers remembered for
 //! idempotency keys ([`idempotency`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
+mod call_log;
 mod campaign;
 mod conn;
 mod contact_hold;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
+pub use call_log::{CallLogEntry, LogStart};
 pub use campaign::{
     ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
     StatusRefused, Take, PACE_MARGIN,

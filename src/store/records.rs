@@ -130,9 +130,19 @@ impl Store {
         Ok(c.lrange(&keys.timeline, 0, -1).await?)
     }
 
-    pub async fn index_call_sid(&self, call_sid: &str, call_id: &str) -> Result<(), StoreError> {
+    /// CallSid -> call id, kept for `ttl` (the call's retention; same one command).
+    pub async fn index_call_sid(
+        &self,
+        call_sid: &str,
+        call_id: &str,
+        ttl: std::time::Duration,
+    ) -> Result<(), StoreError> {
         let mut c = self.worker_conn().await;
-        let _: () = c.set(self.keys.call_sid(call_sid), call_id).await?;
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let options = redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ms));
+        let _: () = c
+            .set_options(self.keys.call_sid(call_sid), call_id, options)
+            .await?;
         Ok(())
     }
 

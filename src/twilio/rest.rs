@@ -1,5 +1,5 @@
 //! A small Twilio REST client for what callflow needs: create, update and fetch
-//! calls, and send messages. Requests follow Twilio's OpenAPI description of the
+//! calls, send messages, and search, buy, configure and release phone numbers. Requests follow Twilio's OpenAPI description of the
 //! 2010-04-01 API (arrays such as `StatusCallbackEvent` go as repeated keys).
 
 use std::time::Duration;
@@ -129,6 +129,13 @@ impl TwilioClient {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<T, TwilioError> {
+        let body = self.send_raw(req).await?;
+        serde_json::from_slice(&body)
+            .map_err(|e| TwilioError::Uncertain(format!("unreadable answer: {e}")))
+    }
+
+    /// Sends a request; a success's body as it came (empty for a `204`).
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>, TwilioError> {
         let resp = req
             .basic_auth(&self.user, Some(&self.password))
             .send()
@@ -145,8 +152,7 @@ impl TwilioClient {
             .await
             .map_err(|e| TwilioError::Uncertain(e.without_url().to_string()))?;
         if status.is_success() {
-            return serde_json::from_slice(&body)
-                .map_err(|e| TwilioError::Uncertain(format!("unreadable answer: {e}")));
+            return Ok(body.to_vec());
         }
         if status.is_server_error() {
             return Err(TwilioError::Uncertain(format!("HTTP {status}")));
@@ -214,5 +220,167 @@ impl TwilioClient {
             ("Body", body),
         ]))
         .await
+    }
+}
+
+/// A number on offer (`AvailablePhoneNumbers/{Country}/Local`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AvailableNumber {
+    pub phone_number: String,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub locality: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub iso_country: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AvailablePage {
+    #[serde(default)]
+    available_phone_numbers: Vec<AvailableNumber>,
+}
+
+/// A number the account holds (`IncomingPhoneNumbers`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncomingNumber {
+    pub sid: String,
+    pub phone_number: String,
+    #[serde(default)]
+    pub voice_url: Option<String>,
+    #[serde(default)]
+    pub sms_url: Option<String>,
+    #[serde(default)]
+    pub status_callback: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IncomingPage {
+    #[serde(default)]
+    incoming_phone_numbers: Vec<IncomingNumber>,
+}
+
+/// A search of the numbers on offer in one country.
+#[derive(Debug, Clone)]
+pub struct NumberSearch<'a> {
+    /// ISO 3166-1 alpha-2, upper case (checked by the caller: it goes in the path).
+    pub country: &'a str,
+    pub area_code: Option<u16>,
+    /// Twilio's pattern: digits, letters, `*`.
+    pub contains: Option<&'a str>,
+    pub limit: u32,
+}
+
+/// Which number to buy.
+#[derive(Debug, Clone, Copy)]
+pub enum NumberChoice<'a> {
+    /// This one (E.164), from a search.
+    Exact(&'a str),
+    /// Any in this area code.
+    AreaCode(u16),
+}
+
+/// Where Twilio sends a number's calls, texts and call statuses (all `POST`).
+#[derive(Debug, Clone)]
+pub struct NumberWebhooks {
+    pub voice_url: String,
+    pub sms_url: String,
+    pub status_callback: String,
+}
+
+impl NumberWebhooks {
+    /// The form pairs, in Twilio's parameter names.
+    pub fn form(&self) -> Vec<(&'static str, &str)> {
+        vec![
+            ("VoiceUrl", self.voice_url.as_str()),
+            ("VoiceMethod", "POST"),
+            ("SmsUrl", self.sms_url.as_str()),
+            ("SmsMethod", "POST"),
+            ("StatusCallback", self.status_callback.as_str()),
+            ("StatusCallbackMethod", "POST"),
+        ]
+    }
+}
+
+impl TwilioClient {
+    /// Numbers on offer (`ListAvailablePhoneNumberLocal`), at most `limit`.
+    pub async fn search_local_numbers(
+        &self,
+        search: &NumberSearch<'_>,
+    ) -> Result<Vec<AvailableNumber>, TwilioError> {
+        let area_code = search.area_code.map(|a| a.to_string());
+        let limit = search.limit.to_string();
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = &area_code {
+            query.push(("AreaCode", a));
+        }
+        if let Some(c) = search.contains {
+            query.push(("Contains", c));
+        }
+        query.push(("PageSize", &limit));
+        let url = format!(
+            "{}?{}",
+            self.url(&format!("AvailablePhoneNumbers/{}/Local.json", search.country)),
+            serde_urlencoded::to_string(&query).unwrap_or_default()
+        );
+        let page: AvailablePage = self.send(self.http.get(url)).await?;
+        Ok(page.available_phone_numbers)
+    }
+
+    /// Buys a number (`CreateIncomingPhoneNumber`) with its webhooks set.
+    /// Not idempotent: an uncertain answer is never retried blindly.
+    pub async fn buy_number(
+        &self,
+        choice: NumberChoice<'_>,
+        webhooks: &NumberWebhooks,
+    ) -> Result<IncomingNumber, TwilioError> {
+        let area_code;
+        let mut form = match choice {
+            NumberChoice::Exact(number) => vec![("PhoneNumber", number)],
+            NumberChoice::AreaCode(code) => {
+                area_code = code.to_string();
+                vec![("AreaCode", area_code.as_str())]
+            }
+        };
+        form.extend(webhooks.form());
+        self.send(self.http.post(self.url("IncomingPhoneNumbers.json")).form(&form))
+            .await
+    }
+
+    /// Points a number the account holds at `webhooks` (`UpdateIncomingPhoneNumber`).
+    /// `sid` must be a checked `PN` sid: it goes in the path.
+    pub async fn update_number_webhooks(
+        &self,
+        sid: &str,
+        webhooks: &NumberWebhooks,
+    ) -> Result<IncomingNumber, TwilioError> {
+        let url = self.url(&format!("IncomingPhoneNumbers/{sid}.json"));
+        self.send(self.http.post(url).form(&webhooks.form())).await
+    }
+
+    /// The account's number `phone_number` (`ListIncomingPhoneNumber`), if it holds it.
+    pub async fn find_number(
+        &self,
+        phone_number: &str,
+    ) -> Result<Option<IncomingNumber>, TwilioError> {
+        let query = [("PhoneNumber", phone_number), ("PageSize", "20")];
+        let url = format!(
+            "{}?{}",
+            self.url("IncomingPhoneNumbers.json"),
+            serde_urlencoded::to_string(query).unwrap_or_default()
+        );
+        let page: IncomingPage = self.send(self.http.get(url)).await?;
+        Ok(page
+            .incoming_phone_numbers
+            .into_iter()
+            .find(|n| n.phone_number == phone_number))
+    }
+
+    /// Gives a number back to Twilio (`DeleteIncomingPhoneNumber`).
+    pub async fn release_number(&self, sid: &str) -> Result<(), TwilioError> {
+        let url = self.url(&format!("IncomingPhoneNumbers/{sid}.json"));
+        self.send_raw(self.http.delete(url)).await.map(|_| ())
     }
 }

@@ -27,6 +27,7 @@ fn voice() -> TwimlRenderer {
 fn record(state: CallState, name: Option<&str>) -> CallRecord {
     let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
     CallRecord {
+        direction: callflow::call::Direction::Outbound,
         call_id: "c0ffee".into(),
         tenant: "default".into(),
         flow_id: "outbound_booking".into(),

@@ -1,5 +1,6 @@
 //! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
-//! fetch, list; Messages create) served over real HTTP on a local port, every
+//! fetch, list; Messages create; AvailablePhoneNumbers Local list;
+//! IncomingPhoneNumbers create, update, delete, list) served over real HTTP on a local port, every
 //! request validated against Twilio's own OpenAPI description, and scripted
 //! callees ([`Persona`]) that follow the TwiML your service returns and post
 //! callbacks signed exactly as Twilio signs them (`X-Twilio-Signature`). Point
@@ -33,11 +34,14 @@
 //! - [`Persona::Manual`] with [`CallbackClient`]: play Twilio's callbacks by hand;
 //! - [`Simulator::set_callback_upstreams`]: spread callbacks over several
 //!   instances of your service, as a load balancer would;
+//! - [`Simulator::incoming_numbers`]: the numbers bought, with the webhook URLs
+//!   set on each; [`Simulator::add_incoming_number`]: one bought elsewhere;
 //! - [`sign`]: compute a signature to test your own verification.
 
 mod callback;
 mod callee;
 mod model;
+mod numbers;
 pub mod openapi;
 mod rest;
 mod twiml;
@@ -53,7 +57,7 @@ use tokio::sync::Notify;
 pub use callback::{sign, CallbackClient};
 pub use model::{
     CallbackLog, CreateFailure, Line, Persona, RecordedRequest, Reply, SimCall, SimConfig,
-    SimMessage,
+    SimMessage, SimNumber,
 };
 pub use twiml::{parse_twiml, resolve_url, TwimlVerb};
 
@@ -71,6 +75,10 @@ pub(crate) struct State {
     /// Callback URLs under `.0` are delivered to one of `.1` (a load balancer).
     pub upstreams: Mutex<Option<(String, Vec<String>)>>,
     pub create_failures: Mutex<HashMap<String, CreateFailure>>,
+    /// The account's phone numbers.
+    pub numbers: Mutex<Vec<SimNumber>>,
+    /// How the next phone-number request fails, when a test asked.
+    pub numbers_failure: Mutex<Option<CreateFailure>>,
     pub default_persona: Mutex<Persona>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
@@ -120,6 +128,8 @@ impl Simulator {
             ended: Mutex::default(),
             upstreams: Mutex::default(),
             create_failures: Mutex::default(),
+            numbers: Mutex::default(),
+            numbers_failure: Mutex::default(),
             default_persona: Mutex::new(Persona::Interested),
             finished: Notify::new(),
         });
@@ -237,6 +247,51 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The phone numbers the account holds, with the webhook URLs set on each.
+    pub fn incoming_numbers(&self) -> Vec<SimNumber> {
+        self.state
+            .numbers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The account's number `phone_number`, if it holds it.
+    pub fn incoming_number(&self, phone_number: &str) -> Option<SimNumber> {
+        self.incoming_numbers()
+            .into_iter()
+            .find(|n| n.phone_number == phone_number)
+    }
+
+    /// Puts `phone_number` in the account (bought outside your service, no
+    /// webhooks set) and returns its `PN...` sid.
+    pub fn add_incoming_number(&self, phone_number: &str) -> String {
+        let number = SimNumber::new(phone_number);
+        let sid = number.sid.clone();
+        self.state
+            .numbers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(number);
+        sid
+    }
+
+    /// The numbers area code `npa` offers (held ones included), in the order a
+    /// search lists them.
+    pub fn inventory(npa: u16) -> Vec<String> {
+        numbers::inventory(npa)
+    }
+
+    /// Makes the next phone-number request (search, buy, update, release,
+    /// list) fail as `failure` says.
+    pub fn fail_next_numbers_request(&self, failure: CreateFailure) {
+        *self
+            .state
+            .numbers_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(failure);
     }
 
     pub fn stop(&self) {

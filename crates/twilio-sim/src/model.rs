@@ -154,3 +154,37 @@ pub struct SimMessage {
     pub from: String,
     pub body: String,
 }
+
+/// A phone number the simulated account holds (`IncomingPhoneNumbers`), with
+/// the webhook URLs set on it.
+#[derive(Clone, Debug)]
+pub struct SimNumber {
+    pub sid: String,
+    pub phone_number: String,
+    pub friendly_name: String,
+    pub voice_url: Option<String>,
+    pub voice_method: Option<String>,
+    pub sms_url: Option<String>,
+    pub sms_method: Option<String>,
+    pub status_callback: Option<String>,
+    pub status_callback_method: Option<String>,
+    pub date_created: chrono::DateTime<chrono::Utc>,
+}
+
+impl SimNumber {
+    /// A number with no webhooks set yet.
+    pub fn new(phone_number: &str) -> Self {
+        Self {
+            sid: crate::sid("PN"),
+            phone_number: phone_number.to_string(),
+            friendly_name: phone_number.to_string(),
+            voice_url: None,
+            voice_method: None,
+            sms_url: None,
+            sms_method: None,
+            status_callback: None,
+            status_callback_method: None,
+            date_created: chrono::Utc::now(),
+        }
+    }
+}

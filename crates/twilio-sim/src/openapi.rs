@@ -140,6 +140,11 @@ pub fn validate(operation_id: &str, form: &[(String, String)]) -> Result<(), Str
                 return Err("one of From or MessagingServiceSid is required".into());
             }
         }
+        "CreateIncomingPhoneNumber" => {
+            if has("PhoneNumber") == has("AreaCode") {
+                return Err("exactly one of PhoneNumber or AreaCode is required".into());
+            }
+        }
         _ => {}
     }
     Ok(())
@@ -271,5 +276,33 @@ mod tests {
         )
         .unwrap();
         assert!(validate_path("CreateCall", "AccountSid", "ACnothex").is_err());
+    }
+
+    #[test]
+    fn phone_number_operations() {
+        let urls = [
+            ("VoiceUrl", "https://x.test/twilio/voice/inbound"),
+            ("VoiceMethod", "POST"),
+            ("SmsUrl", "https://x.test/twilio/sms/incoming"),
+            ("StatusCallback", "https://x.test/twilio/voice/status"),
+        ];
+        let mut buy = form(&urls);
+        buy.push(("AreaCode".into(), "415".into()));
+        validate("CreateIncomingPhoneNumber", &buy).unwrap();
+        buy.push(("PhoneNumber".into(), "+14155550100".into()));
+        assert!(validate("CreateIncomingPhoneNumber", &buy).is_err());
+        assert!(validate("CreateIncomingPhoneNumber", &form(&urls)).is_err());
+        validate("UpdateIncomingPhoneNumber", &form(&urls)).unwrap();
+        assert!(validate("UpdateIncomingPhoneNumber", &form(&[("VoiceUrl", "/x")])).is_err());
+        assert!(validate("UpdateIncomingPhoneNumber", &form(&[("VoiceMethod", "PUT")])).is_err());
+        validate_query(
+            "ListAvailablePhoneNumberLocal",
+            &form(&[("AreaCode", "415"), ("Contains", "55"), ("PageSize", "5")]),
+        )
+        .unwrap();
+        assert!(validate_query("ListAvailablePhoneNumberLocal", &form(&[("AreaCode", "x")])).is_err());
+        validate_path("DeleteIncomingPhoneNumber", "Sid", "PN0123456789abcdef0123456789abcdef").unwrap();
+        assert!(validate_path("DeleteIncomingPhoneNumber", "Sid", "PNx").is_err());
+        validate_query("ListIncomingPhoneNumber", &form(&[("PageSize", "50")])).unwrap();
     }
 }

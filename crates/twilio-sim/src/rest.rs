@@ -1,4 +1,5 @@
-//! The simulated REST API: Calls (create, update, fetch, list) and Messages.
+//! The simulated REST API: Calls (create, update, fetch, list) and Messages;
+//! phone numbers are in `numbers`.
 
 // Helpers hand back ready-made error responses; their size does not matter here.
 #![allow(clippy::result_large_err)]
@@ -20,11 +21,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/Calls.json", web::get().to(list_calls))
             .route("/Calls/{sid}.json", web::post().to(update_call))
             .route("/Calls/{sid}.json", web::get().to(fetch_call))
-            .route("/Messages.json", web::post().to(create_message)),
+            .route("/Messages.json", web::post().to(create_message))
+            .configure(crate::numbers::routes),
     );
 }
 
-fn error(status: u16, code: u32, message: &str) -> HttpResponse {
+pub(crate) fn error(status: u16, code: u32, message: &str) -> HttpResponse {
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status)
             .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
@@ -38,7 +40,7 @@ fn error(status: u16, code: u32, message: &str) -> HttpResponse {
 }
 
 /// Basic auth with the account's token or the API key, and the right account in the path.
-fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), HttpResponse> {
+pub(crate) fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), HttpResponse> {
     let creds = req
         .headers()
         .get("Authorization")
@@ -64,7 +66,7 @@ fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), Http
     Ok(())
 }
 
-fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
+pub(crate) fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
     record_at(state, req, form, err, Instant::now());
 }
 
@@ -89,11 +91,11 @@ fn record_at(
         });
 }
 
-fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, HttpResponse> {
+pub(crate) fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, HttpResponse> {
     serde_urlencoded::from_bytes(body).map_err(|_| error(400, 21201, "malformed form body"))
 }
 
-fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn get<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.as_str())

@@ -14,7 +14,9 @@ use super::idempotency::{self, Answer, Begin, Guard};
 use super::{json_object, request};
 use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
-use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Disposition, TimelineEntry};
+use crate::call::{
+    ApiFailure, CallRecord, CallState, CampaignLink, Direction, Disposition, TimelineEntry,
+};
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
 use crate::campaign::dry_run;
@@ -206,6 +208,7 @@ async fn dry_run(service: &AppState, value: Value) -> Result<Answer, ApiError> {
 #[derive(Debug, Serialize)]
 struct CallView<'a> {
     call_id: &'a str,
+    direction: Direction,
     tenant: &'a str,
     flow_id: &'a str,
     flow_version: &'a str,
@@ -247,6 +250,7 @@ impl<'a> CallView<'a> {
         // Destructured in full: a new record field must be placed here on purpose.
         let CallRecord {
             call_id,
+            direction,
             tenant,
             flow_id,
             flow_version,
@@ -277,6 +281,7 @@ impl<'a> CallView<'a> {
         } = record;
         Self {
             call_id,
+            direction: *direction,
             tenant,
             flow_id,
             flow_version,
