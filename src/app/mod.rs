@@ -3,6 +3,7 @@
 //! Depends on the machines, flows, store and Twilio client; never on HTTP or
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
+pub mod call_log;
 pub mod calls;
 pub mod dial_gate;
 mod error;

@@ -24,6 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .app_data(web::PayloadConfig::new(API_BODY_LIMIT))
                 .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
                 .route("/calls/outbound", web::post().to(api::create_outbound))
+                .route("/calls", web::get().to(api::list_calls))
                 .route("/stats", web::get().to(api::stats))
                 .route("/campaigns/{id}", web::get().to(api::get_campaign))
                 .route(

@@ -72,6 +72,8 @@ fn time_prefix(ms: i64) -> String {
 /// Where a newest-first page starts.
 #[derive(Debug, Clone)]
 pub enum LogStart {
+    /// From the newest entry.
+    Newest,
     /// Entries created at or before this instant (ms).
     AtOrBefore(i64),
     /// Entries strictly after this one in newest-first order (a cursor).
@@ -81,6 +83,7 @@ pub enum LogStart {
 impl LogStart {
     fn bound(&self) -> String {
         match self {
+            LogStart::Newest => "+".to_string(),
             // Every member at `ms` is longer than the bare prefix of `ms + 1`.
             LogStart::AtOrBefore(ms) => format!("({}", time_prefix(ms.saturating_add(1))),
             LogStart::After(member) => format!("({member}"),
@@ -144,16 +147,16 @@ impl Store {
         Ok(inv.invoke_async(&mut c).await?)
     }
 
-    /// Up to `count` entries, newest first, from `start` down to `oldest_ms`
-    /// (inclusive). Entries that cannot be read are left out.
+    /// Up to `count` members ([`CallLogEntry::parse`] reads them), newest
+    /// first, from `start` down to `oldest_ms` (inclusive).
     pub async fn call_log_page(
         &self,
         start: &LogStart,
         oldest_ms: i64,
         count: usize,
-    ) -> Result<Vec<CallLogEntry>, StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let mut c = self.worker_conn().await;
-        let members: Vec<String> = c
+        Ok(c
             .zrevrangebylex_limit(
                 self.keys.call_log(),
                 start.bound(),
@@ -161,11 +164,7 @@ impl Store {
                 0,
                 count as isize,
             )
-            .await?;
-        Ok(members
-            .iter()
-            .filter_map(|m| CallLogEntry::parse(m))
-            .collect())
+            .await?)
     }
 
     /// The stored JSON of each record (`None`: gone, e.g. expired), fetched concurrently.

@@ -3,6 +3,7 @@
 
 mod api;
 mod bench;
+mod call_log;
 mod campaign_cancel;
 mod campaign_pacing;
 mod campaign_scale;

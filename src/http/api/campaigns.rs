@@ -2,9 +2,8 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use super::request;
+use super::{query_object, request};
 use crate::app::AppState;
 use crate::campaign::model::Phase;
 use crate::campaign::status::{self, ListQuery, Steer};
@@ -90,17 +89,6 @@ impl TryFrom<String> for PageLimit {
             },
         }
     }
-}
-
-/// The query string as a JSON object of strings, so it is read like a body.
-fn query_object(req: &HttpRequest) -> Result<Value, ApiError> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
-        .map_err(|e| ApiError::invalid("query", format!("malformed query string: {e}")))?;
-    let map: Map<String, Value> = pairs
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
-    Ok(Value::Object(map))
 }
 
 /// `GET /api/campaigns/{id}/calls?state=&disposition=&cursor=&limit=`.

@@ -1,6 +1,7 @@
 //! `/api`: JSON in, JSON out, bearer token required. Every body and query is
 //! a typed request, every answer a typed response; errors name the field.
 
+mod call_log;
 mod calls;
 mod campaigns;
 mod dnc;
@@ -9,8 +10,10 @@ mod idempotency;
 mod stats;
 
 use serde::Deserialize;
-use serde_json::Value;
+use actix_web::HttpRequest;
+use serde_json::{Map, Value};
 
+pub use call_log::list_calls;
 pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
 pub use dnc::{add_dnc, get_dnc, remove_dnc};
@@ -26,6 +29,17 @@ fn json_object(body: &[u8]) -> Result<Value, ApiError> {
         Ok(_) => Err(ApiError::invalid("body", "must be a JSON object")),
         Err(e) => Err(ApiError::invalid("body", format!("malformed JSON: {e}"))),
     }
+}
+
+/// The query string as a JSON object of strings, so it is read like a body.
+fn query_object(req: &HttpRequest) -> Result<Value, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string())
+        .map_err(|e| ApiError::invalid("query", format!("malformed query string: {e}")))?;
+    let map: Map<String, Value> = pairs
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    Ok(Value::Object(map))
 }
 
 /// Reads a typed request from a JSON object.
