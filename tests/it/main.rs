@@ -16,6 +16,7 @@ mod durable_redis;
 mod egress;
 mod helpers;
 mod limits;
+mod number_ownership;
 mod numbers;
 mod personas;
 mod redis_restart;
