@@ -13,14 +13,37 @@ pub struct RecordKeys {
 
 #[derive(Debug, Clone)]
 pub struct Keys {
+    tenant: String,
     prefix: String,
+}
+
+/// Keys shared by every tenant sit under `cf::`, the empty tenant segment:
+/// a tenant id is 1-64 characters without `:`, so no tenant's `cf:<id>:`
+/// prefix can ever produce (or scan) one of them.
+const GLOBAL: &str = "cf:";
+
+/// Hash: E.164 number -> the id of the tenant that holds it. Tagged
+/// `{numbers}` with every tenant's number set, so a claim is one script.
+pub fn number_owners() -> String {
+    format!("{GLOBAL}:{{numbers}}:owner")
+}
+
+/// Set: the numbers one tenant holds (same `{numbers}` tag as the owners).
+pub fn tenant_numbers(tenant: &str) -> String {
+    format!("{GLOBAL}:{{numbers}}:of:{tenant}")
 }
 
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
+            tenant: tenant.to_string(),
             prefix: format!("cf:{tenant}"),
         }
+    }
+
+    /// The tenant whose keys these are.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Hash: `v` (version), `d` (the record as JSON) and `s:<callback key>` (the
@@ -210,5 +233,13 @@ mod tests {
         assert_eq!(k.campaign_shard("x", 3), "cf:default:campaign:{x:3}");
         assert_eq!(shard_of(7, 3), 1);
         assert_eq!(shard_of(7, 0), 0);
+    }
+
+    #[test]
+    fn global_keys_never_fall_under_a_tenant_prefix() {
+        assert_eq!(number_owners(), "cf::{numbers}:owner");
+        assert_eq!(tenant_numbers("acme"), "cf::{numbers}:of:acme");
+        // Any tenant id is at least one character: `cf:<id>:` never matches `cf::`.
+        assert!(!number_owners().starts_with(&format!("cf:{}:", "x")));
     }
 }

@@ -12,6 +12,7 @@ mod dial_cap;
 mod dnc;
 mod idempotency;
 pub mod keys;
+mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
@@ -28,6 +29,7 @@ pub use campaign::{
 pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
+pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
@@ -78,6 +80,21 @@ impl Store {
             connector: Arc::new(connector),
             keys: Keys::new(tenant),
         })
+    }
+
+    /// The same connection acting for `tenant`: every key it touches is that
+    /// tenant's. Cheap (no new connection).
+    pub fn for_tenant(&self, tenant: &str) -> Store {
+        Store {
+            conn: self.conn.clone(),
+            connector: self.connector.clone(),
+            keys: Keys::new(tenant),
+        }
+    }
+
+    /// The tenant this store acts for.
+    pub fn tenant(&self) -> &str {
+        self.keys.tenant()
     }
 
     pub fn keys(&self) -> &Keys {

@@ -17,6 +17,7 @@ mod durable_redis;
 mod egress;
 mod helpers;
 mod limits;
+mod number_ownership;
 mod numbers;
 mod personas;
 mod redis_restart;
