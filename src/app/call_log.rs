@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{AppState, ServiceError};
 use crate::call::Direction;
 use crate::phone::E164;
-use crate::store::{CallLogEntry, LogStart};
+use crate::store::{CallLogEntry, LogStart, Store};
 
 /// Log entries one page looks at, at most.
 pub const MAX_SCANNED: usize = 1_000;
@@ -136,17 +136,19 @@ impl LogQuery {
     }
 }
 
-/// One page of the tenant's call log.
-pub async fn list(app: &AppState, q: &LogQuery) -> Result<LogPage, ServiceError> {
+/// One page of the call log of the tenant `store` acts for.
+pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage, ServiceError> {
     let cutoff = app.call_log_cutoff_ms();
-    app.store.trim_call_log(cutoff, TRIM_ON_LIST).await?;
+    store.trim_call_log(cutoff, TRIM_ON_LIST).await?;
     let oldest = q.since.map_or(cutoff, |s| s.timestamp_millis().max(cutoff));
     let mut start = q.start();
     let mut calls = Vec::new();
     let mut scanned = 0;
     while scanned < MAX_SCANNED {
-        let want = (q.limit - calls.len()).clamp(10, BATCH).min(MAX_SCANNED - scanned);
-        let members = app.store.call_log_page(&start, oldest, want).await?;
+        let want = (q.limit - calls.len())
+            .clamp(10, BATCH)
+            .min(MAX_SCANNED - scanned);
+        let members = store.call_log_page(&start, oldest, want).await?;
         let entries: Vec<Option<CallLogEntry>> =
             members.iter().map(|m| CallLogEntry::parse(m)).collect();
         let wanted: Vec<&CallLogEntry> = entries
@@ -156,9 +158,9 @@ pub async fn list(app: &AppState, q: &LogQuery) -> Result<LogPage, ServiceError>
             .collect();
         let keys: Vec<_> = wanted
             .iter()
-            .map(|e| app.store.keys().call_record(&e.call_id))
+            .map(|e| store.keys().call_record(&e.call_id))
             .collect();
-        let jsons = app.store.record_jsons(&keys).await?;
+        let jsons = store.record_jsons(&keys).await?;
         let mut found = wanted.iter().zip(jsons);
         for (member, entry) in members.iter().zip(&entries) {
             scanned += 1;
@@ -169,8 +171,7 @@ pub async fn list(app: &AppState, q: &LogQuery) -> Result<LogPage, ServiceError>
             }
             let json = found.next().and_then(|(_, json)| json);
             // Gone (past retention) or unreadable: not listed.
-            let Some(summary) = json.and_then(|j| serde_json::from_str::<Summary>(&j).ok())
-            else {
+            let Some(summary) = json.and_then(|j| serde_json::from_str::<Summary>(&j).ok()) else {
                 continue;
             };
             if q.admits(&summary) {

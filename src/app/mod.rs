@@ -7,6 +7,7 @@ pub mod call_log;
 pub mod calls;
 pub mod dial_gate;
 mod error;
+pub mod numbers;
 pub mod outbound;
 pub mod single;
 mod state;

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::app::dial_gate::Hold;
+use crate::app::numbers::NumbersError;
 use crate::app::ServiceError;
 use crate::campaign::create::input::FieldError;
 use crate::campaign::status::CampaignError;
@@ -26,6 +27,8 @@ pub enum ApiError {
     Service(#[from] ServiceError),
     #[error(transparent)]
     Campaign(#[from] CampaignError),
+    #[error(transparent)]
+    Numbers(#[from] NumbersError),
     /// The body is over the route's limit; it was not read.
     #[error("{0}")]
     TooLarge(String),
@@ -85,6 +88,7 @@ impl ApiError {
                 };
                 return (StatusCode::CONFLICT, detail);
             }
+            ApiError::Numbers(e) => return numbers_reply(e),
             ApiError::Campaign(CampaignError::Service(e)) | ApiError::Service(e) => e,
         };
         match service {
@@ -183,6 +187,9 @@ impl ApiError {
             | ApiError::Service(ServiceError::RateLimited { retry_after_secs })
             | ApiError::Service(ServiceError::TwilioThrottled {
                 retry_after_secs, ..
+            })
+            | ApiError::Numbers(NumbersError::Throttled {
+                retry_after_secs, ..
             }) => Some(*retry_after_secs),
             _ => None,
         }
@@ -194,6 +201,60 @@ impl ApiError {
         let (status, error) = self.reply();
         let body = serde_json::to_vec(&ErrorBody { error }).expect("errors serialize");
         (status, body)
+    }
+}
+
+/// The answers of `/api/numbers`.
+fn numbers_reply(e: &NumbersError) -> (StatusCode, ErrorDetail<'_>) {
+    let with_field = |status, code, field| {
+        let detail = ErrorDetail {
+            field: Some(field),
+            ..ErrorDetail::new(code, e.to_string())
+        };
+        (status, detail)
+    };
+    match e {
+        NumbersError::HeldElsewhere(_) | NumbersError::AlreadyYours(_) => {
+            with_field(StatusCode::CONFLICT, "conflict", "phone_number")
+        }
+        NumbersError::CallerId(_) => with_field(StatusCode::CONFLICT, "conflict", "number"),
+        NumbersError::NotYours(_) => with_field(StatusCode::NOT_FOUND, "not_found", "number"),
+        NumbersError::NotInAccount(_) => {
+            with_field(StatusCode::NOT_FOUND, "not_found", "phone_number")
+        }
+        NumbersError::SidMismatch { .. } => {
+            with_field(StatusCode::BAD_REQUEST, "invalid_request", "sid")
+        }
+        NumbersError::Refused { status, code, .. } => {
+            // About the request (not available, no numbers there): 422; about
+            // the account or credentials: Twilio's problem to us, 502.
+            let status = match status {
+                400 | 404 | 409 | 422 => StatusCode::UNPROCESSABLE_ENTITY,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            let detail = ErrorDetail {
+                twilio_code: Some(*code),
+                ..ErrorDetail::new("twilio_rejected", e.to_string())
+            };
+            (status, detail)
+        }
+        NumbersError::Throttled { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorDetail::new(
+                "twilio_rate_limited",
+                format!("{e}; nothing was changed, try again after Retry-After"),
+            ),
+        ),
+        NumbersError::Uncertain(_) => (
+            StatusCode::BAD_GATEWAY,
+            ErrorDetail::new(
+                "twilio_uncertain",
+                format!(
+                    "{e}; it may have taken effect: check GET /api/numbers before trying again"
+                ),
+            ),
+        ),
+        NumbersError::Store(e) => unavailable(e),
     }
 }
 

@@ -38,7 +38,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/calls/{id}", web::get().to(api::get_call))
                 .route("/dnc", web::post().to(api::add_dnc))
                 .route("/dnc/{number}", web::get().to(api::get_dnc))
-                .route("/dnc/{number}", web::delete().to(api::remove_dnc)),
+                .route("/dnc/{number}", web::delete().to(api::remove_dnc))
+                .route("/numbers/available", web::get().to(api::search_numbers))
+                .route("/numbers", web::get().to(api::list_numbers))
+                .route("/numbers", web::post().to(api::acquire_number))
+                .route("/numbers/{number}", web::delete().to(api::release_number)),
         )
         .service(
             web::scope("/twilio/voice")

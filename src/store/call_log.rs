@@ -156,19 +156,21 @@ impl Store {
         count: usize,
     ) -> Result<Vec<String>, StoreError> {
         let mut c = self.worker_conn().await;
-        Ok(c
-            .zrevrangebylex_limit(
-                self.keys.call_log(),
-                start.bound(),
-                format!("[{}", time_prefix(oldest_ms)),
-                0,
-                count as isize,
-            )
-            .await?)
+        Ok(c.zrevrangebylex_limit(
+            self.keys.call_log(),
+            start.bound(),
+            format!("[{}", time_prefix(oldest_ms)),
+            0,
+            count as isize,
+        )
+        .await?)
     }
 
     /// The stored JSON of each record (`None`: gone, e.g. expired), fetched concurrently.
-    pub async fn record_jsons(&self, keys: &[RecordKeys]) -> Result<Vec<Option<String>>, StoreError> {
+    pub async fn record_jsons(
+        &self,
+        keys: &[RecordKeys],
+    ) -> Result<Vec<Option<String>>, StoreError> {
         let c = self.worker_conn().await;
         try_join_all(keys.iter().map(|k| {
             let mut c = c.clone();

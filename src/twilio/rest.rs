@@ -322,7 +322,10 @@ impl TwilioClient {
         query.push(("PageSize", &limit));
         let url = format!(
             "{}?{}",
-            self.url(&format!("AvailablePhoneNumbers/{}/Local.json", search.country)),
+            self.url(&format!(
+                "AvailablePhoneNumbers/{}/Local.json",
+                search.country
+            )),
             serde_urlencoded::to_string(&query).unwrap_or_default()
         );
         let page: AvailablePage = self.send(self.http.get(url)).await?;
@@ -345,8 +348,12 @@ impl TwilioClient {
             }
         };
         form.extend(webhooks.form());
-        self.send(self.http.post(self.url("IncomingPhoneNumbers.json")).form(&form))
-            .await
+        self.send(
+            self.http
+                .post(self.url("IncomingPhoneNumbers.json"))
+                .form(&form),
+        )
+        .await
     }
 
     /// Points a number the account holds at `webhooks` (`UpdateIncomingPhoneNumber`).

@@ -19,6 +19,7 @@ mod helpers;
 mod limits;
 mod number_ownership;
 mod numbers;
+mod numbers_api;
 mod personas;
 mod redis_restart;
 mod replays;

@@ -230,9 +230,7 @@ async fn list_available(
         .take(page_size)
         .map(|n| available_json(&n, &country))
         .collect();
-    let uri = format!(
-        "/2010-04-01/Accounts/{account}/AvailablePhoneNumbers/{country}/Local.json"
-    );
+    let uri = format!("/2010-04-01/Accounts/{account}/AvailablePhoneNumbers/{country}/Local.json");
     HttpResponse::Ok().json(json!({"available_phone_numbers": numbers, "uri": uri}))
 }
 
@@ -296,7 +294,13 @@ async fn create_number(
                 }
             }
         }
-        _ => return error(400, 21421, "exactly one of PhoneNumber or AreaCode is required"),
+        _ => {
+            return error(
+                400,
+                21421,
+                "exactly one of PhoneNumber or AreaCode is required",
+            )
+        }
     };
     let mut number = SimNumber::new(&phone_number);
     apply_form(&mut number, &form);

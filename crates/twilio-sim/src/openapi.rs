@@ -294,14 +294,25 @@ mod tests {
         assert!(validate("CreateIncomingPhoneNumber", &form(&urls)).is_err());
         validate("UpdateIncomingPhoneNumber", &form(&urls)).unwrap();
         assert!(validate("UpdateIncomingPhoneNumber", &form(&[("VoiceUrl", "/x")])).is_err());
-        assert!(validate("UpdateIncomingPhoneNumber", &form(&[("VoiceMethod", "PUT")])).is_err());
+        assert!(validate(
+            "UpdateIncomingPhoneNumber",
+            &form(&[("VoiceMethod", "PUT")])
+        )
+        .is_err());
         validate_query(
             "ListAvailablePhoneNumberLocal",
             &form(&[("AreaCode", "415"), ("Contains", "55"), ("PageSize", "5")]),
         )
         .unwrap();
-        assert!(validate_query("ListAvailablePhoneNumberLocal", &form(&[("AreaCode", "x")])).is_err());
-        validate_path("DeleteIncomingPhoneNumber", "Sid", "PN0123456789abcdef0123456789abcdef").unwrap();
+        assert!(
+            validate_query("ListAvailablePhoneNumberLocal", &form(&[("AreaCode", "x")])).is_err()
+        );
+        validate_path(
+            "DeleteIncomingPhoneNumber",
+            "Sid",
+            "PN0123456789abcdef0123456789abcdef",
+        )
+        .unwrap();
         assert!(validate_path("DeleteIncomingPhoneNumber", "Sid", "PNx").is_err());
         validate_query("ListIncomingPhoneNumber", &form(&[("PageSize", "50")])).unwrap();
     }

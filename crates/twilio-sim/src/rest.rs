@@ -40,7 +40,11 @@ pub(crate) fn error(status: u16, code: u32, message: &str) -> HttpResponse {
 }
 
 /// Basic auth with the account's token or the API key, and the right account in the path.
-pub(crate) fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), HttpResponse> {
+pub(crate) fn authorize(
+    state: &State,
+    req: &HttpRequest,
+    account: &str,
+) -> Result<(), HttpResponse> {
     let creds = req
         .headers()
         .get("Authorization")
@@ -66,7 +70,12 @@ pub(crate) fn authorize(state: &State, req: &HttpRequest, account: &str) -> Resu
     Ok(())
 }
 
-pub(crate) fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
+pub(crate) fn record(
+    state: &State,
+    req: &HttpRequest,
+    form: &[(String, String)],
+    err: Option<String>,
+) {
     record_at(state, req, form, err, Instant::now());
 }
 

@@ -179,7 +179,7 @@ pub async fn list_calls(
             return Err(ApiError::invalid("until", "must not be before since"));
         }
     }
-    let page = call_log::list(&service, &q).await?;
+    let page = call_log::list(&service, &service.store, &q).await?;
     Ok(HttpResponse::Ok().json(LogAnswer {
         calls: page.calls,
         next_cursor: page.next.as_ref().map(encode_cursor),

@@ -7,16 +7,18 @@ mod campaigns;
 mod dnc;
 mod fields;
 mod idempotency;
+mod numbers;
 mod stats;
 
-use serde::Deserialize;
 use actix_web::HttpRequest;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use call_log::list_calls;
 pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
 pub use dnc::{add_dnc, get_dnc, remove_dnc};
+pub use numbers::{acquire_number, list_numbers, release_number, search_numbers};
 pub use stats::stats;
 
 use super::ApiError;
