@@ -303,3 +303,39 @@ async fn records_expire_after_retention_and_do_not_call_entries_stay() {
     let (_, page) = list(&app, "").await;
     assert_eq!(ids(&page), [newer]);
 }
+
+#[tokio::test]
+async fn a_page_looks_at_a_bounded_number_of_entries_and_says_where_to_go_on() {
+    let app = spawn_app_with(|_| {}).await;
+    let store = callflow::store::Store::connect(&app.redis.url(), "default")
+        .await
+        .unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(crate::helpers::DAYTIME)
+        .unwrap()
+        .timestamp_millis();
+    // 1,100 log entries whose records are gone: nothing to list, much to look at.
+    let scan = callflow::app::call_log::MAX_SCANNED;
+    for i in 0..(scan as i64 + 100) {
+        let entry = callflow::store::CallLogEntry {
+            at_ms: now - 1_000 - i,
+            direction: "outbound".into(),
+            call_id: format!("gone{i}"),
+        };
+        let keys = store.keys().call_record(&entry.call_id);
+        store
+            .log_new_call(&entry, &keys, Duration::from_secs(60), 0)
+            .await
+            .unwrap();
+    }
+    let real = place_quiet(&app, "+15550109101").await;
+    let (status, page) = list(&app, "?disposition=interested&limit=10").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(ids(&page).len(), 0);
+    let cursor = page["next_cursor"].as_str().expect("a cursor to go on from");
+    let (_, page) = list(&app, &format!("?disposition=interested&cursor={cursor}")).await;
+    assert_eq!(ids(&page).len(), 0);
+    assert!(page["next_cursor"].is_null(), "the rest fits in one look: {page}");
+    // Without the filter the real call is first.
+    let (_, page) = list(&app, "?limit=1").await;
+    assert_eq!(ids(&page), [real]);
+}
