@@ -142,6 +142,7 @@ pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage
     store.trim_call_log(cutoff, TRIM_ON_LIST).await?;
     let oldest = q.since.map_or(cutoff, |s| s.timestamp_millis().max(cutoff));
     let mut start = q.start();
+    let of_direction = |e: &CallLogEntry| q.direction.is_none_or(|d| d.as_str() == e.direction);
     let mut calls = Vec::new();
     let mut scanned = 0;
     while scanned < MAX_SCANNED {
@@ -154,7 +155,7 @@ pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage
         let wanted: Vec<&CallLogEntry> = entries
             .iter()
             .flatten()
-            .filter(|e| q.direction.is_none_or(|d| d.as_str() == e.direction))
+            .filter(|e| of_direction(e))
             .collect();
         let keys: Vec<_> = wanted
             .iter()
@@ -166,7 +167,7 @@ pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage
             scanned += 1;
             start = LogStart::After(member.clone());
             let Some(entry) = entry else { continue };
-            if !q.direction.is_none_or(|d| d.as_str() == entry.direction) {
+            if !of_direction(entry) {
                 continue;
             }
             let json = found.next().and_then(|(_, json)| json);

@@ -238,7 +238,7 @@ async fn records_expire_after_retention_and_do_not_call_entries_stay() {
         .unwrap();
     assert!(r.status().is_success());
     let (_, page) = list(&app, "").await;
-    assert_eq!(ids(&page), [call_id.clone()]);
+    assert_eq!(ids(&page), [call_id.as_str()]);
 
     let mut redis = redis::Client::open(app.redis.url())
         .unwrap()
@@ -331,10 +331,15 @@ async fn a_page_looks_at_a_bounded_number_of_entries_and_says_where_to_go_on() {
     let (status, page) = list(&app, "?disposition=interested&limit=10").await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(ids(&page).len(), 0);
-    let cursor = page["next_cursor"].as_str().expect("a cursor to go on from");
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a cursor to go on from");
     let (_, page) = list(&app, &format!("?disposition=interested&cursor={cursor}")).await;
     assert_eq!(ids(&page).len(), 0);
-    assert!(page["next_cursor"].is_null(), "the rest fits in one look: {page}");
+    assert!(
+        page["next_cursor"].is_null(),
+        "the rest fits in one look: {page}"
+    );
     // Without the filter the real call is first.
     let (_, page) = list(&app, "?limit=1").await;
     assert_eq!(ids(&page), [real]);

@@ -421,6 +421,6 @@ async fn twilio_refusals_and_rate_limits_change_nothing() {
     )
     .await;
     assert_eq!(status, 502, "{answer}");
-    assert_eq!(owned(&app).await, [number.clone()]);
+    assert_eq!(owned(&app).await, [number.as_str()]);
     assert!(app.sim.incoming_number(&number).is_some());
 }

@@ -140,10 +140,8 @@ pub fn validate(operation_id: &str, form: &[(String, String)]) -> Result<(), Str
                 return Err("one of From or MessagingServiceSid is required".into());
             }
         }
-        "CreateIncomingPhoneNumber" => {
-            if has("PhoneNumber") == has("AreaCode") {
-                return Err("exactly one of PhoneNumber or AreaCode is required".into());
-            }
+        "CreateIncomingPhoneNumber" if has("PhoneNumber") == has("AreaCode") => {
+            return Err("exactly one of PhoneNumber or AreaCode is required".into());
         }
         _ => {}
     }
