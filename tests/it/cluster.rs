@@ -163,4 +163,9 @@ async fn calls_and_campaigns_on_a_three_node_cluster_with_two_instances() {
             "{to}"
         );
     }
+    // The call log reads the campaign's call records across the nodes.
+    let log = get_json(&http, format!("{api_a}/calls?campaign_id={id}&limit=200")).await;
+    let logged = log["calls"].as_array().expect("a call log page");
+    assert_eq!(logged.len(), (n + n / 5) as usize, "{log}");
+    assert!(log["next_cursor"].is_null());
 }
