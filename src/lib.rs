@@ -24,6 +24,7 @@ pub mod phone;
 pub mod record_cache;
 pub mod redis_server;
 pub mod render;
+pub mod render_inbound;
 pub mod shutdown;
 pub mod startup;
 pub mod store;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! top
-//! ├── new ──Incoming──> greeting ──> menu | forwarding | voicemail | ended
+//! ├── ringing ──Incoming──> greeting ──> menu | forwarding | voicemail | ended
 //! ├── menu(attempts, informed) ──pick──> forwarding | voicemail | menu | ended
 //! ├── forwarding(leg) ──DialEnded──> ended(answered) | forwarding(leg + 1) | voicemail | ended(missed)
 //! ├── voicemail(after_miss) ──Recorded──> ended(voicemail | missed)
@@ -60,8 +60,9 @@ pub struct InboundRules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 pub enum InboundState {
-    #[serde(rename = "new")]
-    New,
+    #[serde(rename = "ringing")]
+    /// Calling our number: nothing answered yet.
+    Ringing,
     #[serde(rename = "greeting")]
     Greeting,
     /// Waiting for the menu's answer. `informed`: a text option was served.
@@ -80,7 +81,7 @@ pub enum InboundState {
 impl InboundState {
     pub fn name(&self) -> &'static str {
         match self {
-            Self::New => "new",
+            Self::Ringing => "ringing",
             Self::Greeting => "greeting",
             Self::Menu { .. } => "menu",
             Self::Forwarding { .. } => "forwarding",
@@ -197,13 +198,13 @@ fn route(ctx: &mut Ctx) -> Outcome<InboundState> {
 }
 
 #[state_machine(
-    initial = "InboundState::New",
+    initial = "InboundState::Ringing",
     state(custom, name = "InboundState"),
     superstate(derive(Debug))
 )]
 impl InboundMachine {
     #[state]
-    fn new(context: &mut Ctx, event: &InboundEvent) -> Outcome<InboundState> {
+    fn ringing(context: &mut Ctx, event: &InboundEvent) -> Outcome<InboundState> {
         match event {
             InboundEvent::Incoming => {
                 context

@@ -39,7 +39,7 @@ fn ended(d: D) -> InboundState {
 #[test]
 fn in_hours_without_menu_rings_the_business_and_an_answer_ends_answered() {
     let r = rules(Route::Forward);
-    let step = advance(&InboundState::New, &InboundEvent::Incoming, r);
+    let step = advance(&InboundState::Ringing, &InboundEvent::Incoming, r);
     assert_eq!(step.state, InboundState::Forwarding { leg: 0 });
     assert_eq!(step.via, vec![InboundState::Greeting]);
     assert_eq!(
@@ -67,7 +67,7 @@ fn a_missed_forward_texts_the_caller_once_and_takes_a_message() {
         DialOutcome::Failed,
     ] {
         let (state, effects) = run(
-            InboundState::New,
+            InboundState::Ringing,
             &[
                 InboundEvent::Incoming,
                 InboundEvent::DialEnded(outcome),
@@ -91,7 +91,7 @@ fn sequential_legs_ring_in_turn_before_voicemail() {
         ..rules(Route::Forward)
     };
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::DialEnded(DialOutcome::NoAnswer),
@@ -109,7 +109,7 @@ fn sequential_legs_ring_in_turn_before_voicemail() {
 #[test]
 fn out_of_hours_takes_a_message_or_says_closed() {
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[InboundEvent::Incoming],
         rules(Route::Voicemail),
     );
@@ -124,14 +124,14 @@ fn out_of_hours_takes_a_message_or_says_closed() {
         ]
     );
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[InboundEvent::Incoming],
         rules(Route::Closed),
     );
     assert_eq!(state, ended(D::Missed));
     assert!(effects.contains(&E::TextMissedCall) && effects.ends_with(&[E::Hangup]));
     let (state, _) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[InboundEvent::Incoming],
         rules(Route::AfterHoursForward),
     );
@@ -141,7 +141,7 @@ fn out_of_hours_takes_a_message_or_says_closed() {
 #[test]
 fn an_empty_recording_is_missed_and_texts_once() {
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Recorded { seconds: 0 },
@@ -155,7 +155,7 @@ fn an_empty_recording_is_missed_and_texts_once() {
     );
     // After a missed forward the text went out already.
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::DialEnded(DialOutcome::NoAnswer),
@@ -174,7 +174,7 @@ fn an_empty_recording_is_missed_and_texts_once() {
 fn menu_options_tag_the_reason_and_route() {
     let r = menu_rules();
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Forward(CallReason::SetupAppointment)),
@@ -185,7 +185,7 @@ fn menu_options_tag_the_reason_and_route() {
     assert!(effects.contains(&E::Reason(CallReason::SetupAppointment)));
 
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Info {
@@ -200,7 +200,7 @@ fn menu_options_tag_the_reason_and_route() {
     assert!(effects.contains(&E::Say(InboundPrompt::Option(2))));
 
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Sms {
@@ -220,7 +220,7 @@ fn menu_options_tag_the_reason_and_route() {
     assert!(effects.contains(&E::SendOptionSms { option: 4 }));
 
     let (state, _) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Voicemail(CallReason::Other)),
@@ -237,7 +237,7 @@ fn a_forward_choice_out_of_hours_takes_a_message() {
         ..menu_rules()
     };
     let (state, _) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Forward(CallReason::ModifyAppointment)),
@@ -251,7 +251,7 @@ fn a_forward_choice_out_of_hours_takes_a_message() {
 fn silence_at_the_menu_reprompts_then_routes() {
     let r = menu_rules();
     let (state, effects) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::Menu(MenuPick::Silence),
@@ -285,7 +285,7 @@ fn hanging_up_before_anyone_is_reached_is_abandoned() {
         } else {
             rules(Route::Forward)
         };
-        let (state, _) = run(InboundState::New, &events, r);
+        let (state, _) = run(InboundState::Ringing, &events, r);
         assert_eq!(state, ended(D::Abandoned), "{events:?}");
     }
 }
@@ -295,7 +295,7 @@ fn late_facts_correct_a_guess_from_the_status_callback() {
     let r = rules(Route::Forward);
     // The status callback beat the dial action of a forward that was answered.
     let (state, _) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::HungUp,
@@ -306,7 +306,7 @@ fn late_facts_correct_a_guess_from_the_status_callback() {
     assert_eq!(state, ended(D::Answered));
     // ... or the record action of a message left.
     let (state, _) = run(
-        InboundState::New,
+        InboundState::Ringing,
         &[
             InboundEvent::Incoming,
             InboundEvent::HungUp,

@@ -8,8 +8,10 @@ pub mod disposition;
 pub mod effect;
 pub mod event;
 pub mod machine;
+pub mod ring;
 
 pub use disposition::InboundDisposition;
 pub use effect::{CallReason, InboundEffect, InboundPrompt};
 pub use event::{DialOutcome, InboundEvent, MenuPick};
 pub use machine::{advance, InboundRules, InboundState, InboundStep, Route};
+pub use ring::{legs, RingStrategy};
