@@ -138,6 +138,7 @@ impl LogQuery {
 
 /// One page of the call log of the tenant `store` acts for.
 pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage, ServiceError> {
+    let limit = q.limit.max(1);
     let cutoff = app.call_log_cutoff_ms();
     store.trim_call_log(cutoff, TRIM_ON_LIST).await?;
     let oldest = q.since.map_or(cutoff, |s| s.timestamp_millis().max(cutoff));
@@ -146,7 +147,7 @@ pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage
     let mut calls = Vec::new();
     let mut scanned = 0;
     while scanned < MAX_SCANNED {
-        let want = (q.limit - calls.len())
+        let want = (limit - calls.len())
             .clamp(10, BATCH)
             .min(MAX_SCANNED - scanned);
         let members = store.call_log_page(&start, oldest, want).await?;
@@ -177,7 +178,7 @@ pub async fn list(app: &AppState, store: &Store, q: &LogQuery) -> Result<LogPage
             };
             if q.admits(&summary) {
                 calls.push(logged(app, summary));
-                if calls.len() == q.limit {
+                if calls.len() == limit {
                     return Ok(LogPage {
                         calls,
                         next: Some(entry.clone()),
@@ -235,6 +236,13 @@ mod tests {
         for name in &DISPOSITIONS[..11] {
             let parsed: Disposition = serde_json::from_value(serde_json::json!(name)).unwrap();
             assert_eq!(parsed.as_str(), *name);
+        }
+    }
+
+    #[test]
+    fn every_inbound_disposition_may_be_filtered_on() {
+        for d in crate::inbound::InboundDisposition::ALL {
+            assert!(DISPOSITIONS.contains(&d.as_str()), "{}", d.as_str());
         }
     }
 

@@ -29,8 +29,20 @@ fn defaults_apply() {
     assert!(s.require_recording_consent);
     assert_eq!(s.shutdown_grace, std::time::Duration::from_secs(10));
     assert_eq!(s.data_dir, PathBuf::from("./callflow-data"));
+    assert_eq!(
+        s.call_log_retention,
+        std::time::Duration::from_secs(90 * 86_400)
+    );
     assert!(!format!("{s:?}").contains("secret-token"));
     assert!(!format!("{s:?}").contains("0123456789abcdef"));
+}
+
+#[test]
+fn call_log_retention_takes_decimal_days() {
+    let mut env = base();
+    env.insert("CALL_LOG_RETENTION_DAYS", "0.5");
+    let s = load(&env).unwrap();
+    assert_eq!(s.call_log_retention, std::time::Duration::from_secs(43_200));
 }
 
 #[test]
@@ -61,6 +73,10 @@ fn each_bad_setting_is_named() {
         ("DISPATCHER_ENABLED", "perhaps"),
         ("SHUTDOWN_GRACE_SECS", "0"),
         ("SHUTDOWN_GRACE_SECS", "ten"),
+        ("CALL_LOG_RETENTION_DAYS", "0"),
+        ("CALL_LOG_RETENTION_DAYS", "-1"),
+        ("CALL_LOG_RETENTION_DAYS", "forever"),
+        ("CALL_LOG_RETENTION_DAYS", "0.000001"),
     ] {
         let mut env = base();
         env.insert(name, value);

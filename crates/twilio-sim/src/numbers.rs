@@ -387,8 +387,10 @@ async fn list_numbers(
     if let Some(resp) = injected_failure(&state) {
         return resp;
     }
+    // Twilio matches a part of the number: its digits (and `*`), the `+` aside.
     let wanted = get(&query, "PhoneNumber")
-        .and_then(contains_pattern)
+        .map(|p| p.replace('+', ""))
+        .and_then(|p| contains_pattern(&p))
         .unwrap_or_default();
     let page_size: usize = get(&query, "PageSize")
         .and_then(|s| s.parse().ok())
