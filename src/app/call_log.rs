@@ -70,6 +70,12 @@ pub struct LoggedCall {
     pub disposition: Option<String>,
     pub recording_url: Option<String>,
     pub campaign_id: Option<String>,
+    /// Inbound calls: why the caller called (the menu option's tag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Inbound calls: the voicemail's transcription, once it arrives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<String>,
 }
 
 /// A page, and where the next one starts (`None`: nothing older is left).
@@ -104,6 +110,10 @@ struct Summary {
     recording_url: Option<String>,
     #[serde(default)]
     campaign: Option<CampaignRef>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    transcription: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +233,8 @@ fn logged(app: &AppState, s: Summary) -> LoggedCall {
         disposition: s.disposition,
         recording_url,
         campaign_id: s.campaign.map(|c| c.campaign_id),
+        reason: s.reason,
+        transcription: s.transcription,
     }
 }
 
