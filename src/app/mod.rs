@@ -4,6 +4,8 @@
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
 pub mod calls;
+#[cfg(test)]
+mod call_props;
 pub mod dial_gate;
 mod error;
 pub mod outbound;

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{
-    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
+    ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
     StatusRefused, Take, PACE_MARGIN,
 };
 pub use dial_cap::{CapCheck, CapWindow};
