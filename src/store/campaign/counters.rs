@@ -64,16 +64,16 @@ impl Store {
             HashMap<String, String>,
             u64,
             Vec<String>,
-            u64,
+            Vec<String>,
             u64,
             Vec<(String, f64)>,
             u64,
         );
-        let (mut fields, leased, held, active, due0, head0, retrying0): Head = redis::pipe()
+        let (mut fields, leased, leases, calls, due0, head0, retrying0): Head = redis::pipe()
             .hgetall(k.campaign(id))
             .zcard(k.campaign_leases(id))
             .zrangebyscore(k.campaign_leases(id), now_ms, "+inf")
-            .zcount(k.campaign_active(id), now_ms, "+inf")
+            .zrangebyscore(k.campaign_active(id), now_ms, "+inf")
             .zcard(k.campaign_due(id, 0))
             .zrange_withscores(k.campaign_due(id, 0), 0, NEXT_PEEK - 1)
             .scard(k.campaign_retrying(id, 0))
@@ -86,10 +86,18 @@ impl Store {
             .get("shards")
             .and_then(|v| v.parse().ok())
             .unwrap_or(1);
-        let held: HashSet<String> = held.into_iter().collect();
+        let active = calls.len() as u64;
         // A contact being dialed or in a call stays in its due set under its
-        // lease's end: not a dial to come. Among the first `held + 1` of a
-        // shard there is one that is not leased, if the shard has any.
+        // lease's or its call's end: not a dial to come. Among the first
+        // `held + 1` of a shard there is one that is neither, if the shard has any.
+        let held: HashSet<String> = leases
+            .into_iter()
+            .chain(
+                calls
+                    .iter()
+                    .filter_map(|m| m.split_once(':').map(|(idx, _)| idx.to_string())),
+            )
+            .collect();
         let peek = held.len() as isize;
         let first_unleased = |members: &[(String, f64)]| {
             members
