@@ -212,7 +212,8 @@ fn gen_call() -> impl Strategy<Value = (usize, bool, Vec<Gen>)> {
 fn step(record: &CallRecord, input: &Input, require_consent: bool) -> (Change, Option<String>) {
     let flow = flow();
     let rules = flow.rules(record.name.is_some(), require_consent);
-    let classify = |speech: Option<&str>, digits: Option<&str>| flow.intents.classify(speech, digits);
+    let classify =
+        |speech: Option<&str>, digits: Option<&str>| flow.intents.classify(speech, digits);
     let change = apply(record, input, Some("CA0001"), rules, classify, noon());
     let reply = input
         .expects_voice_reply()

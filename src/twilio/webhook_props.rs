@@ -113,7 +113,12 @@ fn read_all(pairs: &[(String, String)], turn: Option<&str>) {
 
 fn verifies(url: &str, pairs: &[(String, String)], sig: &str) -> bool {
     let with_fragment = crate::render::with_overrides(url);
-    signature::verify_any([TOKEN, SECONDARY], &[url, with_fragment.as_str()], pairs, sig)
+    signature::verify_any(
+        [TOKEN, SECONDARY],
+        &[url, with_fragment.as_str()],
+        pairs,
+        sig,
+    )
 }
 
 proptest! {

@@ -94,7 +94,10 @@ async fn a_do_not_call_body_over_its_small_limit_answers_json_413() {
     let json: serde_json::Value = resp.json().await.expect("a JSON error");
     assert_eq!(json["error"]["code"], "payload_too_large", "{json}");
     assert!(
-        json["error"]["message"].as_str().unwrap().contains("64 KiB"),
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("64 KiB"),
         "{json}"
     );
     let listed = app

@@ -174,11 +174,20 @@ mod tests {
 
     #[test]
     fn a_body_within_the_limit_reads_as_plain_json_would() {
-        let body = r#"{"flow": "x", "contacts": [{"to": "+15551112222"}, 5, "a"], "n": [1, {"a": null}]}"#;
+        let body =
+            r#"{"flow": "x", "contacts": [{"to": "+15551112222"}, 5, "a"], "n": [1, {"a": null}]}"#;
         let expected: Value = serde_json::from_str(body).unwrap();
         assert_eq!(read_str(body, 3).unwrap(), expected);
-        for odd in [r#"{"contacts": 5}"#, r#"{"contacts": {"a": 1}}"#, r#"{"contacts": null}"#, r#"{}"#] {
-            assert_eq!(read_str(odd, 3).unwrap(), serde_json::from_str::<Value>(odd).unwrap());
+        for odd in [
+            r#"{"contacts": 5}"#,
+            r#"{"contacts": {"a": 1}}"#,
+            r#"{"contacts": null}"#,
+            r#"{}"#,
+        ] {
+            assert_eq!(
+                read_str(odd, 3).unwrap(),
+                serde_json::from_str::<Value>(odd).unwrap()
+            );
         }
     }
 
@@ -186,10 +195,16 @@ mod tests {
     fn the_first_contact_past_the_limit_stops_the_parse() {
         let body = json!({"contacts": [1, 2, 3, 4]}).to_string();
         assert!(read_str(&body, 4).is_ok());
-        assert!(matches!(read_str(&body, 3), Err(BodyError::TooManyContacts)));
+        assert!(matches!(
+            read_str(&body, 3),
+            Err(BodyError::TooManyContacts)
+        ));
         // Stopped there: what follows the fourth contact is never looked at.
         let truncated = r#"{"contacts": [1, 2, 3, 4, {"#;
-        assert!(matches!(read_str(truncated, 3), Err(BodyError::TooManyContacts)));
+        assert!(matches!(
+            read_str(truncated, 3),
+            Err(BodyError::TooManyContacts)
+        ));
         // Only the top-level list is counted.
         let nested = json!({"x": {"contacts": [1, 2, 3, 4]}, "contacts": [1]}).to_string();
         assert!(read_str(&nested, 3).is_ok());
@@ -198,10 +213,16 @@ mod tests {
     #[test]
     fn not_an_object_and_not_json_are_told_apart() {
         for body in ["[1, 2]", "5", "\"s\"", "null", "true"] {
-            assert!(matches!(read_str(body, 3), Err(BodyError::NotObject)), "{body}");
+            assert!(
+                matches!(read_str(body, 3), Err(BodyError::NotObject)),
+                "{body}"
+            );
         }
         for body in ["", "{", "{\"a\": }", "{} x", "[1,"] {
-            assert!(matches!(read_str(body, 3), Err(BodyError::Malformed(_))), "{body}");
+            assert!(
+                matches!(read_str(body, 3), Err(BodyError::Malformed(_))),
+                "{body}"
+            );
         }
     }
 }
