@@ -49,9 +49,10 @@ measure() {
   pids+=($!)
   port=$(free_port)
   PORT=$port BIND=127.0.0.1 PUBLIC_BASE_URL="http://127.0.0.1:$port" \
-    REDIS_URL="redis://127.0.0.1:$redis_port" API_TOKEN=peak-rss-token \
+    REDIS_URL="redis://127.0.0.1:$redis_port" API_TOKEN=peak-rss-token-0123456789 \
     TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=unused \
     TWILIO_VOICE_NUMBER=+15550001111 TWILIO_API_BASE_URL=http://127.0.0.1:9 \
+    COMPANY_NAME="Peak RSS" CALL_PURPOSE="measuring memory" \
     FLOWS_DIR="$root/flows" DISPATCHER_ENABLED=false CALLFLOW_DATA_DIR="$work/data-$name" \
     RUST_LOG=warn "$bin" serve >"$work/serve-$name.log" 2>&1 &
   local pid=$!
@@ -60,12 +61,15 @@ measure() {
     curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
     sleep 0.1
   done
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "callflow serve did not start:" >&2; cat "$work/serve-$name.log" >&2; exit 1
+  fi
   local idle
   idle=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   local started answer took
   started=$(date +%s.%N)
   answer=$(curl -s -o "$work/answer-$name.json" -w '%{http_code}' \
-    -H 'Authorization: Bearer peak-rss-token' -H 'Content-Type: application/json' \
+    -H 'Authorization: Bearer peak-rss-token-0123456789' -H 'Content-Type: application/json' \
     --data-binary "@$body" "http://127.0.0.1:$port/api/calls/outbound")
   took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$started" "$(date +%s.%N)")
   local peak
