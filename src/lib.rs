@@ -19,6 +19,7 @@ pub mod graph;
 pub mod harness;
 pub mod http;
 pub mod inbound;
+pub mod messaging;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;

@@ -190,18 +190,29 @@ pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
 
 /// `template` with every `{placeholder}` replaced by its value ("" if none).
 pub(super) fn fill(template: &str, values: &dyn Fn(&str) -> Option<String>) -> String {
+    let filled: Result<String, std::convert::Infallible> =
+        try_fill(template, &|name| Ok(values(name).unwrap_or_default()));
+    filled.unwrap_or_else(|never| match never {})
+}
+
+/// `template` with every `{placeholder}` replaced by its value, or the first
+/// value's error. Templates are validated at load, so every brace pair is a
+/// placeholder.
+pub fn try_fill<E>(
+    template: &str,
+    values: &dyn Fn(&str) -> Result<String, E>,
+) -> Result<String, E> {
     let mut out = String::with_capacity(template.len() + 32);
     let mut rest = template;
-    // Templates were validated at load, so every brace pair is a placeholder.
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
-        out.push_str(&values(&after[..close]).unwrap_or_default());
+        out.push_str(&values(&after[..close])?);
         rest = &after[close + 1..];
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

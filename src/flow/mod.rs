@@ -12,7 +12,7 @@ mod registry;
 mod schema;
 mod validate;
 
-pub use file::Flow;
+pub use file::{try_fill, Flow};
 pub use inbound::{InboundFlow, MenuOption, OptionAction, INBOUND_PLACEHOLDERS};
 pub use registry::FlowRegistry;
-pub use schema::{FlowError, Intents, RecordingConsent};
+pub use schema::{placeholders, FlowError, Intents, RecordingConsent};
