@@ -5,6 +5,7 @@
 # with the answer. Prints figures; asserts nothing.
 #
 #   scripts/peak-rss.sh [path/to/callflow]      (default: target/release/callflow)
+#   FLOWS_DIR=... to serve other flows (e.g. an older build's)
 #
 # Bodies: the largest accepted campaign (250,000 contacts, ~6 MB) and a refused
 # one of 2.7 million contacts (~62 MB, under the 64 MiB body limit).
@@ -53,7 +54,7 @@ measure() {
     TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=unused \
     TWILIO_VOICE_NUMBER=+15550001111 TWILIO_API_BASE_URL=http://127.0.0.1:9 \
     COMPANY_NAME="Peak RSS" CALL_PURPOSE="measuring memory" \
-    FLOWS_DIR="$root/flows" DISPATCHER_ENABLED=false CALLFLOW_DATA_DIR="$work/data-$name" \
+    FLOWS_DIR="${FLOWS_DIR:-$root/flows}" DISPATCHER_ENABLED=false CALLFLOW_DATA_DIR="$work/data-$name" \
     RUST_LOG=warn "$bin" serve >"$work/serve-$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
