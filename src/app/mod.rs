@@ -4,6 +4,8 @@
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
 pub mod call_log;
+#[cfg(test)]
+mod call_props;
 pub mod calls;
 pub mod dial_gate;
 mod error;

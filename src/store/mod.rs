@@ -23,8 +23,8 @@ use conn::{Conn, Connector};
 
 pub use call_log::{CallLogEntry, LogStart};
 pub use campaign::{
-    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
-    StatusRefused, Take, PACE_MARGIN,
+    ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
+    Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
 pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};

@@ -6,6 +6,7 @@ mod bench;
 mod call_log;
 mod campaign_cancel;
 mod campaign_pacing;
+mod campaign_queue;
 mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
