@@ -26,6 +26,7 @@ pub mod render;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod tenant;
 pub mod twilio;
 pub mod twiml;
 

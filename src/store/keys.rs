@@ -33,6 +33,22 @@ pub fn tenant_numbers(tenant: &str) -> String {
     format!("{GLOBAL}:{{numbers}}:of:{tenant}")
 }
 
+/// Set: the id of every tenant.
+pub fn tenant_index() -> String {
+    format!("{GLOBAL}:tenants")
+}
+
+/// Hash: SHA-256 (hex) of an API token -> `<tenant id> <token id>`, so a
+/// request's token is found in one `HGET` whichever tenant it is.
+pub fn token_index() -> String {
+    format!("{GLOBAL}:tokens")
+}
+
+/// String: the rate limiter's state for one client address (see `rate_limit.lua`).
+pub fn ip_rate(ip: &str) -> String {
+    format!("{GLOBAL}:rate:ip:{{{ip}}}")
+}
+
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
@@ -177,6 +193,27 @@ impl Keys {
     /// hash tag. Kept 24 hours.
     pub fn idempotency(&self, key_digest: &str) -> String {
         format!("{}:idem:{{{key_digest}}}", self.prefix)
+    }
+
+    /// String: the tenant's record (JSON).
+    pub fn tenant_record(&self) -> String {
+        format!("{}:tenant", self.prefix)
+    }
+
+    /// Hash: token id -> JSON (its SHA-256 and when it was issued): the
+    /// tenant's API tokens, for revocation and listing.
+    pub fn tenant_tokens(&self) -> String {
+        format!("{}:tokens", self.prefix)
+    }
+
+    /// String: the secret that signs the tenant's events (`whsec_...`).
+    pub fn events_secret(&self) -> String {
+        format!("{}:events_secret", self.prefix)
+    }
+
+    /// String: the rate limiter's state for one of the tenant's tokens.
+    pub fn token_rate(&self, token_id: &str) -> String {
+        format!("{}:rate:{{{token_id}}}", self.prefix)
     }
 
     /// String: the text of one flow version, for calls that outlive an edit.

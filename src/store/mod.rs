@@ -15,6 +15,7 @@ mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
+mod tenants;
 
 use std::sync::Arc;
 
@@ -28,6 +29,7 @@ pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use numbers::{NumberClaim, NumberHeld};
+pub use tenants::TokenOwner;
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.

@@ -2,11 +2,10 @@
 
 use std::sync::atomic::Ordering;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::app::AppState;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 
 #[derive(Debug, Serialize)]
 pub struct Stats {
@@ -15,7 +14,7 @@ pub struct Stats {
     pub uptime_s: f64,
 }
 
-pub async fn stats(_: Authenticated, service: web::Data<AppState>) -> HttpResponse {
+pub async fn stats(service: Tenant) -> HttpResponse {
     HttpResponse::Ok().json(Stats {
         callbacks_handled: service.callbacks.load(Ordering::Relaxed),
         redis_round_trips: service.store.round_trips(),
