@@ -65,7 +65,7 @@ pub struct AppState {
     pub(crate) listener: Option<Arc<dyn CallListener>>,
     /// Flow versions this process has saved to the store (see `save_flow_once`).
     saved_flows: Mutex<HashSet<String>>,
-    /// Callbacks handled by this process (every tenant), for `/api/stats`.
+    /// Callbacks of this tenant handled by this process, for `/api/stats`.
     pub callbacks: Arc<AtomicU64>,
     pub started: std::time::Instant,
 }
@@ -101,7 +101,7 @@ impl AppState {
 
     /// This application as `tenant` sees it. Cheap: no new connection; the
     /// record cache and saved flows are the view's own (their keys are the
-    /// tenant's).
+    /// tenant's), and so are its callback counter.
     pub fn for_tenant(&self, tenant: &TenantSettings) -> Arc<AppState> {
         let mut settings = self.settings.clone();
         settings.tenant = tenant.id.clone();
@@ -131,7 +131,7 @@ impl AppState {
             calls: RecordCache::default(),
             listener: self.listener.clone(),
             saved_flows: Default::default(),
-            callbacks: self.callbacks.clone(),
+            callbacks: Default::default(),
             started: self.started,
         })
     }

@@ -271,19 +271,23 @@ fn api_rate<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<ApiRate, Co
         vars.parsed(
             name,
             default,
-            |v| v.parse::<f64>().ok().filter(|n| (0.0..=100_000.0).contains(n)),
+            |v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|n| (0.0..=100_000.0).contains(n))
+            },
             |v| format!("'{v}' is not a number of requests per second from 0 (off) to 100000"),
         )
     };
     Ok(ApiRate {
-        per_token_per_s: rate("API_RATE_LIMIT_PER_S", 100.0)?,
+        per_token_per_s: rate("API_RATE_LIMIT_PER_S", 200.0)?,
         burst: vars.parsed(
             "API_RATE_LIMIT_BURST",
-            200,
+            2000,
             |v| v.parse::<u32>().ok().filter(|n| (1..=100_000).contains(n)),
             |v| format!("'{v}' is not a whole number of requests from 1 to 100000"),
         )?,
-        per_ip_per_s: rate("API_IP_RATE_LIMIT_PER_S", 300.0)?,
+        per_ip_per_s: rate("API_IP_RATE_LIMIT_PER_S", 500.0)?,
     })
 }
 

@@ -60,14 +60,21 @@ pub fn parse(
     text: &str,
     get: impl Fn(&str) -> Option<String>,
 ) -> Result<TenantsFile, ConfigError> {
-    let doc: toml::Table = toml::from_str(text).map_err(|e| bad(path, format!("not valid TOML: {e}")))?;
+    let doc: toml::Table =
+        toml::from_str(text).map_err(|e| bad(path, format!("not valid TOML: {e}")))?;
     let mut tenants = Vec::new();
     for (key, value) in doc {
         if key != "tenants" {
-            return Err(bad(path, format!("unknown key '{key}' (expected [[tenants]])")));
+            return Err(bad(
+                path,
+                format!("unknown key '{key}' (expected [[tenants]])"),
+            ));
         }
         let toml::Value::Array(list) = value else {
-            return Err(bad(path, "tenants: must be an array of tables ([[tenants]])"));
+            return Err(bad(
+                path,
+                "tenants: must be an array of tables ([[tenants]])",
+            ));
         };
         for (i, entry) in list.into_iter().enumerate() {
             tenants.push(tenant(path, i, entry, &get)?);
@@ -95,7 +102,12 @@ fn tenant(
     };
     let id = match table.get("id") {
         Some(toml::Value::String(id)) => id.clone(),
-        _ => return Err(bad(path, format!("tenants[{i}]: id: is required (a string)"))),
+        _ => {
+            return Err(bad(
+                path,
+                format!("tenants[{i}]: id: is required (a string)"),
+            ))
+        }
     };
     let at = |message: String| bad(path, format!("tenant '{id}': {message}"));
     let mut token_hashes = Vec::new();
@@ -190,12 +202,18 @@ mod tests {
                 "[[tenants]]\nid = \"acme\"\ntokens = [{ sha256 = \"abc\" }]\n",
                 "tenant 'acme': tokens[0].sha256: must be 64 hex digits",
             ),
-            ("[[tenants]]\nid = \"a\"\n[[tenants]]\nid = \"a\"\n", "tenant 'a': id: appears twice"),
+            (
+                "[[tenants]]\nid = \"a\"\n[[tenants]]\nid = \"a\"\n",
+                "tenant 'a': id: appears twice",
+            ),
             ("tenant = 1\n", "unknown key 'tenant'"),
             ("[[tenants]\n", "not valid TOML"),
         ] {
             let e = parse_str(text).unwrap_err();
-            assert!(e.starts_with("configuration: TENANTS_FILE: /etc/tenants.toml: "), "{e}");
+            assert!(
+                e.starts_with("configuration: TENANTS_FILE: /etc/tenants.toml: "),
+                "{e}"
+            );
             assert!(e.contains(expected), "{e} / {expected}");
         }
     }

@@ -104,7 +104,7 @@ impl FromRequest for Tenant {
                 .tenant
                 .api_rate_limit_per_s
                 .map_or(root.settings.api_rate.per_token_per_s, |r| r.get());
-            let key = view.app.store.keys().token_rate(&limiter);
+            let key = keys::token_rate(&view.tenant.id, &limiter);
             limit(&root, &key, per_s, root.settings.api_rate.burst).await?;
             Ok(Tenant(view))
         })
@@ -152,7 +152,11 @@ impl FromRequest for Admin {
             let tenants = tenants(&req)?;
             let root = tenants.root().clone();
             limit_address(&root, &req).await?;
-            let expected = root.settings.admin_token.as_ref().ok_or(ApiError::Unauthorized)?;
+            let expected = root
+                .settings
+                .admin_token
+                .as_ref()
+                .ok_or(ApiError::Unauthorized)?;
             match bearer(&req) {
                 Some(token) if same(&token, expected.expose()) => Ok(Admin),
                 _ => Err(ApiError::Unauthorized),

@@ -29,7 +29,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/admin/tenants/{id}", web::get().to(api::get_tenant))
                 .route("/admin/tenants/{id}", web::patch().to(api::update_tenant))
                 .route("/admin/tenants/{id}", web::delete().to(api::delete_tenant))
-                .route("/admin/tenants/{id}/tokens", web::post().to(api::issue_token))
+                .route(
+                    "/admin/tenants/{id}/tokens",
+                    web::post().to(api::issue_token),
+                )
                 .route(
                     "/admin/tenants/{id}/tokens/{token_id}",
                     web::delete().to(api::revoke_token),

@@ -9,9 +9,9 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use tracing::{error, warn, Instrument};
 
 use crate::app::{outbound, AppState, ServiceError};
+use crate::call::Input;
 use crate::phone::mask;
 use crate::tenant::Tenants;
-use crate::call::Input;
 use crate::twilio::signature;
 use crate::twilio::webhook::VoiceForm;
 use crate::twiml;
@@ -154,8 +154,15 @@ async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpRe
     let view = match tenants.resolve(tenant).await {
         Ok(Some(view)) => view,
         Ok(None) => {
-            warn!(tenant, "callback for a tenant that does not exist; nothing changed");
-            return if voice_doc { goodbye() } else { xml(twiml::empty()) };
+            warn!(
+                tenant,
+                "callback for a tenant that does not exist; nothing changed"
+            );
+            return if voice_doc {
+                goodbye()
+            } else {
+                xml(twiml::empty())
+            };
         }
         Err(e) => {
             error!(tenant, error = %e, "callback's tenant unavailable");
@@ -178,7 +185,11 @@ async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpRe
                     holder,
                     "callback for a call of another tenant than its number's; nothing changed"
                 );
-                return if voice_doc { goodbye() } else { xml(twiml::empty()) };
+                return if voice_doc {
+                    goodbye()
+                } else {
+                    xml(twiml::empty())
+                };
             }
         }
     }

@@ -17,10 +17,9 @@ pub struct Keys {
     prefix: String,
 }
 
-/// Keys shared by every tenant sit under `cf::`, the empty tenant segment:
-/// a tenant id is 1-64 characters without `:`, so no tenant's `cf:<id>:`
-/// prefix can ever produce (or scan) one of them.
-const GLOBAL: &str = "cf:";
+/// Keys shared by every tenant sit under `cf-global:`, never `cf:`: no
+/// tenant's `cf:<id>:` prefix can produce (or a scan of `cf:*` find) one of them.
+const GLOBAL: &str = "cf-global";
 
 /// Hash: E.164 number -> the id of the tenant that holds it. Tagged
 /// `{numbers}` with every tenant's number set, so a claim is one script.
@@ -47,6 +46,12 @@ pub fn token_index() -> String {
 /// String: the rate limiter's state for one client address (see `rate_limit.lua`).
 pub fn ip_rate(ip: &str) -> String {
     format!("{GLOBAL}:rate:ip:{{{ip}}}")
+}
+
+/// String: the rate limiter's state for one token of a tenant (limits are
+/// the deployment's business, not the tenant's data).
+pub fn token_rate(tenant: &str, token_id: &str) -> String {
+    format!("{GLOBAL}:rate:token:{{{tenant}:{token_id}}}")
 }
 
 impl Keys {
@@ -211,11 +216,6 @@ impl Keys {
         format!("{}:events_secret", self.prefix)
     }
 
-    /// String: the rate limiter's state for one of the tenant's tokens.
-    pub fn token_rate(&self, token_id: &str) -> String {
-        format!("{}:rate:{{{token_id}}}", self.prefix)
-    }
-
     /// String: the text of one flow version, for calls that outlive an edit.
     pub fn flow(&self, flow_id: &str, version: &str) -> String {
         format!("{}:flow:{flow_id}:{version}", self.prefix)
@@ -266,9 +266,18 @@ mod tests {
 
     #[test]
     fn global_keys_never_fall_under_a_tenant_prefix() {
-        assert_eq!(number_owners(), "cf::{numbers}:owner");
-        assert_eq!(tenant_numbers("acme"), "cf::{numbers}:of:acme");
-        // Any tenant id is at least one character: `cf:<id>:` never matches `cf::`.
-        assert!(!number_owners().starts_with(&format!("cf:{}:", "x")));
+        assert_eq!(number_owners(), "cf-global:{numbers}:owner");
+        assert_eq!(tenant_numbers("acme"), "cf-global:{numbers}:of:acme");
+        for key in [
+            tenant_index(),
+            token_index(),
+            ip_rate("::1"),
+            token_rate("a", "t"),
+        ] {
+            assert!(
+                key.starts_with("cf-global:") && !key.starts_with("cf:"),
+                "{key}"
+            );
+        }
     }
 }

@@ -29,8 +29,8 @@ pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use numbers::{NumberClaim, NumberHeld};
-pub use tenants::TokenOwner;
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use tenants::TokenOwner;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {

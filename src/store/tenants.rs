@@ -151,8 +151,8 @@ impl Store {
         Ok(c.get(self.keys.events_secret()).await?)
     }
 
-    /// One request against the limiter at `key` (one of `keys::ip_rate` or
-    /// `Keys::token_rate`): `None` when allowed, else how long until it would
+    /// One request against the limiter at `key` (`keys::ip_rate` or
+    /// `keys::token_rate`): `None` when allowed, else how long until it would
     /// be (microseconds).
     pub async fn rate_limit(
         &self,

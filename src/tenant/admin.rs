@@ -76,7 +76,8 @@ async fn check_events_url(tenants: &Tenants, fields: &TenantFields) -> Result<()
     let Some(Some(url)) = &fields.events_url else {
         return Ok(());
     };
-    let parsed = url::Url::parse(url.as_str()).map_err(|e| TenantError::invalid("events_url", e))?;
+    let parsed =
+        url::Url::parse(url.as_str()).map_err(|e| TenantError::invalid("events_url", e))?;
     crate::egress::resolve(&parsed, tenants.root().settings.allow_private_webhooks)
         .await
         .map_err(|e| TenantError::invalid("events_url", e))?;
@@ -123,16 +124,26 @@ pub async fn create(tenants: &Tenants, fields: TenantFields) -> Result<Created, 
     })
 }
 
-/// The tenant as stored.
+/// The tenant as stored (the configured tenant: as the settings make it,
+/// until the admin API changes it).
 pub async fn get(tenants: &Tenants, id: &str) -> Result<Tenant, TenantError> {
-    let json = tenants
-        .root()
-        .store
-        .for_tenant(id)
-        .load_tenant()
-        .await?
-        .ok_or_else(|| TenantError::NotFound(id.to_string()))?;
-    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("tenant {id}: {e}")).into())
+    match stored(tenants, id).await? {
+        Some(tenant) => Ok(tenant),
+        None if id == tenants.configured_id() => tenants
+            .configured()
+            .ok_or_else(|| TenantError::NotFound(id.to_string())),
+        None => Err(TenantError::NotFound(id.to_string())),
+    }
+}
+
+/// The tenant's stored record, if it has one.
+pub(super) async fn stored(tenants: &Tenants, id: &str) -> Result<Option<Tenant>, TenantError> {
+    let Some(json) = tenants.root().store.for_tenant(id).load_tenant().await? else {
+        return Ok(None);
+    };
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("tenant {id}: {e}")).into())
 }
 
 /// Every tenant, by id.
@@ -140,16 +151,25 @@ pub async fn list(tenants: &Tenants) -> Result<Vec<Tenant>, TenantError> {
     let store = &tenants.root().store;
     let ids = store.tenant_ids().await?;
     let records = store.load_tenants(&ids).await?;
-    Ok(ids
+    let mut all: Vec<Tenant> = ids
         .iter()
         .zip(records)
         .filter_map(|(id, json)| {
             let json = json?;
             serde_json::from_str(&json)
-                .inspect_err(|e| tracing::warn!(tenant = %id, error = %e, "tenant record unreadable"))
+                .inspect_err(
+                    |e| tracing::warn!(tenant = %id, error = %e, "tenant record unreadable"),
+                )
                 .ok()
         })
-        .collect())
+        .collect();
+    if let Some(configured) = tenants.configured() {
+        if !all.iter().any(|t| t.id == configured.id) {
+            all.push(configured);
+        }
+    }
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(all)
 }
 
 /// Applies a change; new numbers are claimed (all or nothing) before the
@@ -200,7 +220,10 @@ pub async fn delete(tenants: &Tenants, id: &str) -> Result<(), TenantError> {
     let root = tenants.root();
     let store = root.store.for_tenant(id);
     store.delete_tenant().await?;
-    store.set_numbers(&[]).await?.map_err(TenantError::NumberHeld)?;
+    store
+        .set_numbers(&[])
+        .await?
+        .map_err(TenantError::NumberHeld)?;
     root.store.remove_tenant_id(id).await?;
     tenants.remove(id);
     tracing::info!(tenant = %id, "tenant deleted");
@@ -249,7 +272,13 @@ pub(super) async fn add_token_hash(
 /// Revokes one token: the next request with it is refused.
 pub async fn revoke_token(tenants: &Tenants, id: &str, token_id: &str) -> Result<(), TenantError> {
     get(tenants, id).await?;
-    if !tenants.root().store.for_tenant(id).revoke_token(token_id).await? {
+    if !tenants
+        .root()
+        .store
+        .for_tenant(id)
+        .revoke_token(token_id)
+        .await?
+    {
         return Err(TenantError::NoSuchToken(token_id.to_string()));
     }
     tracing::info!(tenant = %id, token_id, "token revoked");

@@ -1,12 +1,15 @@
 //! Tenants at startup: the configured tenant (`TENANT_ID`, made from
 //! `API_TOKEN`, `TWILIO_VOICE_NUMBER`, `COMPANY_NAME`, `CALL_PURPOSE`), then
-//! those of `TENANTS_FILE`. Both are written on every start, so the settings
-//! and the file win over earlier changes to the same fields.
+//! those of `TENANTS_FILE`. The settings and the file win over earlier
+//! changes to the same fields. The configured tenant's record is stored only
+//! once the admin API changes it (until then it is made from the settings on
+//! every start); its numbers are always claimed.
 
 use super::admin::{self, TenantError};
 use super::model::{Defaults, Message, Name, TenantFields, TenantId};
 use super::registry::Tenants;
 use super::tokens::{new_events_secret, TokenEntry};
+use crate::campaign::create::input::FieldError;
 use crate::config::{FileTenant, TenantsFile};
 use crate::render::UNNAMED_TENANT;
 
@@ -40,16 +43,20 @@ fn setting_error(name: &str, reason: impl std::fmt::Display) -> BootstrapError {
 async fn configured(tenants: &Tenants) -> Result<(), BootstrapError> {
     let root = tenants.root().clone();
     let s = &root.settings;
-    let company = Name::try_from(s.company_name.clone()).map_err(|e| setting_error("COMPANY_NAME", e))?;
-    let purpose = Message::try_from(s.call_purpose.clone()).map_err(|e| setting_error("CALL_PURPOSE", e))?;
+    let company =
+        Name::try_from(s.company_name.clone()).map_err(|e| setting_error("COMPANY_NAME", e))?;
+    let purpose =
+        Message::try_from(s.call_purpose.clone()).map_err(|e| setting_error("CALL_PURPOSE", e))?;
     let fields = TenantFields {
         name: Some(company.clone()),
         company_name: Some(company),
         call_purpose: Some(purpose),
         ..TenantFields::default()
     };
-    let mut tenant = match admin::get(tenants, &s.tenant).await {
-        Ok(mut t) => {
+    let stored = admin::stored(tenants, &s.tenant).await.map_err(other)?;
+    let was_stored = stored.is_some();
+    let mut tenant = match stored {
+        Some(mut t) => {
             t.apply(
                 TenantFields {
                     name: None,
@@ -59,26 +66,36 @@ async fn configured(tenants: &Tenants) -> Result<(), BootstrapError> {
             );
             t
         }
-        Err(TenantError::NotFound(_)) => TenantFields {
+        None => TenantFields {
             id: Some(TenantId::configured(&s.tenant)),
             ..fields
         }
         .create(defaults(tenants), root.clock.now())
         .map_err(|m| setting_error("TENANT_ID", m))?,
-        Err(e) => return Err(other(e)),
     };
     // The voice number is the caller ID: first.
     let voice = s.twilio.voice_number.clone();
     tenant.numbers.retain(|n| *n != voice);
     tenant.numbers.insert(0, voice);
     root.store.add_tenant_id(&tenant.id).await?;
-    admin::save(tenants, &tenant, true).await.map_err(|e| match e {
-        TenantError::NumberHeld(held) => setting_error(
+    let store = root.store.for_tenant(&tenant.id);
+    if let Err(held) = store.set_numbers(&tenant.number_strings()).await? {
+        return Err(setting_error(
             "TWILIO_VOICE_NUMBER",
-            format!("{} is held by tenant '{}'", crate::phone::mask(&held.number), held.holder),
-        ),
-        e => other(e),
-    })
+            format!(
+                "{} is held by tenant '{}'",
+                crate::phone::mask(&held.number),
+                held.holder
+            ),
+        ));
+    }
+    if was_stored {
+        store
+            .save_tenant(&serde_json::to_string(&tenant).expect("tenants serialize"))
+            .await?;
+    }
+    tenants.set_configured(tenant);
+    Ok(())
 }
 
 fn defaults(tenants: &Tenants) -> Defaults<'_> {
@@ -104,14 +121,14 @@ async fn from_file(
     entry: &FileTenant,
 ) -> Result<(), BootstrapError> {
     let fail = |message: String| BootstrapError::File(file.error(&entry.id, message));
-    let fields: TenantFields = serde_path_to_error::deserialize(&entry.fields).map_err(|e| {
-        let path = e.path().to_string();
-        fail(format!("{path}: {}", e.inner()))
-    })?;
+    let fields: TenantFields = serde_path_to_error::deserialize(&entry.fields)
+        .map_err(|e| fail(FieldError::from_serde(e, "tenant").to_string()))?;
     if entry.id == UNNAMED_TENANT && tenants.configured_id() != UNNAMED_TENANT
         || entry.id == tenants.configured_id()
     {
-        return Err(fail("id: is the tenant made from the settings (TENANT_ID)".into()));
+        return Err(fail(
+            "id: is the tenant made from the settings (TENANT_ID)".into(),
+        ));
     }
     let root = tenants.root().clone();
     let now = root.clock.now();
@@ -126,14 +143,16 @@ async fn from_file(
         Err(e) => return Err(other(e)),
     };
     root.store.add_tenant_id(&tenant.id).await?;
-    admin::save(tenants, &tenant, true).await.map_err(|e| match e {
-        TenantError::NumberHeld(held) => fail(format!(
-            "numbers: {} is held by tenant '{}'",
-            crate::phone::mask(&held.number),
-            held.holder
-        )),
-        e => other(e),
-    })?;
+    admin::save(tenants, &tenant, true)
+        .await
+        .map_err(|e| match e {
+            TenantError::NumberHeld(held) => fail(format!(
+                "numbers: {} is held by tenant '{}'",
+                crate::phone::mask(&held.number),
+                held.holder
+            )),
+            e => other(e),
+        })?;
     let store = root.store.for_tenant(&tenant.id);
     let wanted: Vec<(String, &String)> = entry
         .token_hashes

@@ -25,8 +25,7 @@ impl TenantId {
         let ok = !s.is_empty()
             && s.len() <= MAX_ID_LEN
             && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(Self(s.to_string()))
@@ -363,7 +362,10 @@ impl Tenant {
     }
 
     pub fn number_strings(&self) -> Vec<String> {
-        self.numbers.iter().map(|n| n.as_str().to_string()).collect()
+        self.numbers
+            .iter()
+            .map(|n| n.as_str().to_string())
+            .collect()
     }
 }
 
@@ -394,7 +396,10 @@ mod tests {
 
     #[test]
     fn business_hours_are_checked() {
-        assert!(fields(serde_json::json!({"business_hours": {"mon": [["09:00", "17:00"]], "sat": []}})).is_ok());
+        assert!(fields(
+            serde_json::json!({"business_hours": {"mon": [["09:00", "17:00"]], "sat": []}})
+        )
+        .is_ok());
         for bad in [
             serde_json::json!({"business_hours": {"monday": []}}),
             serde_json::json!({"business_hours": {"mon": [["17:00", "09:00"]]}}),
@@ -423,7 +428,10 @@ mod tests {
         assert_eq!(t.numbers.len(), 1);
         assert_eq!(t.timezone, Zone::new(chrono_tz::America::Chicago));
         assert_eq!(t.call_purpose.as_str(), "about your order");
-        t.apply(fields(serde_json::json!({"forward_to": null})).unwrap(), now);
+        t.apply(
+            fields(serde_json::json!({"forward_to": null})).unwrap(),
+            now,
+        );
         assert_eq!(t.forward_to, None);
         assert_eq!(t.company_name.as_str(), "Acme Co");
         let missing = fields(serde_json::json!({"id": "x", "name": "X"}))

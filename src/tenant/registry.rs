@@ -21,6 +21,11 @@ pub struct Tenants {
     /// The application built from the settings (the configured tenant's).
     root: Arc<AppState>,
     views: RwLock<HashMap<String, Arc<TenantApp>>>,
+    /// Number -> the tenant holding it, from the views' records.
+    numbers: RwLock<HashMap<String, String>>,
+    /// The configured tenant as the settings make it: used while Redis holds
+    /// no record of it (one is stored only once the admin API changes it).
+    configured: RwLock<Option<Tenant>>,
 }
 
 impl Tenants {
@@ -28,6 +33,8 @@ impl Tenants {
         Self {
             root,
             views: RwLock::default(),
+            numbers: RwLock::default(),
+            configured: RwLock::default(),
         }
     }
 
@@ -38,6 +45,20 @@ impl Tenants {
     /// `TENANT_ID`: the tenant of callbacks whose URL names none.
     pub fn configured_id(&self) -> &str {
         &self.root.settings.tenant
+    }
+
+    /// Sets (and installs) the configured tenant as the settings make it.
+    pub fn set_configured(&self, tenant: Tenant) {
+        *self.configured.write().unwrap_or_else(|p| p.into_inner()) = Some(tenant.clone());
+        self.install(tenant);
+    }
+
+    /// The configured tenant as the settings make it (see `set_configured`).
+    pub fn configured(&self) -> Option<Tenant> {
+        self.configured
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The tenant as this instance last saw it.
@@ -57,6 +78,7 @@ impl Tenants {
         let stored = self.root.store.for_tenant(id).load_tenant().await?;
         match stored {
             Some(json) => Ok(Some(self.install(parse(id, &json)?))),
+            None if id == self.configured_id() => Ok(self.configured().map(|t| self.install(t))),
             None => Ok(None),
         }
     }
@@ -76,12 +98,28 @@ impl Tenants {
 
     /// The tenant holding `number`, as this instance last saw it.
     pub fn holder_of(&self, number: &str) -> Option<String> {
-        self.views
+        self.numbers
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .find(|v| v.tenant.numbers.iter().any(|n| n.as_str() == number))
-            .map(|v| v.tenant.id.clone())
+            .get(number)
+            .cloned()
+    }
+
+    /// Keeps the number index in step with a view replaced or removed.
+    fn reindex(&self, old: Option<&TenantApp>, new: Option<&TenantApp>) {
+        let mut numbers = self.numbers.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = old {
+            for n in &old.tenant.numbers {
+                if numbers.get(n.as_str()) == Some(&old.tenant.id) {
+                    numbers.remove(n.as_str());
+                }
+            }
+        }
+        if let Some(new) = new {
+            for n in &new.tenant.numbers {
+                numbers.insert(n.as_str().to_string(), new.tenant.id.clone());
+            }
+        }
     }
 
     /// Makes `tenant` current here; an unchanged tenant keeps its view (and
@@ -104,15 +142,17 @@ impl Tenants {
             app: self.root.for_tenant(&settings),
             tenant,
         });
-        views.insert(view.tenant.id.clone(), view.clone());
+        // Both under the views' lock (always taken first), so the number
+        // index never disagrees with the views.
+        let old = views.insert(view.tenant.id.clone(), view.clone());
+        self.reindex(old.as_deref(), Some(&view));
         view
     }
 
     pub fn remove(&self, id: &str) {
-        self.views
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        let mut views = self.views.write().unwrap_or_else(|p| p.into_inner());
+        let old = views.remove(id);
+        self.reindex(old.as_deref(), None);
     }
 
     /// Reads every tenant from Redis: one `SMEMBERS` and one pipeline of `GET`s.
@@ -121,21 +161,35 @@ impl Tenants {
         let ids = store.tenant_ids().await?;
         let records = store.load_tenants(&ids).await?;
         let mut seen = std::collections::HashSet::new();
+        if let Some(configured) = self.configured() {
+            if !ids.contains(&configured.id) {
+                seen.insert(configured.id.clone());
+                self.install(configured);
+            }
+        }
         for (id, json) in ids.iter().zip(records) {
-            let Some(json) = json else { continue };
+            let Some(json) = json else {
+                if let Some(configured) = self.configured().filter(|c| c.id == *id) {
+                    seen.insert(id.clone());
+                    self.install(configured);
+                }
+                continue;
+            };
             match parse(id, &json) {
                 Ok(tenant) => {
                     seen.insert(id.clone());
                     self.install(tenant);
                 }
-                Err(e) => tracing::warn!(tenant = %id, error = %e, "tenant record unreadable; kept as it was"),
+                Err(e) => {
+                    tracing::warn!(tenant = %id, error = %e, "tenant record unreadable; kept as it was")
+                }
             }
         }
         let gone: Vec<String> = self
             .all()
             .iter()
             .map(|v| v.tenant.id.clone())
-            .filter(|id| !ids.contains(id))
+            .filter(|id| !seen.contains(id))
             .collect();
         for id in gone {
             self.remove(&id);

@@ -97,8 +97,14 @@ fn sync(tenants: &Tenants, running: &mut HashMap<String, Running>, draining: &mu
 fn start(app: Arc<AppState>) -> Running {
     let (stop, stopped) = watch::channel(false);
     let tasks = vec![
-        tokio::spawn(crate::campaign::dispatcher::run(app.clone(), stopped.clone())),
-        tokio::spawn(crate::app::single::run_scheduled(app.clone(), stopped.clone())),
+        tokio::spawn(crate::campaign::dispatcher::run(
+            app.clone(),
+            stopped.clone(),
+        )),
+        tokio::spawn(crate::app::single::run_scheduled(
+            app.clone(),
+            stopped.clone(),
+        )),
         tokio::spawn(crate::campaign::events::deliver_loop(app.clone(), stopped)),
     ];
     Running { app, stop, tasks }

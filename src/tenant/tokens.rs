@@ -104,7 +104,12 @@ mod tests {
             tenant_id: "acme".into(),
             exp,
         };
-        encode(&Header::new(alg), &claims, &EncodingKey::from_secret(secret)).unwrap()
+        encode(
+            &Header::new(alg),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -125,7 +130,11 @@ mod tests {
         assert_eq!(verify_jwt(&ok, secret).unwrap().tenant_id, "acme");
         let expired = jwt(Algorithm::HS256, secret, now() - 60);
         assert_eq!(verify_jwt(&expired, secret).unwrap_err(), JwtError::Expired);
-        let other = jwt(Algorithm::HS256, b"another-secret-another-secret!!", now() + 60);
+        let other = jwt(
+            Algorithm::HS256,
+            b"another-secret-another-secret!!",
+            now() + 60,
+        );
         assert_eq!(verify_jwt(&other, secret).unwrap_err(), JwtError::Invalid);
         // Same secret, another algorithm of the family: refused (HS256 pinned).
         let hs512 = jwt(Algorithm::HS512, secret, now() + 60);

@@ -27,6 +27,8 @@ mod signatures;
 mod single_call_rules;
 mod single_calls;
 mod snapshots;
+mod tenants;
+mod tenants_file;
 mod twilio_rest;
 mod unreadable_state;
 mod webhooks;

@@ -330,10 +330,7 @@ struct CallDetail<'a> {
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
-pub async fn get_call(
-    service: Tenant,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (record, version, timeline) = calls::get_call(&service, &id).await?;
     Ok(HttpResponse::Ok().json(CallDetail {
         call: CallView::new(&record, version),

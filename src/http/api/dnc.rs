@@ -50,10 +50,7 @@ fn path_number(raw: &str) -> Result<E164, ApiError> {
 }
 
 /// `POST /api/dnc` `{"number": "+1..."}`: 201 when added, 200 when it already was.
-pub async fn add_dnc(
-    service: Tenant,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_dnc(service: Tenant, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let DncRequest { number } = parse_body(&body)?;
     let added = service.add_to_dnc(&number.0, "api").await?;
     let answer = DncAnswer {
@@ -69,10 +66,7 @@ pub async fn add_dnc(
 }
 
 /// `GET /api/dnc/{number}`.
-pub async fn get_dnc(
-    service: Tenant,
-    number: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_dnc(service: Tenant, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;
     let stored = service.store.dnc_get(number.as_str()).await?;
     let answer = match stored {

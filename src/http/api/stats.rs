@@ -1,4 +1,6 @@
-//! `GET /api/stats`: this process's counters (for dashboards and the benchmark).
+//! `GET /api/stats`: this process's counters (for dashboards and the benchmark):
+//! the callbacks it handled for the asking tenant, and its Redis round trips
+//! and uptime (process figures, the same for every tenant).
 
 use std::sync::atomic::Ordering;
 
