@@ -27,6 +27,7 @@ mod signatures;
 mod single_call_rules;
 mod single_calls;
 mod snapshots;
+mod snapshots_inbound;
 mod tenants;
 mod tenants_file;
 mod twilio_rest;
