@@ -105,6 +105,12 @@ impl Tenants {
             .cloned()
     }
 
+    /// The tenant holding `number` and its view: the tenant of a call or text
+    /// that came in to that number. No Redis round trip.
+    pub fn by_number(&self, number: &str) -> Option<Arc<TenantApp>> {
+        self.holder_of(number).and_then(|id| self.get(&id))
+    }
+
     /// Keeps the number index in step with a view replaced or removed.
     fn reindex(&self, old: Option<&TenantApp>, new: Option<&TenantApp>) {
         let mut numbers = self.numbers.write().unwrap_or_else(|p| p.into_inner());

@@ -807,6 +807,18 @@ async fn a_callback_of_one_tenants_call_through_anothers_number_changes_nothing(
     assert_eq!(status, 200);
     assert!(!twiml.contains("Acme"), "{twiml}");
     assert_eq!(version().await, before);
+    // A tenant that does not exist: refused politely, nothing changes.
+    let (status, twiml) = tw
+        .client
+        .post(
+            &tw.url("incoming", "&tenant=nobody"),
+            &through_acme_params(&params),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+    assert!(!twiml.contains("<Gather"), "{twiml}");
+    assert_eq!(version().await, before);
     // Without the tenant in the URL it is the configured tenant's: no such call.
     let mut through_acme = params.clone();
     through_acme.push(("From".into(), ACME_NUMBER.into()));
@@ -826,4 +838,10 @@ async fn a_callback_of_one_tenants_call_through_anothers_number_changes_nothing(
     assert_eq!(status, 200);
     assert!(twiml.contains("Acme Dental"), "{twiml}");
     assert_ne!(version().await, before);
+}
+
+fn through_acme_params(params: &[(String, String)]) -> Vec<(String, String)> {
+    let mut p = params.to_vec();
+    p.push(("From".into(), ACME_NUMBER.into()));
+    p
 }
