@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::model::{Defaults, Tenant, TenantFields};
 use super::registry::Tenants;
 use super::tokens::{new_api_token, new_events_secret, new_token_id, token_hash, TokenEntry};
+use crate::phone::E164;
 use crate::render::UNNAMED_TENANT;
 use crate::store::{NumberHeld, StoreError};
 
@@ -187,6 +188,41 @@ pub async fn update(
     let numbers_changed = fields.numbers.is_some();
     tenant.apply(fields, tenants.root().clock.now());
     save(tenants, &tenant, numbers_changed).await?;
+    Ok(tenant)
+}
+
+/// Adds a number to the tenant (one it bought or attached): claimed for it
+/// (another tenant's -> `NumberHeld`, nothing changed), then in its record,
+/// so its caller IDs and this instance's number index include it at once.
+pub async fn add_number(tenants: &Tenants, id: &str, number: &E164) -> Result<Tenant, TenantError> {
+    let mut tenant = get(tenants, id).await?;
+    if !tenant.numbers.contains(number) {
+        tenant.numbers.push(number.clone());
+        tenant.updated_at = tenants.root().clock.now();
+        save(tenants, &tenant, true).await?;
+    }
+    Ok(tenant)
+}
+
+/// Removes a number from the tenant's record and releases it.
+pub async fn remove_number(
+    tenants: &Tenants,
+    id: &str,
+    number: &E164,
+) -> Result<Tenant, TenantError> {
+    let mut tenant = get(tenants, id).await?;
+    if tenant.numbers.contains(number) {
+        tenant.numbers.retain(|n| n != number);
+        tenant.updated_at = tenants.root().clock.now();
+        save(tenants, &tenant, true).await?;
+    } else {
+        tenants
+            .root()
+            .store
+            .for_tenant(id)
+            .release_number(number.as_str())
+            .await?;
+    }
     Ok(tenant)
 }
 

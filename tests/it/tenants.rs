@@ -845,3 +845,57 @@ fn through_acme_params(params: &[(String, String)]) -> Vec<(String, String)> {
     p.push(("From".into(), ACME_NUMBER.into()));
     p
 }
+
+#[tokio::test]
+async fn numbers_added_and_removed_through_the_tenant_are_its_caller_ids() {
+    use callflow::phone::E164;
+    use callflow::tenant::admin;
+    let app = spawn_app_with(|env| {
+        env.insert("ADMIN_TOKEN", ADMIN_TOKEN.into());
+    })
+    .await;
+    let (acme, bolt) = acme_and_bolt(&app).await;
+    let _ = bolt;
+    let tenants = app.tenants.clone();
+    let extra = E164::parse("+15550002003").unwrap();
+    admin::add_number(&tenants, "acme", &extra).await.unwrap();
+    // Bolt cannot take it.
+    assert!(matches!(
+        admin::add_number(&tenants, "bolt", &extra).await,
+        Err(admin::TenantError::NumberHeld(_))
+    ));
+    // Acme may call from it now.
+    let to = "+15557775001";
+    app.sim.set_persona(to, Persona::Interested);
+    let (status, placed) = call(
+        &app,
+        &acme.token,
+        Method::POST,
+        "/api/calls/outbound",
+        Some(json!({"to": to, "from": "+15550002003"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
+    let sim_call = app
+        .sim
+        .wait_finished(
+            placed["call_sid"].as_str().unwrap(),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim_call.from, "+15550002003");
+    admin::remove_number(&tenants, "acme", &extra)
+        .await
+        .unwrap();
+    let (status, _) = call(
+        &app,
+        &acme.token,
+        Method::POST,
+        "/api/calls/outbound",
+        Some(json!({"to": "+15557775002", "from": "+15550002003"})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    admin::add_number(&tenants, "bolt", &extra).await.unwrap();
+}
