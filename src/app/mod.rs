@@ -3,6 +3,8 @@
 //! Depends on the machines, flows, store and Twilio client; never on HTTP or
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
+#[cfg(test)]
+mod call_props;
 pub mod calls;
 pub mod dial_gate;
 mod error;

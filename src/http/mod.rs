@@ -49,7 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(api::steer_campaign),
                 )
                 .route("/calls/{id}", web::get().to(api::get_call))
-                .route("/dnc", web::post().to(api::add_dnc))
+                .service(
+                    // A number to list: no reason to read megabytes for it.
+                    web::resource("/dnc")
+                        .app_data(web::PayloadConfig::new(SMALL_BODY_LIMIT))
+                        .route(web::post().to(api::add_dnc)),
+                )
                 .route("/dnc/{number}", web::get().to(api::get_dnc))
                 .route("/dnc/{number}", web::delete().to(api::remove_dnc)),
         )
@@ -66,6 +71,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The largest `/api` request body: a campaign at its contact limit.
 const API_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest body of the other `/api` routes that read one.
+const SMALL_BODY_LIMIT: usize = 64 * 1024;
 /// The largest webhook body read (after its signature header was seen).
 const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 
@@ -73,10 +80,17 @@ const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     use actix_web::ResponseError;
     let (req, _) = res.into_parts();
-    let message = format!(
-        "the request body is over the {} MiB limit",
-        API_BODY_LIMIT / (1024 * 1024)
-    );
+    let message = if req.path() == "/api/dnc" {
+        format!(
+            "the request body is over the {} KiB limit",
+            SMALL_BODY_LIMIT / 1024
+        )
+    } else {
+        format!(
+            "the request body is over the {} MiB limit",
+            API_BODY_LIMIT / (1024 * 1024)
+        )
+    };
     let resp = ApiError::too_large(message).error_response();
     let res = ServiceResponse::new(req, resp).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

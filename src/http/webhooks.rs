@@ -13,7 +13,7 @@ use crate::call::Input;
 use crate::phone::mask;
 use crate::tenant::Tenants;
 use crate::twilio::signature;
-use crate::twilio::webhook::VoiceForm;
+use crate::twilio::webhook::{self, VoiceForm};
 use crate::twiml;
 
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
@@ -94,8 +94,7 @@ impl FromRequest for Signed {
                 .get("X-Twilio-Signature")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let params: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).map_err(|_| Refusal::Forbidden)?;
+            let params = webhook::form_pairs(&body).ok_or(Refusal::Forbidden)?;
             // The URL Twilio signed, rebuilt from configuration, never from Host or X-Forwarded-*.
             let mut url = format!("{}{}", service.settings.public_base_url, req.path());
             if !req.query_string().is_empty() {
@@ -130,13 +129,10 @@ fn signed_by_twilio(
     signature: &str,
 ) -> bool {
     let with_fragment = crate::render::with_overrides(url);
-    let urls = [url, with_fragment.as_str()];
-    let mut tokens =
-        std::iter::once(&twilio.auth_token).chain(twilio.auth_token_secondary.as_ref());
-    tokens.any(|token| {
-        urls.iter()
-            .any(|url| signature::verify(token.expose(), url, params, signature))
-    })
+    let tokens = std::iter::once(&twilio.auth_token)
+        .chain(twilio.auth_token_secondary.as_ref())
+        .map(|t| t.expose());
+    signature::verify_any(tokens, &[url, with_fragment.as_str()], params, signature)
 }
 
 fn xml(body: String) -> HttpResponse {

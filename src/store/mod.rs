@@ -22,8 +22,8 @@ use std::sync::Arc;
 use conn::{Conn, Connector};
 
 pub use campaign::{
-    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
-    StatusRefused, Take, PACE_MARGIN,
+    ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
+    Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
 pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};

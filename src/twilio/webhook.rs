@@ -4,6 +4,12 @@
 
 use crate::call::Input;
 
+/// The pairs of a form body (`application/x-www-form-urlencoded`), in order;
+/// `None` when the body is not one.
+pub fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(body).ok()
+}
+
 /// The fields callflow reads from any voice callback. Twilio sends many more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VoiceForm {
@@ -103,6 +109,10 @@ impl VoiceForm {
 pub fn is_machine(answered_by: Option<&str>) -> bool {
     answered_by.is_some_and(|a| a.starts_with("machine") || a == "fax")
 }
+
+#[cfg(test)]
+#[path = "webhook_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

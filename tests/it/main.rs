@@ -5,6 +5,7 @@ mod api;
 mod bench;
 mod campaign_cancel;
 mod campaign_pacing;
+mod campaign_queue;
 mod campaign_scale;
 mod campaign_windows;
 mod campaigns;

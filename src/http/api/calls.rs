@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::fields::StateCode;
 use super::idempotency::{self, Answer, Begin, Guard};
-use super::{json_object, request};
+use super::request;
 use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Disposition, TimelineEntry};
@@ -95,7 +95,7 @@ pub async fn create_outbound(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::key_of(&req)?;
-    let mut value = json_object(&body)?;
+    let mut value = outbound_body(&body)?;
     if take_dry_run(&mut value)? {
         // Creates nothing, so there is nothing for a key to protect.
         return Ok(dry_run(&service, value).await?.response());
@@ -119,6 +119,18 @@ pub async fn create_outbound(
         Ok(outcome) => Ok(outcome?.response()),
         Err(e) => Err(StoreError::Corrupt(format!("request task failed: {e}")).into()),
     }
+}
+
+/// The body as a JSON object. A campaign's contacts are counted while they
+/// are read: one past the limit stops the parse, before the rest are built.
+fn outbound_body(body: &[u8]) -> Result<Value, ApiError> {
+    use crate::campaign::create::body::{self, BodyError};
+    use crate::campaign::create::{too_many_contacts, MAX_CONTACTS};
+    body::read(body, MAX_CONTACTS).map_err(|e| match e {
+        BodyError::Malformed(e) => ApiError::invalid("body", format!("malformed JSON: {e}")),
+        BodyError::NotObject => ApiError::invalid("body", "must be a JSON object"),
+        BodyError::TooManyContacts => ApiError::invalid("contacts", too_many_contacts()),
+    })
 }
 
 /// Takes `dry_run` out of the body: `true` or `false`, absent is `false`.
