@@ -18,4 +18,4 @@ pub mod transition;
 pub use calls::{Dialed, NewCall, PlacedCall};
 pub use error::ServiceError;
 pub use outbound::{CallInput, OutboundCalls};
-pub use state::{AppState, CallListener, DncEntry};
+pub use state::{AppState, CallListener, DncEntry, TenantSettings};

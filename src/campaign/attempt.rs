@@ -287,6 +287,7 @@ async fn place(
         variables: contact.vars.clone(),
         timezone: contact.tz.clone(),
         state: contact.state.as_deref().and_then(|s| s.parse().ok()),
+        from: None,
     };
     let link = crate::call::CampaignLink {
         campaign_id: id.clone(),

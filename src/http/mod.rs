@@ -1,4 +1,5 @@
-//! The HTTP surface: `/api` (JSON, bearer token), `/twilio` (signed webhooks,
+//! The HTTP surface: `/api` (JSON, a tenant's bearer token or JWT; `/api/admin`:
+//! `ADMIN_TOKEN`), `/twilio` (signed webhooks,
 //! TwiML) and health checks. Handlers are thin: parse, call the service, answer.
 
 mod api;
@@ -23,6 +24,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 // Campaigns of 100,000+ contacts arrive in one request.
                 .app_data(web::PayloadConfig::new(API_BODY_LIMIT))
                 .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
+                .route("/admin/tenants", web::post().to(api::create_tenant))
+                .route("/admin/tenants", web::get().to(api::list_tenants))
+                .route("/admin/tenants/{id}", web::get().to(api::get_tenant))
+                .route("/admin/tenants/{id}", web::patch().to(api::update_tenant))
+                .route("/admin/tenants/{id}", web::delete().to(api::delete_tenant))
+                .route(
+                    "/admin/tenants/{id}/tokens",
+                    web::post().to(api::issue_token),
+                )
+                .route(
+                    "/admin/tenants/{id}/tokens/{token_id}",
+                    web::delete().to(api::revoke_token),
+                )
                 .route("/calls/outbound", web::post().to(api::create_outbound))
                 .route("/calls", web::get().to(api::list_calls))
                 .route("/stats", web::get().to(api::stats))

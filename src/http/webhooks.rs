@@ -10,6 +10,8 @@ use tracing::{error, warn, Instrument};
 
 use crate::app::{outbound, AppState, ServiceError};
 use crate::call::Input;
+use crate::phone::mask;
+use crate::tenant::Tenants;
 use crate::twilio::signature;
 use crate::twilio::webhook::{self, VoiceForm};
 use crate::twiml;
@@ -137,11 +139,57 @@ fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
-/// Runs a callback through the call machine and maps every failure to polite
-/// TwiML (voice documents) or a retryable status (status and recording callbacks).
-async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpResponse {
+/// Runs a callback through the call machine of its tenant (named in the
+/// signed URL; none: `TENANT_ID`'s) and maps every failure to polite TwiML
+/// (voice documents) or a retryable status (status and recording callbacks).
+/// The tenant comes from this instance's registry: no Redis round trip.
+async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpResponse {
     let voice_doc = input.as_ref().is_some_and(Input::expects_voice_reply);
     let goodbye = || xml(twiml::polite_goodbye("", ""));
+    let tenant = signed.query("tenant").unwrap_or(tenants.configured_id());
+    let view = match tenants.resolve(tenant).await {
+        Ok(Some(view)) => view,
+        Ok(None) => {
+            warn!(
+                tenant,
+                "callback for a tenant that does not exist; nothing changed"
+            );
+            return if voice_doc {
+                goodbye()
+            } else {
+                xml(twiml::empty())
+            };
+        }
+        Err(e) => {
+            error!(tenant, error = %e, "callback's tenant unavailable");
+            return if voice_doc {
+                goodbye()
+            } else {
+                HttpResponse::ServiceUnavailable()
+                    .content_type("text/xml")
+                    .body(twiml::empty())
+            };
+        }
+    };
+    // A call of one tenant reported through another tenant's number.
+    if let Some(number) = signed.form.our_number() {
+        if let Some(holder) = tenants.holder_of(number) {
+            if holder != view.tenant.id {
+                warn!(
+                    tenant,
+                    number = %mask(number),
+                    holder,
+                    "callback for a call of another tenant than its number's; nothing changed"
+                );
+                return if voice_doc {
+                    goodbye()
+                } else {
+                    xml(twiml::empty())
+                };
+            }
+        }
+    }
+    let app: &AppState = &view.app;
     let (Some(call_id), Some(input)) = (signed.query("call_id"), input) else {
         warn!("webhook without a usable call_id or parameters");
         return if voice_doc {
@@ -181,22 +229,22 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
     })
 }
 
-pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn incoming(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.answer();
-    run(&app, &signed, Some(input)).await
+    run(&tenants, &signed, Some(input)).await
 }
 
-pub async fn gather(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn gather(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.gather(signed.query("turn"));
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }
 
-pub async fn status(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn status(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.status();
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }
 
-pub async fn recording(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn recording(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.recording();
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }

@@ -16,6 +16,7 @@ mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
+mod tenants;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use tenants::TokenOwner;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {

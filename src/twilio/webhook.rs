@@ -22,6 +22,9 @@ pub struct VoiceForm {
     pub call_duration: Option<u32>,
     pub recording_sid: Option<String>,
     pub recording_status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub direction: Option<String>,
 }
 
 impl VoiceForm {
@@ -43,6 +46,23 @@ impl VoiceForm {
             call_duration: get("CallDuration").and_then(|v| v.parse().ok()),
             recording_sid: get("RecordingSid"),
             recording_status: get("RecordingStatus"),
+            from: get("From"),
+            to: get("To"),
+            direction: get("Direction"),
+        }
+    }
+
+    /// Our number on the call: the caller ID of a call we placed (`From`),
+    /// the number dialed for a call that came in (`To`).
+    pub fn our_number(&self) -> Option<&str> {
+        let outbound = self
+            .direction
+            .as_deref()
+            .is_some_and(|d| d.starts_with("outbound"));
+        if outbound {
+            self.from.as_deref()
+        } else {
+            self.to.as_deref()
         }
     }
 }

@@ -31,6 +31,8 @@ mod single_call_rules;
 mod single_calls;
 mod snapshots;
 mod snapshots_inbound;
+mod tenants;
+mod tenants_file;
 mod twilio_rest;
 mod unreadable_state;
 mod webhooks;

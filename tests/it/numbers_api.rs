@@ -6,7 +6,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use twilio_sim::{CreateFailure, Simulator};
 
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, TestApp, VOICE_NUMBER};
 
 async fn call(
     app: &TestApp,
@@ -32,15 +32,18 @@ async fn buy(app: &TestApp, body: Value) -> (u16, Value) {
     (status, answer)
 }
 
+/// The tenant's numbers besides its configured caller ID (always listed).
 async fn owned(app: &TestApp) -> Vec<String> {
     let (status, answer, _) = call(app, Method::GET, "/api/numbers", None).await;
     assert_eq!(status, 200, "{answer}");
-    answer["numbers"]
+    let all: Vec<String> = answer["numbers"]
         .as_array()
         .unwrap()
         .iter()
         .map(|n| n["phone_number"].as_str().unwrap().to_string())
-        .collect()
+        .collect();
+    assert!(all.iter().any(|n| n == VOICE_NUMBER), "{answer}");
+    all.into_iter().filter(|n| n != VOICE_NUMBER).collect()
 }
 
 /// Phone-number requests the simulator saw (every one valid, or the test fails).
@@ -265,6 +268,16 @@ async fn releasing_gives_the_number_back_to_twilio() {
     .await;
     assert_eq!(status, 404, "{again}");
     assert_eq!(again["error"]["field"], "number");
+    // The configured caller ID is not given up.
+    let (status, kept, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/api/numbers/{VOICE_NUMBER}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{kept}");
+    assert_eq!(kept["error"]["field"], "number");
     // Percent-encoded works too.
     let (_, bought) = buy(&app, json!({"area_code": 415})).await;
     let number = bought["number"]["phone_number"]

@@ -1,7 +1,7 @@
 //! `GET /api/calls?direction=&disposition=&from=&to=&since=&until=&campaign_id=&limit=&cursor=`:
 //! the tenant's calls, newest first, a page at a time.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -10,10 +10,9 @@ use serde_json::Value;
 
 use super::{query_object, request};
 use crate::app::call_log::{self, LogQuery, LoggedCall, DISPOSITIONS};
-use crate::app::AppState;
 use crate::call::Direction;
 use crate::campaign::create::input::Phone;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
 use crate::phone::E164;
 use crate::store::CallLogEntry;
@@ -153,11 +152,7 @@ struct LogAnswer {
 }
 
 /// `GET /api/calls`.
-pub async fn list_calls(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_calls(service: Tenant, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut query = query_object(&req)?;
     if let Value::Object(map) = &mut query {
         map.retain(|_, v| v.as_str().is_some_and(|s| !s.is_empty()));

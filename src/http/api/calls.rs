@@ -20,7 +20,7 @@ use crate::call::{
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
 use crate::campaign::dry_run;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
 use crate::store::StoreError;
 
@@ -44,6 +44,9 @@ struct CallRequest {
     /// `"next_window"`: when the rules hold the call now, dial it when they allow.
     #[serde(default)]
     schedule: Option<Schedule>,
+    /// The caller ID: one of the tenant's numbers (else its first).
+    #[serde(default)]
+    from: Option<Phone>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -61,8 +64,17 @@ struct ScheduledCall<'a> {
 }
 
 impl CallRequest {
-    fn into_new_call(self, service: &AppState) -> NewCall {
-        NewCall {
+    fn into_new_call(self, service: &AppState) -> Result<NewCall, ApiError> {
+        let from = match self.from {
+            Some(Phone(from)) if !service.numbers.own_numbers.contains(&from) => {
+                return Err(ApiError::Unprocessable {
+                    field: "from",
+                    reason: format!("{} is not one of this tenant's numbers", from.masked()),
+                })
+            }
+            from => from.map(|f| f.0),
+        };
+        Ok(NewCall {
             to: self.to.0,
             flow: self
                 .flow
@@ -71,7 +83,8 @@ impl CallRequest {
             variables: self.variables.0,
             timezone: self.timezone.map(|tz| tz.0),
             state: self.state.map(|s| s.0),
-        }
+            from,
+        })
     }
 }
 
@@ -79,8 +92,7 @@ impl CallRequest {
 /// with `"dry_run": true`, what would happen (200). An `Idempotency-Key`
 /// makes a repeat of the request answer as the first did (see `idempotency`).
 pub async fn create_outbound(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -99,7 +111,7 @@ pub async fn create_outbound(
     };
     // Run apart from this connection: a client that gives up mid-dial does not
     // cancel the dial, and its retry finds the answer.
-    let service = service.into_inner();
+    let service = service.app();
     let task = actix_web::rt::spawn(async move {
         let outcome = create(&service, value, Some(&mut guard)).await;
         guard.finish(&outcome).await;
@@ -146,7 +158,7 @@ async fn create(
         Form::Call(call) => call,
     };
     let schedule = call.schedule.is_some();
-    let admitted = single::prepare_call(service, call.into_new_call(service), schedule).await?;
+    let admitted = single::prepare_call(service, call.into_new_call(service)?, schedule).await?;
     let (call_id, prepared) = match &admitted {
         Admitted::Dial(prepared) => (prepared.record.call_id.clone(), true),
         Admitted::Scheduled(record) => (record.call_id.clone(), false),
@@ -202,7 +214,7 @@ async fn dry_run(service: &AppState, value: Value) -> Result<Answer, ApiError> {
     let run = match form(value)? {
         Form::Campaign(campaign) => dry_run::campaign(service, campaign).await?,
         Form::Call(call) => {
-            let new = call.into_new_call(service);
+            let new = call.into_new_call(service)?;
             let call = dry_run::SingleCall {
                 to: &new.to,
                 flow: &new.flow,
@@ -335,11 +347,7 @@ struct CallDetail<'a> {
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
-pub async fn get_call(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (record, version, timeline) = calls::get_call(&service, &id).await?;
     Ok(HttpResponse::Ok().json(CallDetail {
         call: CallView::new(&record, version),

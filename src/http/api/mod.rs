@@ -1,6 +1,7 @@
 //! `/api`: JSON in, JSON out, bearer token required. Every body and query is
 //! a typed request, every answer a typed response; errors name the field.
 
+mod admin;
 mod call_log;
 mod calls;
 mod campaigns;
@@ -14,6 +15,10 @@ use actix_web::HttpRequest;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use admin::{
+    create_tenant, delete_tenant, get_tenant, issue_token, list_tenants, revoke_token,
+    update_tenant,
+};
 pub use call_log::list_calls;
 pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};

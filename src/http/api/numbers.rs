@@ -7,10 +7,10 @@ use serde_json::Value;
 
 use super::{parse_body, query_object, request};
 use crate::app::numbers::{self, Acquire, Available, OwnedNumber};
-use crate::app::AppState;
 use crate::campaign::create::input::Phone;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
+use crate::tenant::{admin, Tenants};
 use crate::twilio::rest::NumberSearch;
 
 /// `?country=&area_code=&contains=&limit=`; an empty value counts as absent.
@@ -115,11 +115,7 @@ struct SearchAnswer {
 }
 
 /// `GET /api/numbers/available`.
-pub async fn search_numbers(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub async fn search_numbers(service: Tenant, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut query = query_object(&req)?;
     if let Value::Object(map) = &mut query {
         map.retain(|_, v| v.as_str().is_some_and(|s| !s.is_empty()));
@@ -195,14 +191,18 @@ struct NumberAnswer {
     number: OwnedNumber,
 }
 
-/// `POST /api/numbers`: `201` with the number as set up at Twilio.
+/// `POST /api/numbers`: `201` with the number as set up at Twilio. Claimed
+/// for the tenant, then written to its record (a caller ID of its own at once).
 pub async fn acquire_number(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
+    tenants: web::Data<Tenants>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let how = parse_body::<AcquireRequest>(&body)?.into_acquire()?;
     let number = numbers::acquire(&service, &service.store, how).await?;
+    let added = Phone::parse(&number.phone_number)
+        .map_err(|e| ApiError::invalid("phone_number", e.to_string()))?;
+    admin::add_number(&tenants, &service.0.tenant.id, &added.0).await?;
     Ok(HttpResponse::Created().json(NumberAnswer { number }))
 }
 
@@ -217,10 +217,7 @@ struct ListAnswer {
 }
 
 /// `GET /api/numbers`: the tenant's numbers.
-pub async fn list_numbers(
-    _: Authenticated,
-    service: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_numbers(service: Tenant) -> Result<HttpResponse, ApiError> {
     let numbers = numbers::list(&service.store)
         .await?
         .into_iter()
@@ -237,14 +234,15 @@ struct ReleaseAnswer {
 
 /// `DELETE /api/numbers/{number}`: released at Twilio and no longer the tenant's.
 pub async fn release_number(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
+    tenants: web::Data<Tenants>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = Phone::parse(&number)
         .map(|p| p.0)
         .map_err(|e| ApiError::invalid("number", e.to_string()))?;
     numbers::release(&service, &service.store, &number).await?;
+    admin::remove_number(&tenants, &service.0.tenant.id, &number).await?;
     Ok(HttpResponse::Ok().json(ReleaseAnswer {
         phone_number: number.as_str().to_string(),
         released: true,
