@@ -228,6 +228,15 @@ const SCOPED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/campaigns/{campaign_id}/resume"),
     ("POST", "/api/campaigns/{campaign_id}/cancel"),
     ("DELETE", "/api/dnc/{number}"),
+    ("DELETE", "/api/numbers/{own_number}"),
+];
+
+/// Lists that must hold only the caller's own items.
+const SCOPED_LISTS: &[&str] = &[
+    "/api/calls",
+    "/api/calls?direction=outbound",
+    "/api/numbers",
+    "/api/campaigns/{campaign_id}/calls",
 ];
 
 #[tokio::test]
@@ -276,6 +285,7 @@ async fn neither_tenant_can_read_or_touch_the_others_calls_campaigns_or_dnc() {
             .replace("{call_sid}", placed["call_sid"].as_str().unwrap())
             .replace("{campaign_id}", campaign_id)
             .replace("{number}", dnc)
+            .replace("{own_number}", ACME_NUMBER)
     };
     for (method, route) in SCOPED_ROUTES {
         let path = fill(route);
@@ -288,6 +298,25 @@ async fn neither_tenant_can_read_or_touch_the_others_calls_campaigns_or_dnc() {
             "{text}"
         );
     }
+    // Bolt's lists hold nothing of Acme's: not its call, its number or its campaign's calls.
+    for route in SCOPED_LISTS {
+        let path = fill(route);
+        let (status, body) = call(&app, &bolt.token, Method::GET, &path, None).await;
+        let text = body.to_string();
+        assert!(
+            !text.contains(placed["call_id"].as_str().unwrap()) && !text.contains(ACME_NUMBER),
+            "GET {path} as bolt ({status}) shows Acme's data: {text}"
+        );
+    }
+    // Acme's own list does show its call and number, so the check above can fail.
+    let (_, mine) = call(&app, &acme.token, Method::GET, "/api/calls", None).await;
+    assert!(
+        mine.to_string()
+            .contains(placed["call_id"].as_str().unwrap()),
+        "{mine}"
+    );
+    let (_, mine) = call(&app, &acme.token, Method::GET, "/api/numbers", None).await;
+    assert!(mine.to_string().contains(ACME_NUMBER), "{mine}");
     // Bolt's list is its own: the number is not on it, and adding it there
     // leaves Acme's entry alone.
     let (_, on) = call(
