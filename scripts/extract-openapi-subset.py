@@ -8,7 +8,11 @@ usage: extract-openapi-subset.py SPEC.json OUT.json [COMMIT]
 import json
 import sys
 
-OPERATIONS = {"CreateCall", "UpdateCall", "FetchCall", "ListCall", "CreateMessage"}
+OPERATIONS = {
+    "CreateCall", "UpdateCall", "FetchCall", "ListCall", "CreateMessage",
+    # `callflow doctor`: the account and its numbers.
+    "FetchAccount", "ListIncomingPhoneNumber",
+}
 
 
 def refs(node, found):

@@ -12,12 +12,14 @@ pub mod campaign;
 pub mod clock;
 pub mod compliance;
 pub mod config;
+pub mod doctor;
 pub mod egress;
 pub mod flow;
 pub mod graph;
 #[cfg(any(feature = "demo", feature = "bench"))]
 pub mod harness;
 pub mod http;
+pub mod observe;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;

@@ -54,6 +54,15 @@ pub struct TwilioSettings {
     pub timeout: std::time::Duration,
 }
 
+/// How logs are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Readable lines (the default).
+    Text,
+    /// One JSON object a line, with the fields of the enclosing spans.
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: IpAddr,
@@ -101,6 +110,9 @@ pub struct Settings {
     /// Dial attempts allowed to one number in any rolling 24 hours (service
     /// clock), across campaigns and single calls.
     pub max_dials_per_number_24h: u32,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
     pub clock: Clock,
 }
 
@@ -166,6 +178,23 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
         |v| format!("'{v}' is not a whole number of dials from 1 to 100"),
     )?;
+    let metrics_token = vars.value("METRICS_TOKEN").map(Secret::new);
+    if metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose().len() < 16)
+    {
+        return Err(bad("METRICS_TOKEN", "must be at least 16 characters"));
+    }
+    let log_format = vars.parsed(
+        "LOG_FORMAT",
+        LogFormat::Text,
+        |v| match v {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        },
+        |v| format!("'{v}' is not a log format: text or json"),
+    )?;
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -216,6 +245,8 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         campaign_shard_contacts,
         shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
         max_dials_per_number_24h,
+        metrics_token,
+        log_format,
         clock,
     })
 }

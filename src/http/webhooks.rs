@@ -10,6 +10,7 @@ use tracing::{error, warn, Instrument};
 
 use crate::app::{outbound, AppState, ServiceError};
 use crate::call::Input;
+use crate::observe::{self, CallbackKind};
 use crate::twilio::signature;
 use crate::twilio::webhook::VoiceForm;
 use crate::twiml;
@@ -75,6 +76,7 @@ impl FromRequest for Signed {
         let req = req.clone();
         // Unsigned: refused before a byte of the body is read.
         if !req.headers().contains_key("X-Twilio-Signature") {
+            observe::signature_failure();
             warn!(path = req.path(), "webhook refused: no X-Twilio-Signature");
             return Box::pin(async { Err(Refusal::Forbidden) });
         }
@@ -101,6 +103,7 @@ impl FromRequest for Signed {
                 url.push_str(req.query_string());
             }
             if !signed_by_twilio(&service.settings.twilio, &url, &params, signature) {
+                observe::signature_failure();
                 warn!(
                     path = req.path(),
                     "webhook refused: bad or missing X-Twilio-Signature"
@@ -141,18 +144,37 @@ fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
-/// Runs a callback through the call machine and maps every failure to polite
-/// TwiML (voice documents) or a retryable status (status and recording callbacks).
-async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpResponse {
+/// Runs a callback through the call machine, counting it by kind and outcome.
+async fn run(
+    app: &AppState,
+    kind: CallbackKind,
+    signed: &Signed,
+    input: Option<Input>,
+) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let (outcome, reply) = answer(app, signed, input).await;
+    observe::callback(kind, outcome, started.elapsed());
+    reply
+}
+
+/// The callback's answer, mapping every failure to polite TwiML (voice
+/// documents) or a retryable status (status and recording callbacks); and the
+/// outcome as `/metrics` counts it.
+async fn answer(
+    app: &AppState,
+    signed: &Signed,
+    input: Option<Input>,
+) -> (&'static str, HttpResponse) {
     let voice_doc = input.as_ref().is_some_and(Input::expects_voice_reply);
     let goodbye = || xml(twiml::polite_goodbye("", ""));
     let (Some(call_id), Some(input)) = (signed.query("call_id"), input) else {
         warn!("webhook without a usable call_id or parameters");
-        return if voice_doc {
+        let reply = if voice_doc {
             goodbye()
         } else {
             xml(twiml::empty())
         };
+        return ("unusable", reply);
     };
     let kind = input.idempotency_key().unwrap_or_default();
     let span = tracing::info_span!("callback", call_id, kind = %kind);
@@ -162,45 +184,47 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
         .await;
     // Synchronous from here: the span is entered only around code with no await.
     span.in_scope(|| match handled {
-        Ok(reply) => xml(reply),
+        Ok(reply) => ("ok", xml(reply)),
         Err(ServiceError::NotFound) => {
             warn!("callback for an unknown call");
-            if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 xml(twiml::empty())
-            }
+            };
+            ("unknown_call", reply)
         }
         Err(e) => {
             error!(error = %e, "callback failed");
-            if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 // Let Twilio deliver the status again.
                 HttpResponse::ServiceUnavailable()
                     .content_type("text/xml")
                     .body(twiml::empty())
-            }
+            };
+            ("failed", reply)
         }
     })
 }
 
 pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
     let input = signed.form.answer();
-    run(&app, &signed, Some(input)).await
+    run(&app, CallbackKind::Incoming, &signed, Some(input)).await
 }
 
 pub async fn gather(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
     let input = signed.form.gather(signed.query("turn"));
-    run(&app, &signed, input).await
+    run(&app, CallbackKind::Gather, &signed, input).await
 }
 
 pub async fn status(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
     let input = signed.form.status();
-    run(&app, &signed, input).await
+    run(&app, CallbackKind::Status, &signed, input).await
 }
 
 pub async fn recording(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
     let input = signed.form.recording();
-    run(&app, &signed, input).await
+    run(&app, CallbackKind::Recording, &signed, input).await
 }

@@ -1,7 +1,8 @@
 //! Redis persistence, split by aggregate: persisted machine records
 //! ([`records`]), the do-not-call list ([`dnc`]), the per-number dial cap
 //! ([`dial_cap`]), campaigns, the outbox and the answers remembered for
-//! idempotency keys ([`idempotency`]).
+//! idempotency keys ([`idempotency`]); what the server says of its own
+//! persistence ([`server_info`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod campaign;
@@ -14,6 +15,7 @@ pub mod keys;
 mod outbox_store;
 mod records;
 mod scheduled;
+mod server_info;
 
 use std::sync::Arc;
 
@@ -27,6 +29,7 @@ pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use server_info::Persistence;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {

@@ -1,5 +1,6 @@
 //! A small Twilio REST client for what callflow needs: create, update and fetch
-//! calls, and send messages. Requests follow Twilio's OpenAPI description of the
+//! calls, send messages, and (for `callflow doctor`) fetch the account and
+//! look up its number. Requests follow Twilio's OpenAPI description of the
 //! 2010-04-01 API (arrays such as `StatusCallbackEvent` go as repeated keys).
 
 use std::time::Duration;
@@ -45,6 +46,32 @@ struct CallPage {
 pub struct MessageResource {
     pub sid: String,
     pub status: String,
+}
+
+/// The account, as FetchAccount returns it (`callflow doctor`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountResource {
+    pub sid: String,
+    /// `active`, `suspended` or `closed`.
+    pub status: String,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+}
+
+/// A number the account owns, as ListIncomingPhoneNumber returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncomingNumber {
+    pub phone_number: String,
+    #[serde(default)]
+    pub voice_url: Option<String>,
+    #[serde(default)]
+    pub status_callback: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct IncomingNumberPage {
+    #[serde(default)]
+    incoming_phone_numbers: Vec<IncomingNumber>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -200,6 +227,27 @@ impl TwilioClient {
             )))
             .await?;
         Ok(page.calls)
+    }
+
+    /// The account of `TWILIO_ACCOUNT_SID`: whether the credentials are accepted.
+    pub async fn fetch_account(&self) -> Result<AccountResource, TwilioError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}.json",
+            self.base, self.account_sid
+        );
+        self.send(self.http.get(url)).await
+    }
+
+    /// The account's numbers equal to `number` (none when it does not own it).
+    pub async fn incoming_numbers(&self, number: &str) -> Result<Vec<IncomingNumber>, TwilioError> {
+        let page: IncomingNumberPage = self
+            .send(self.http.get(format!(
+                "{}?{}",
+                self.url("IncomingPhoneNumbers.json"),
+                serde_urlencoded::to_string([("PhoneNumber", number)]).unwrap_or_default()
+            )))
+            .await?;
+        Ok(page.incoming_phone_numbers)
     }
 
     pub async fn create_message(

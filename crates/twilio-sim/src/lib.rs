@@ -1,6 +1,6 @@
 //! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
-//! fetch, list; Messages create) served over real HTTP on a local port, every
-//! request validated against Twilio's own OpenAPI description, and scripted
+//! fetch, list; Messages create; the account and its numbers) served over real
+//! HTTP on a local port, every request validated against Twilio's own OpenAPI description, and scripted
 //! callees ([`Persona`]) that follow the TwiML your service returns and post
 //! callbacks signed exactly as Twilio signs them (`X-Twilio-Signature`). Point
 //! your Twilio client's API base URL at [`Simulator::base_url`] and your
@@ -35,6 +35,7 @@
 //!   instances of your service, as a load balancer would;
 //! - [`sign`]: compute a signature to test your own verification.
 
+mod account;
 mod callback;
 mod callee;
 mod model;
@@ -50,6 +51,7 @@ use std::time::{Duration, Instant};
 use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
+pub use account::SimNumber;
 pub use callback::{sign, CallbackClient};
 pub use model::{
     CallbackLog, CreateFailure, Line, Persona, RecordedRequest, Reply, SimCall, SimConfig,
@@ -74,6 +76,8 @@ pub(crate) struct State {
     pub default_persona: Mutex<Persona>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
+    /// The account's phone numbers (ListIncomingPhoneNumber).
+    pub numbers: Mutex<Vec<SimNumber>>,
 }
 
 impl State {
@@ -122,13 +126,18 @@ impl Simulator {
             create_failures: Mutex::default(),
             default_persona: Mutex::new(Persona::Interested),
             finished: Notify::new(),
+            numbers: Mutex::default(),
         });
         let data = web::Data::from(state.clone());
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).configure(rest::routes))
-                .workers(2)
-                .listen(listener)?
-                .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(account::routes)
+                .configure(rest::routes)
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
         let handle = server.handle();
         tokio::spawn(server);
         Ok(Simulator {
@@ -237,6 +246,15 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Gives the account a phone number (listed by ListIncomingPhoneNumber).
+    pub fn add_number(&self, number: SimNumber) {
+        self.state
+            .numbers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(number);
     }
 
     pub fn stop(&self) {

@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-fn error(status: u16, code: u32, message: &str) -> HttpResponse {
+pub(crate) fn error(status: u16, code: u32, message: &str) -> HttpResponse {
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status)
             .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST),
@@ -38,7 +38,11 @@ fn error(status: u16, code: u32, message: &str) -> HttpResponse {
 }
 
 /// Basic auth with the account's token or the API key, and the right account in the path.
-fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), HttpResponse> {
+pub(crate) fn authorize(
+    state: &State,
+    req: &HttpRequest,
+    account: &str,
+) -> Result<(), HttpResponse> {
     let creds = req
         .headers()
         .get("Authorization")
@@ -64,7 +68,12 @@ fn authorize(state: &State, req: &HttpRequest, account: &str) -> Result<(), Http
     Ok(())
 }
 
-fn record(state: &State, req: &HttpRequest, form: &[(String, String)], err: Option<String>) {
+pub(crate) fn record(
+    state: &State,
+    req: &HttpRequest,
+    form: &[(String, String)],
+    err: Option<String>,
+) {
     record_at(state, req, form, err, Instant::now());
 }
 
