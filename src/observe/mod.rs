@@ -121,6 +121,9 @@ fn describe() {
         OUTBOX_FAILURES,
         "Failed campaign webhook deliveries, by outcome (retry or dropped)"
     );
+    // Shown from the start at 0, so a rate over them is defined before the first.
+    counter!(DNC_REFUSALS).absolute(0);
+    counter!(SIGNATURE_FAILURES).absolute(0);
 }
 
 /// Callback kinds, as the `kind` label shows them.
