@@ -1,10 +1,11 @@
 //! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
 //! fetch, list; Messages create; the account and its numbers) served over real
-//! HTTP on a local port, every request validated against Twilio's own OpenAPI description, and scripted
-//! callees ([`Persona`]) that follow the TwiML your service returns and post
-//! callbacks signed exactly as Twilio signs them (`X-Twilio-Signature`). Point
-//! your Twilio client's API base URL at [`Simulator::base_url`] and your
-//! service runs end to end without a Twilio account.
+//! HTTP on a local port, every request validated against Twilio's own OpenAPI
+//! description, and scripted callees ([`Persona`]) that follow the TwiML your
+//! service returns and post callbacks signed exactly as Twilio signs them
+//! (`X-Twilio-Signature`). Point your Twilio client's API base URL at
+//! [`Simulator::base_url`] and your service runs end to end without a Twilio
+//! account.
 //!
 //! # In a test
 //!
