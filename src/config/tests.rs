@@ -73,3 +73,25 @@ fn each_bad_setting_is_named() {
     env.insert("TWILIO_API_KEY_SID", "SK1");
     assert_eq!(load(&env).unwrap_err().name, "TWILIO_API_KEY_SECRET");
 }
+
+#[test]
+fn log_format_and_metrics_token() {
+    let s = load(&base()).unwrap();
+    assert_eq!(s.log_format, LogFormat::Text);
+    assert!(s.metrics_token.is_none());
+    let mut env = base();
+    env.insert("LOG_FORMAT", "json");
+    env.insert("METRICS_TOKEN", "scrape-token-0123456789");
+    let s = load(&env).unwrap();
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(
+        s.metrics_token.as_ref().map(Secret::expose),
+        Some("scrape-token-0123456789")
+    );
+    assert!(!format!("{s:?}").contains("scrape-token"));
+    env.insert("LOG_FORMAT", "xml");
+    assert_eq!(load(&env).unwrap_err().name, "LOG_FORMAT");
+    env.insert("LOG_FORMAT", "json");
+    env.insert("METRICS_TOKEN", "short");
+    assert_eq!(load(&env).unwrap_err().name, "METRICS_TOKEN");
+}
