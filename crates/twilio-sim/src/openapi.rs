@@ -272,4 +272,19 @@ mod tests {
         .unwrap();
         assert!(validate_path("CreateCall", "AccountSid", "ACnothex").is_err());
     }
+
+    #[test]
+    fn the_account_and_its_numbers() {
+        validate_path("FetchAccount", "Sid", "AC0123456789abcdef0123456789abcdef").unwrap();
+        assert!(
+            validate_path("FetchAccount", "Sid", "PN0123456789abcdef0123456789abcdef").is_err()
+        );
+        validate_query(
+            "ListIncomingPhoneNumber",
+            &form(&[("PhoneNumber", "+15550001111"), ("PageSize", "50")]),
+        )
+        .unwrap();
+        assert!(validate_query("ListIncomingPhoneNumber", &form(&[("Number", "+1")])).is_err());
+        assert!(validate_query("ListIncomingPhoneNumber", &form(&[("PageSize", "many")])).is_err());
+    }
 }
