@@ -8,7 +8,8 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
-use crate::app::AppState;
+use crate::app::{AppState, ServiceError};
+use crate::tenant::Tenants;
 use crate::{campaign, observe};
 
 /// How long a scrape may spend reading campaign and outbox figures from Redis;
@@ -29,18 +30,28 @@ fn authorized(req: &HttpRequest, service: &AppState) -> bool {
     !given.is_empty() && bool::from(given.as_bytes().ct_eq(token.expose().as_bytes()))
 }
 
-pub async fn metrics(req: HttpRequest, service: web::Data<AppState>) -> HttpResponse {
+/// The figures of every tenant this instance serves.
+async fn read(tenants: &Tenants) -> Result<(campaign::gauges::LiveContacts, u64), ServiceError> {
+    let views = tenants.all();
+    let live = campaign::gauges::live_contacts(views.iter().map(|v| v.app.as_ref())).await?;
+    let mut backlog = 0;
+    for view in &views {
+        backlog += view.app.store.outbox_len().await?;
+    }
+    Ok((live, backlog))
+}
+
+pub async fn metrics(
+    req: HttpRequest,
+    service: web::Data<AppState>,
+    tenants: web::Data<Tenants>,
+) -> HttpResponse {
     if !authorized(&req, &service) {
         return ApiError::Unauthorized.error_response();
     }
-    let read = async {
-        let live = campaign::gauges::live_contacts(&service).await?;
-        let backlog = service.store.outbox_len().await?;
-        Ok::<_, crate::app::ServiceError>((live, backlog))
-    };
-    match tokio::time::timeout(READ_LIMIT, read).await {
+    match tokio::time::timeout(READ_LIMIT, read(&tenants)).await {
         Ok(Ok((live, backlog))) => {
-            observe::set_campaigns(live.campaigns, &live.by_state);
+            observe::set_campaigns(live.campaigns, &live.by_state());
             observe::set_outbox_backlog(backlog);
         }
         Ok(Err(e)) => tracing::warn!(error = %e, "metrics: cannot read campaign figures"),

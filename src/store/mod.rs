@@ -12,24 +12,28 @@ mod dial_cap;
 mod dnc;
 mod idempotency;
 pub mod keys;
+mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
 mod server_info;
+mod tenants;
 
 use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
 pub use campaign::{
-    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
-    StatusRefused, Take, PACE_MARGIN,
+    ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
+    Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
 pub use dial_cap::{CapCheck, CapWindow};
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
+pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
 pub use server_info::Persistence;
+pub use tenants::TokenOwner;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
@@ -79,6 +83,21 @@ impl Store {
             connector: Arc::new(connector),
             keys: Keys::new(tenant),
         })
+    }
+
+    /// The same connection acting for `tenant`: every key it touches is that
+    /// tenant's. Cheap (no new connection).
+    pub fn for_tenant(&self, tenant: &str) -> Store {
+        Store {
+            conn: self.conn.clone(),
+            connector: self.connector.clone(),
+            keys: Keys::new(tenant),
+        }
+    }
+
+    /// The tenant this store acts for.
+    pub fn tenant(&self) -> &str {
+        self.keys.tenant()
     }
 
     pub fn keys(&self) -> &Keys {
