@@ -19,6 +19,8 @@ OPERATIONS = {
     "UpdateIncomingPhoneNumber",
     "DeleteIncomingPhoneNumber",
     "ListIncomingPhoneNumber",
+    # `callflow doctor`: the account.
+    "FetchAccount",
 }
 
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use callflow::{config, graph, redis_server::RedisServer, startup};
+use callflow::{config, doctor, graph, observe, redis_server::RedisServer, startup};
 
 #[derive(Parser)]
 #[command(
@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server (API and Twilio webhooks).
     Serve,
+    /// Check the setup (settings, Redis, flows, Twilio account and number) and say how to fix what is wrong.
+    Doctor,
     /// Run a self-contained demo: private Redis, a simulated Twilio and a handful of calls.
     #[cfg(feature = "demo")]
     Demo {
@@ -78,17 +80,6 @@ enum FlowsCommand {
     Graph,
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     callflow::install_crypto();
@@ -102,13 +93,24 @@ fn main() -> ExitCode {
         Command::Flows {
             command: FlowsCommand::Check,
         } => flows_check(),
-        Command::Serve => {
-            init_tracing();
-            let runtime = runtime();
-            let result = runtime.block_on(serve());
-            // Tasks still running past the shutdown grace are abandoned, not awaited.
-            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
-            result
+        Command::Serve => match config::from_env() {
+            Ok(settings) => {
+                observe::init_logs(settings.log_format);
+                let runtime = runtime();
+                let result = runtime.block_on(serve(settings));
+                // Tasks still running past the shutdown grace are abandoned, not awaited.
+                runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+                result
+            }
+            Err(e) => Err(e.to_string()),
+        },
+        Command::Doctor => {
+            let healthy = runtime().block_on(doctor::run(&mut std::io::stdout()));
+            if healthy {
+                Ok(())
+            } else {
+                Err("the setup has problems: see the lines marked FAIL above".into())
+            }
         }
         #[cfg(feature = "demo")]
         Command::Demo { campaign } => runtime().block_on(callflow::harness::demo::run(campaign)),
@@ -174,8 +176,7 @@ fn flows_check() -> Result<(), String> {
     Ok(())
 }
 
-async fn serve() -> Result<(), String> {
-    let settings = config::from_env().map_err(|e| e.to_string())?;
+async fn serve(settings: config::Settings) -> Result<(), String> {
     // Without REDIS_URL, a private redis-server lives as long as this process
     // and keeps its data in CALLFLOW_DATA_DIR for the next start.
     let (_private, redis_url) = match settings.redis_url.clone() {

@@ -63,6 +63,8 @@ impl Application {
         listener: TcpListener,
     ) -> Result<Application, StartupError> {
         crate::compliance::check_data()?;
+        // Before the store opens: its connections keep handles on the recorder.
+        crate::observe::install();
         let flows = load_flows(&settings)?;
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;
@@ -86,6 +88,7 @@ impl Application {
                 .app_data(lifecycle.clone())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
+                .wrap(actix_web::middleware::from_fn(http::tag_request))
         })
         .disable_signals()
         .shutdown_timeout(grace)

@@ -174,6 +174,7 @@ pub async fn dial(
     };
     match app.twilio.create_call(&request).await {
         Ok(resource) => {
+            crate::observe::dial("placed");
             // The machine indexes the CallSid before the record holds it.
             let sid = resource.sid;
             let updated = update(app, &call_id, Input::Dialed { sid }).await?;
@@ -186,6 +187,11 @@ pub async fn dial(
             retry_after_secs,
         }) => {
             warn!(call_id, status, ?code, %message, "Twilio refused the call");
+            crate::observe::dial(if status == 429 {
+                "throttled"
+            } else {
+                "rejected"
+            });
             let failure = ApiFailure {
                 code,
                 message: message.clone(),
@@ -201,6 +207,7 @@ pub async fn dial(
         Err(TwilioError::Uncertain(message)) => {
             // The call's own callbacks (they carry our call id) settle it if it was placed.
             warn!(call_id, %message, "Twilio did not confirm the call");
+            crate::observe::dial("uncertain");
             let failure = ApiFailure {
                 code: None,
                 message: format!("uncertain: {message}"),

@@ -225,6 +225,9 @@ async fn gate(
 ) -> Result<GateDecision, ServiceError> {
     let rules = Rules::shipped().map_err(|e| StoreError::Corrupt(format!("rules/us.toml: {e}")))?;
     let on_dnc = app.store.dnc_get(target.to).await?.is_some();
+    if on_dnc {
+        crate::observe::dnc_refusal();
+    }
     let now = app.clock.now();
     let callee = callee(target, app.settings.timezone_default);
     // The time decision first: a dial held by the clock must not use up the cap.

@@ -71,6 +71,7 @@ pub(crate) fn timeline_entry(
 }
 
 impl Machine for OutboundCalls<'_> {
+    const NAME: &'static str = "outbound_call";
     type Record = CallRecord;
     type Input = CallInput;
     type Context = Arc<Flow>;
@@ -223,5 +224,9 @@ impl Machine for OutboundCalls<'_> {
 
     fn is_finished(record: &CallRecord) -> bool {
         record.is_finished()
+    }
+
+    fn state_name(record: &CallRecord) -> &'static str {
+        record.state.name()
     }
 }

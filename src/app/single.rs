@@ -98,6 +98,7 @@ pub async fn prepare_call(
     };
     // An opt-out may have landed while this call waited for its slot.
     if waited && app.store.dnc_get(new.to.as_str()).await?.is_some() {
+        crate::observe::dnc_refusal();
         if let Some(receipt) = &recorded.receipt {
             dial_gate::forget(app, receipt).await?;
         }

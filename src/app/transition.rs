@@ -33,6 +33,8 @@ pub struct Decision<R, N> {
 
 /// A persisted machine as the transition loop sees it.
 pub trait Machine: Sync {
+    /// The machine's name in metrics (`callflow_transitions_total{machine}`).
+    const NAME: &'static str;
     type Record: Clone + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static;
     type Input: Sync;
     /// What deciding needs besides the record and the input (e.g. a flow version).
@@ -71,6 +73,8 @@ pub trait Machine: Sync {
     fn replay(&self, remembered: String) -> String;
     /// Over for good: no longer worth caching.
     fn is_finished(record: &Self::Record) -> bool;
+    /// The record's state, as metrics name it.
+    fn state_name(record: &Self::Record) -> &'static str;
 }
 
 /// The result of one input: the reply, and the record as it now stands
@@ -142,6 +146,7 @@ pub async fn run<M: Machine>(
         {
             WriteOutcome::Written { version } => {
                 if decision.changed {
+                    crate::observe::transition(M::NAME, M::state_name(&decision.next));
                     machine.after_write(&record, &decision, input).await;
                 }
                 if M::is_finished(&decision.next) {

@@ -252,6 +252,9 @@ async fn account_slot(
         .clock
         .real_duration(dial_at - service.clock.now_ms());
     tracing::debug!(campaign_id = %config.campaign_id, contact = idx, wait_ms = wait.as_millis() as u64, "waiting for an account dial slot");
+    if !wait.is_zero() {
+        crate::observe::pacing_wait("account_slot", wait);
+    }
     tokio::select! {
         _ = tokio::time::sleep(wait) => Ok(true),
         // The sender gone counts as stopping too; the guard is not kept.
@@ -350,5 +353,9 @@ async fn place(
 }
 
 async fn on_dnc(service: &AppState, contact: &Contact) -> Result<bool, ServiceError> {
-    Ok(service.store.dnc_get(&contact.to).await?.is_some())
+    let listed = service.store.dnc_get(&contact.to).await?.is_some();
+    if listed {
+        crate::observe::dnc_refusal();
+    }
+    Ok(listed)
 }

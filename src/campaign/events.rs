@@ -181,6 +181,7 @@ async fn deliver_one(service: &AppState, secret: &str, id: &str, json: &str) {
         service.store.outbox_done(id).await
     } else if let Some(wait) = BACKOFF_SECS.get(item.attempts as usize) {
         item.attempts += 1;
+        crate::observe::outbox_failure(false);
         let due = chrono::Utc::now().timestamp_millis() + wait * 1000;
         tracing::warn!(
             event = id,
@@ -196,6 +197,7 @@ async fn deliver_one(service: &AppState, secret: &str, id: &str, json: &str) {
             )
             .await
     } else {
+        crate::observe::outbox_failure(true);
         tracing::error!(
             event = id,
             "webhook delivery failed for good; dropping the event"

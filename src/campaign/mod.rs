@@ -9,6 +9,7 @@ pub mod dispatcher;
 pub mod dry_run;
 pub mod duration;
 pub mod events;
+pub mod gauges;
 pub mod model;
 mod pacing;
 mod recovery;

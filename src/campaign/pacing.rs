@@ -82,7 +82,9 @@ pub(super) async fn confirm_send(
             let now = service.clock.now_ms();
             let wait = store.confirm_send(log, call_id, now, rate).await?;
             if wait > 0 {
-                tokio::time::sleep(service.clock.real_duration(wait)).await;
+                let real = service.clock.real_duration(wait);
+                crate::observe::pacing_wait("send_log", real);
+                tokio::time::sleep(real).await;
                 waited = true;
                 break;
             }

@@ -56,6 +56,15 @@ pub struct TwilioSettings {
     pub timeout: std::time::Duration,
 }
 
+/// How logs are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Readable lines (the default).
+    Text,
+    /// One JSON object a line, with the fields of the enclosing spans.
+    Json,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub bind: IpAddr,
@@ -106,6 +115,9 @@ pub struct Settings {
     /// How long call records, their timelines and call log entries are kept
     /// (service clock; do-not-call entries are kept for good).
     pub call_log_retention: std::time::Duration,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    pub log_format: LogFormat,
     pub clock: Clock,
     /// Signs admin API requests (`/api/admin`); unset: the admin API answers 401.
     pub admin_token: Option<Secret>,
@@ -201,6 +213,23 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         },
         |v| format!("'{v}' is not a number of days from 0.00002 (about 2 s) to 36500 (decimals allowed)"),
     )?;
+    let metrics_token = vars.value("METRICS_TOKEN").map(Secret::new);
+    if metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose().len() < 16)
+    {
+        return Err(bad("METRICS_TOKEN", "must be at least 16 characters"));
+    }
+    let log_format = vars.parsed(
+        "LOG_FORMAT",
+        LogFormat::Text,
+        |v| match v {
+            "text" => Some(LogFormat::Text),
+            "json" => Some(LogFormat::Json),
+            _ => None,
+        },
+        |v| format!("'{v}' is not a log format: text or json"),
+    )?;
     let clock = clock(&vars)?;
     let admin_token = secret(&vars, "ADMIN_TOKEN", 16)?;
     let jwt_secret = secret(&vars, "JWT_SECRET", 32)?;
@@ -273,6 +302,8 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
         max_dials_per_number_24h,
         call_log_retention,
+        metrics_token,
+        log_format,
         clock,
         admin_token,
         jwt_secret,

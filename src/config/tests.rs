@@ -91,6 +91,28 @@ fn each_bad_setting_is_named() {
 }
 
 #[test]
+fn log_format_and_metrics_token() {
+    let s = load(&base()).unwrap();
+    assert_eq!(s.log_format, LogFormat::Text);
+    assert!(s.metrics_token.is_none());
+    let mut env = base();
+    env.insert("LOG_FORMAT", "json");
+    env.insert("METRICS_TOKEN", "scrape-token-0123456789");
+    let s = load(&env).unwrap();
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(
+        s.metrics_token.as_ref().map(Secret::expose),
+        Some("scrape-token-0123456789")
+    );
+    assert!(!format!("{s:?}").contains("scrape-token"));
+    env.insert("LOG_FORMAT", "xml");
+    assert_eq!(load(&env).unwrap_err().name, "LOG_FORMAT");
+    env.insert("LOG_FORMAT", "json");
+    env.insert("METRICS_TOKEN", "short");
+    assert_eq!(load(&env).unwrap_err().name, "METRICS_TOKEN");
+}
+
+#[test]
 fn a_whsec_webhook_secret_must_be_base64() {
     let with = |secret: &'static str| {
         let mut env = base();

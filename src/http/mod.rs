@@ -1,11 +1,14 @@
 //! The HTTP surface: `/api` (JSON, a tenant's bearer token or JWT; `/api/admin`:
-//! `ADMIN_TOKEN`), `/twilio` (signed webhooks,
-//! TwiML) and health checks. Handlers are thin: parse, call the service, answer.
+//! `ADMIN_TOKEN`), `/twilio` (signed webhooks, TwiML), health checks and
+//! `/metrics`; every request gets a request id. Handlers are thin: parse, call
+//! the service, answer.
 
 mod api;
 mod auth;
 mod error;
 mod health;
+mod metrics;
+mod request_id;
 mod webhooks;
 
 use actix_web::dev::ServiceResponse;
@@ -15,10 +18,12 @@ use actix_web::web;
 
 pub use error::ApiError;
 pub use health::Lifecycle;
+pub use request_id::tag as tag_request;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::metrics))
         .service(
             web::scope("/api")
                 // Campaigns of 100,000+ contacts arrive in one request.

@@ -10,6 +10,7 @@ use tracing::{error, warn, Instrument};
 
 use crate::app::{outbound, AppState, ServiceError};
 use crate::call::Input;
+use crate::observe::{self, CallbackKind};
 use crate::phone::mask;
 use crate::tenant::Tenants;
 use crate::twilio::signature;
@@ -77,6 +78,7 @@ impl FromRequest for Signed {
         let req = req.clone();
         // Unsigned: refused before a byte of the body is read.
         if !req.headers().contains_key("X-Twilio-Signature") {
+            observe::signature_failure();
             warn!(path = req.path(), "webhook refused: no X-Twilio-Signature");
             return Box::pin(async { Err(Refusal::Forbidden) });
         }
@@ -102,6 +104,7 @@ impl FromRequest for Signed {
                 url.push_str(req.query_string());
             }
             if !signed_by_twilio(&service.settings.twilio, &url, &params, signature) {
+                observe::signature_failure();
                 warn!(
                     path = req.path(),
                     "webhook refused: bad or missing X-Twilio-Signature"
@@ -139,11 +142,30 @@ fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
-/// Runs a callback through the call machine of its tenant (named in the
-/// signed URL; none: `TENANT_ID`'s) and maps every failure to polite TwiML
-/// (voice documents) or a retryable status (status and recording callbacks).
-/// The tenant comes from this instance's registry: no Redis round trip.
-async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpResponse {
+/// Runs a callback through the call machine of its tenant, counting it by
+/// kind and outcome.
+async fn run(
+    tenants: &Tenants,
+    kind: CallbackKind,
+    signed: &Signed,
+    input: Option<Input>,
+) -> HttpResponse {
+    let started = std::time::Instant::now();
+    let (outcome, reply) = answer(tenants, signed, input).await;
+    observe::callback(kind, outcome, started.elapsed());
+    reply
+}
+
+/// The callback's answer from the call machine of its tenant (named in the
+/// signed URL; none: `TENANT_ID`'s), mapping every failure to polite TwiML
+/// (voice documents) or a retryable status (status and recording callbacks);
+/// and the outcome as `/metrics` counts it. The tenant comes from this
+/// instance's registry: no Redis round trip.
+async fn answer(
+    tenants: &Tenants,
+    signed: &Signed,
+    input: Option<Input>,
+) -> (&'static str, HttpResponse) {
     let voice_doc = input.as_ref().is_some_and(Input::expects_voice_reply);
     let goodbye = || xml(twiml::polite_goodbye("", ""));
     let tenant = signed.query("tenant").unwrap_or(tenants.configured_id());
@@ -154,21 +176,23 @@ async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpRe
                 tenant,
                 "callback for a tenant that does not exist; nothing changed"
             );
-            return if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 xml(twiml::empty())
             };
+            return ("unknown_tenant", reply);
         }
         Err(e) => {
             error!(tenant, error = %e, "callback's tenant unavailable");
-            return if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 HttpResponse::ServiceUnavailable()
                     .content_type("text/xml")
                     .body(twiml::empty())
             };
+            return ("failed", reply);
         }
     };
     // A call of one tenant reported through another tenant's number.
@@ -181,22 +205,24 @@ async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpRe
                     holder,
                     "callback for a call of another tenant than its number's; nothing changed"
                 );
-                return if voice_doc {
+                let reply = if voice_doc {
                     goodbye()
                 } else {
                     xml(twiml::empty())
                 };
+                return ("wrong_tenant", reply);
             }
         }
     }
     let app: &AppState = &view.app;
     let (Some(call_id), Some(input)) = (signed.query("call_id"), input) else {
         warn!("webhook without a usable call_id or parameters");
-        return if voice_doc {
+        let reply = if voice_doc {
             goodbye()
         } else {
             xml(twiml::empty())
         };
+        return ("unusable", reply);
     };
     let kind = input.idempotency_key().unwrap_or_default();
     let span = tracing::info_span!("callback", call_id, kind = %kind);
@@ -206,45 +232,47 @@ async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpRe
         .await;
     // Synchronous from here: the span is entered only around code with no await.
     span.in_scope(|| match handled {
-        Ok(reply) => xml(reply),
+        Ok(reply) => ("ok", xml(reply)),
         Err(ServiceError::NotFound) => {
             warn!("callback for an unknown call");
-            if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 xml(twiml::empty())
-            }
+            };
+            ("unknown_call", reply)
         }
         Err(e) => {
             error!(error = %e, "callback failed");
-            if voice_doc {
+            let reply = if voice_doc {
                 goodbye()
             } else {
                 // Let Twilio deliver the status again.
                 HttpResponse::ServiceUnavailable()
                     .content_type("text/xml")
                     .body(twiml::empty())
-            }
+            };
+            ("failed", reply)
         }
     })
 }
 
 pub async fn incoming(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.answer();
-    run(&tenants, &signed, Some(input)).await
+    run(&tenants, CallbackKind::Incoming, &signed, Some(input)).await
 }
 
 pub async fn gather(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.gather(signed.query("turn"));
-    run(&tenants, &signed, input).await
+    run(&tenants, CallbackKind::Gather, &signed, input).await
 }
 
 pub async fn status(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.status();
-    run(&tenants, &signed, input).await
+    run(&tenants, CallbackKind::Status, &signed, input).await
 }
 
 pub async fn recording(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.recording();
-    run(&tenants, &signed, input).await
+    run(&tenants, CallbackKind::Recording, &signed, input).await
 }

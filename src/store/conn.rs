@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster_async::ClusterConnection;
@@ -26,6 +26,8 @@ enum Inner {
 pub struct Conn {
     inner: Inner,
     round_trips: Arc<AtomicU64>,
+    /// How long each round trip took (`callflow_redis_round_trip_seconds`).
+    latency: metrics::Histogram,
 }
 
 impl Conn {
@@ -38,6 +40,7 @@ impl Conn {
 pub struct Connector {
     kind: Kind,
     round_trips: Arc<AtomicU64>,
+    latency: metrics::Histogram,
     local: PerThread<Conn>,
 }
 
@@ -63,6 +66,7 @@ impl Connector {
         Self {
             kind,
             round_trips: Arc::default(),
+            latency: crate::observe::redis_round_trips(),
             local: PerThread::default(),
         }
     }
@@ -78,6 +82,7 @@ impl Connector {
         Ok(Conn {
             inner,
             round_trips: self.round_trips.clone(),
+            latency: self.latency.clone(),
         })
     }
 
@@ -121,6 +126,13 @@ fn is_connection_failure(e: &redis::RedisError) -> bool {
 
 impl Conn {
     async fn send(&mut self, cmd: &Cmd) -> redis::RedisResult<Value> {
+        let started = Instant::now();
+        let answer = self.send_once_more_if_dropped(cmd).await;
+        self.latency.record(started.elapsed().as_secs_f64());
+        answer
+    }
+
+    async fn send_once_more_if_dropped(&mut self, cmd: &Cmd) -> redis::RedisResult<Value> {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let first = match &mut self.inner {
             Inner::Single(c) => c.req_packed_command(cmd).await,
@@ -140,6 +152,20 @@ impl Conn {
     }
 
     async fn send_all(
+        &mut self,
+        pipeline: &Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<Value>> {
+        let started = Instant::now();
+        let answer = self
+            .send_all_once_more_if_dropped(pipeline, offset, count)
+            .await;
+        self.latency.record(started.elapsed().as_secs_f64());
+        answer
+    }
+
+    async fn send_all_once_more_if_dropped(
         &mut self,
         pipeline: &Pipeline,
         offset: usize,

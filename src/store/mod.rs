@@ -1,7 +1,8 @@
 //! Redis persistence, split by aggregate: persisted machine records
 //! ([`records`]), the tenant's call log and record expiry ([`call_log`]), the do-not-call list ([`dnc`]), the per-number dial cap
 //! ([`dial_cap`]), campaigns, the outbox and the answers remembered for
-//! idempotency keys ([`idempotency`]).
+//! idempotency keys ([`idempotency`]); what the server says of its own
+//! persistence ([`server_info`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
 
 mod call_log;
@@ -16,6 +17,7 @@ mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
+mod server_info;
 mod tenants;
 
 use std::sync::Arc;
@@ -32,6 +34,7 @@ pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use server_info::Persistence;
 pub use tenants::TokenOwner;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.

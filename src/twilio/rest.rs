@@ -1,5 +1,6 @@
 //! A small Twilio REST client for what callflow needs: create, update and fetch
-//! calls, send messages, and search, buy, configure and release phone numbers. Requests follow Twilio's OpenAPI description of the
+//! calls, send messages, search, buy, configure and release phone numbers, and
+//! (for `callflow doctor`) fetch the account. Requests follow Twilio's OpenAPI description of the
 //! 2010-04-01 API (arrays such as `StatusCallbackEvent` go as repeated keys).
 
 use std::time::Duration;
@@ -45,6 +46,16 @@ struct CallPage {
 pub struct MessageResource {
     pub sid: String,
     pub status: String,
+}
+
+/// The account, as FetchAccount returns it (`callflow doctor`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountResource {
+    pub sid: String,
+    /// `active`, `suspended` or `closed`.
+    pub status: String,
+    #[serde(default)]
+    pub friendly_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,6 +217,15 @@ impl TwilioClient {
             )))
             .await?;
         Ok(page.calls)
+    }
+
+    /// The account of `TWILIO_ACCOUNT_SID`: whether the credentials are accepted.
+    pub async fn fetch_account(&self) -> Result<AccountResource, TwilioError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}.json",
+            self.base, self.account_sid
+        );
+        self.send(self.http.get(url)).await
     }
 
     pub async fn create_message(

@@ -1,6 +1,7 @@
 //! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
 //! fetch, list; Messages create; AvailablePhoneNumbers Local list;
-//! IncomingPhoneNumbers create, update, delete, list) served over real HTTP on a local port, every
+//! IncomingPhoneNumbers create, update, delete, list; the account itself)
+//! served over real HTTP on a local port, every
 //! request validated against Twilio's own OpenAPI description, and scripted
 //! callees ([`Persona`]) that follow the TwiML your service returns and post
 //! callbacks signed exactly as Twilio signs them (`X-Twilio-Signature`). Point
@@ -38,6 +39,7 @@
 //!   set on each; [`Simulator::add_incoming_number`]: one bought elsewhere;
 //! - [`sign`]: compute a signature to test your own verification.
 
+mod account;
 mod callback;
 mod callee;
 mod model;
@@ -134,11 +136,15 @@ impl Simulator {
             finished: Notify::new(),
         });
         let data = web::Data::from(state.clone());
-        let server =
-            HttpServer::new(move || App::new().app_data(data.clone()).configure(rest::routes))
-                .workers(2)
-                .listen(listener)?
-                .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .configure(account::routes)
+                .configure(rest::routes)
+        })
+        .workers(2)
+        .listen(listener)?
+        .run();
         let handle = server.handle();
         tokio::spawn(server);
         Ok(Simulator {
@@ -268,7 +274,12 @@ impl Simulator {
     /// Puts `phone_number` in the account (bought outside your service, no
     /// webhooks set) and returns its `PN...` sid.
     pub fn add_incoming_number(&self, phone_number: &str) -> String {
-        let number = SimNumber::new(phone_number);
+        self.add_number(SimNumber::new(phone_number))
+    }
+
+    /// Puts `number` in the account as given (webhooks set or not) and
+    /// returns its `PN...` sid.
+    pub fn add_number(&self, number: SimNumber) -> String {
         let sid = number.sid.clone();
         self.state
             .numbers

@@ -314,4 +314,19 @@ mod tests {
         assert!(validate_path("DeleteIncomingPhoneNumber", "Sid", "PNx").is_err());
         validate_query("ListIncomingPhoneNumber", &form(&[("PageSize", "50")])).unwrap();
     }
+
+    #[test]
+    fn the_account() {
+        validate_path("FetchAccount", "Sid", "AC0123456789abcdef0123456789abcdef").unwrap();
+        assert!(
+            validate_path("FetchAccount", "Sid", "PN0123456789abcdef0123456789abcdef").is_err()
+        );
+        validate_query(
+            "ListIncomingPhoneNumber",
+            &form(&[("PhoneNumber", "+15550001111"), ("PageSize", "50")]),
+        )
+        .unwrap();
+        assert!(validate_query("ListIncomingPhoneNumber", &form(&[("Number", "+1")])).is_err());
+        assert!(validate_query("ListIncomingPhoneNumber", &form(&[("PageSize", "many")])).is_err());
+    }
 }
