@@ -18,6 +18,7 @@ pub mod graph;
 #[cfg(any(feature = "demo", feature = "bench"))]
 pub mod harness;
 pub mod http;
+pub mod outage;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;

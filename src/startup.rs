@@ -88,6 +88,10 @@ impl Application {
                 service.clone(),
                 stopped.clone(),
             )));
+            tasks.push(tokio::spawn(crate::app::effects::run_reaper(
+                service.clone(),
+                stopped.clone(),
+            )));
             tasks.push(tokio::spawn(crate::campaign::events::deliver_loop(
                 service.clone(),
                 stopped,

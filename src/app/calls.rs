@@ -83,7 +83,7 @@ pub(super) async fn update(
         input,
         call_sid: None,
     };
-    match transition::run(&OutboundCalls(app), call_id, &input).await? {
+    match transition::run(&OutboundCalls(app), call_id, &input, None).await? {
         Outcome {
             record: Some(record),
             ..

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod dial_gate;
+pub mod effects;
 mod error;
 pub mod outbound;
 pub mod single;

@@ -171,6 +171,10 @@ impl ApiError {
                 },
             ),
             ServiceError::NotFound => not_found("not found".into()),
+            ServiceError::TooLate => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorDetail::new("unavailable", "storage unavailable".into()),
+            ),
         }
     }
 

@@ -7,8 +7,10 @@
 mod campaign;
 mod conn;
 mod contact_hold;
+mod deadline;
 mod dial_cap;
 mod dnc;
+mod effects;
 mod idempotency;
 pub mod keys;
 mod outbox_store;
@@ -23,10 +25,12 @@ pub use campaign::{
     ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
     StatusRefused, Take, PACE_MARGIN,
 };
+pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};
+pub use effects::Effect;
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
-pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use records::{Loaded, Write, WriteOutcome, REPLY_IN_TIMELINE};
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
@@ -55,13 +59,14 @@ pub struct Store {
     conn: Conn,
     connector: Arc<Connector>,
     keys: Keys,
+    offset: Arc<deadline::ClockOffset>,
 }
 
 impl Store {
     /// Connects to `url`: `redis://host:port/...` for one server, or
     /// `redis+cluster://h1:p1,h2:p2,...` for a Redis Cluster.
     pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
-        let timeout = std::time::Duration::from_secs(2);
+        let timeout = RESPONSE_TIMEOUT;
         let connector = match cluster_nodes(url) {
             Some(nodes) => Connector::cluster(
                 redis::cluster::ClusterClient::builder(nodes)
@@ -71,11 +76,14 @@ impl Store {
             ),
             None => Connector::single(redis::Client::open(url)?, timeout),
         };
-        Ok(Store {
+        let store = Store {
             conn: connector.open().await?,
             connector: Arc::new(connector),
             keys: Keys::new(tenant),
-        })
+            offset: Arc::default(),
+        };
+        store.measure_clock().await?;
+        Ok(store)
     }
 
     pub fn keys(&self) -> &Keys {
