@@ -74,6 +74,30 @@ impl RedisServer {
         Err(RedisServerError::NoAnswer(self.port))
     }
 
+    /// Freezes the server (SIGSTOP), as a stalled Redis looks to its clients:
+    /// connections stay open, nothing is answered until [`resume`](Self::resume).
+    pub fn pause(&self) -> Result<(), RedisServerError> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a [`pause`](Self::pause)d server go on (SIGCONT): it then runs
+    /// what its clients sent meanwhile.
+    pub fn resume(&self) -> Result<(), RedisServerError> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> Result<(), RedisServerError> {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("kill {signal} failed")).into())
+        }
+    }
+
     /// Starts `redis-server` keeping its data in `dir` (created if missing):
     /// append-only file fsynced every second, reloaded on the next start. A
     /// redis-server an earlier, killed callflow left running on `dir` is

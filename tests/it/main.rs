@@ -18,6 +18,7 @@ mod helpers;
 mod limits;
 mod numbers;
 mod personas;
+mod redis_faults;
 mod redis_restart;
 mod replays;
 mod restart;
