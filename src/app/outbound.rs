@@ -55,9 +55,11 @@ pub async fn handle_callback(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let deadline = app.store.deadline_in(CALLBACK_WRITE_BUDGET);
     let input = CallInput { input, call_sid };
-    Ok(transition::run(&OutboundCalls(app), call_id, &input, Some(deadline))
-        .await?
-        .reply)
+    Ok(
+        transition::run(&OutboundCalls(app), call_id, &input, Some(deadline))
+            .await?
+            .reply,
+    )
 }
 
 /// A timeline entry as stored.

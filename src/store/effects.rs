@@ -53,7 +53,11 @@ impl Store {
 
     /// Performs `effect` for the record `record_key` and takes it off the
     /// pending effects. `true` when the number was added now.
-    pub async fn perform_effect(&self, record_key: &str, effect: &Effect) -> Result<bool, StoreError> {
+    pub async fn perform_effect(
+        &self,
+        record_key: &str,
+        effect: &Effect,
+    ) -> Result<bool, StoreError> {
         let Effect::DoNotCall { number, entry } = effect;
         let added: i64 = EFFECT_DONE
             .key(self.keys.dnc())
@@ -76,7 +80,13 @@ impl Store {
         let mut c = self.conn();
         let before = self.redis_now_ms() - older_than_ms;
         let stale = c
-            .zrangebyscore_limit(self.keys.pending_effects(), "-inf", before, 0, limit as isize)
+            .zrangebyscore_limit(
+                self.keys.pending_effects(),
+                "-inf",
+                before,
+                0,
+                limit as isize,
+            )
             .await?;
         Ok((stale, before))
     }
@@ -94,7 +104,11 @@ impl Store {
 
     /// Takes a record that owes nothing off the pending effects, unless it
     /// was marked pending again after `before` (a new transition under way).
-    pub async fn drop_pending_effect(&self, record_key: &str, before: i64) -> Result<(), StoreError> {
+    pub async fn drop_pending_effect(
+        &self,
+        record_key: &str,
+        before: i64,
+    ) -> Result<(), StoreError> {
         let _: i64 = EFFECT_DROP
             .key(self.keys.pending_effects())
             .arg(record_key)

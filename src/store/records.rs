@@ -126,7 +126,11 @@ impl Store {
             inv.arg(entry);
         }
         let c = self.worker_conn().await;
-        let mut c = if idem_key.is_empty() { c.sent_once() } else { c };
+        let mut c = if idem_key.is_empty() {
+            c.sent_once()
+        } else {
+            c
+        };
         let reply: Vec<String> = inv.invoke_async(&mut c).await?;
         let corrupt = || StoreError::Corrupt(format!("script answered {reply:?}"));
         let version = |v: &String| v.parse::<u64>().map_err(|_| corrupt());
