@@ -93,16 +93,21 @@ pub(super) async fn update(
     }
 }
 
+/// A fresh call id: chosen before the dial gate, which claims the number for it.
+pub fn new_call_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// Stores a new call record (version 1) and the flow version it will use.
 pub async fn create_record(
     app: &AppState,
     flow: &Flow,
+    call_id: String,
     new: NewCall,
     campaign: Option<CampaignLink>,
 ) -> Result<CallRecord, ServiceError> {
     app.save_flow_once(flow).await?;
     let now = app.clock.now();
-    let call_id = uuid::Uuid::new_v4().simple().to_string();
     let record = CallRecord {
         call_id: call_id.clone(),
         tenant: app.settings.tenant.clone(),

@@ -198,11 +198,25 @@ impl Machine for OutboundCalls<'_> {
         decision: &Decision<CallRecord, CallNote>,
         input: &Self::Input,
     ) {
+        let after = &decision.next;
+        if after.is_finished() && !before.is_finished() {
+            // The number is free for its next call; off the reply's path (a
+            // release lost to a crash lapses with its lease).
+            let (store, to, call_id) = (
+                self.0.store.clone(),
+                after.to.as_str().to_string(),
+                after.call_id.clone(),
+            );
+            tokio::spawn(async move {
+                if let Err(e) = store.dial_cap_forget(&to, None, &call_id).await {
+                    tracing::warn!(call_id, error = %e, "a finished call still holds its number until its lease ends");
+                }
+            });
+        }
         // Dial results are settled by whoever dialed; only callbacks finish a call here.
         if !input.input.is_callback() {
             return;
         }
-        let after = &decision.next;
         if after.is_finished() && !before.is_finished() {
             if let Some(listener) = &self.0.listener {
                 listener.call_finished(self.0, after).await;

@@ -101,6 +101,10 @@ pub struct Settings {
     /// Dial attempts allowed to one number in any rolling 24 hours (service
     /// clock), across campaigns and single calls.
     pub max_dials_per_number_24h: u32,
+    /// How long a call holds its number at most (real time): a second dial of
+    /// the number waits while it does; the claim is released when the call is
+    /// over and lapses after this if its end is never heard of.
+    pub call_in_progress_lease: std::time::Duration,
     pub clock: Clock,
 }
 
@@ -166,6 +170,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         |v| v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)),
         |v| format!("'{v}' is not a whole number of dials from 1 to 100"),
     )?;
+    let call_in_progress_lease = vars.secs("CALL_IN_PROGRESS_LEASE_SECS", 14_400, 60..=86_400)?;
     let clock = clock(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
@@ -216,6 +221,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         campaign_shard_contacts,
         shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
         max_dials_per_number_24h,
+        call_in_progress_lease: std::time::Duration::from_secs(call_in_progress_lease),
         clock,
     })
 }

@@ -153,6 +153,23 @@ impl ApiError {
                     )
                 },
             ),
+            // Its end is not known in advance: no next_allowed_at, a Retry-After.
+            ServiceError::Held {
+                reason: Hold::CallInProgress,
+                ..
+            } => (
+                StatusCode::CONFLICT,
+                ErrorDetail {
+                    field: Some("to"),
+                    ..ErrorDetail::new(
+                        "call_in_progress",
+                        format!(
+                            "to: {}; nothing was dialed, try again once it is over",
+                            Hold::CallInProgress.describe()
+                        ),
+                    )
+                },
+            ),
             ServiceError::Held {
                 reason,
                 next_allowed_at,
@@ -165,6 +182,7 @@ impl ApiError {
                         match reason {
                             Hold::FrequencyCap => "frequency_cap",
                             Hold::OutsideWindow | Hold::StateRule(_) => "outside_calling_window",
+                            Hold::CallInProgress => "call_in_progress",
                         },
                         format!("{service}; nothing was dialed (send \"schedule\": \"next_window\" to have it dialed then)"),
                     )
@@ -188,6 +206,10 @@ impl ApiError {
             | ApiError::Service(ServiceError::TwilioThrottled {
                 retry_after_secs, ..
             }) => Some(*retry_after_secs),
+            ApiError::Service(ServiceError::Held {
+                reason: Hold::CallInProgress,
+                ..
+            }) => Some(crate::app::dial_gate::BUSY_RECHECK.num_seconds() as u64),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ mod egress;
 mod helpers;
 mod limits;
 mod numbers;
+mod one_call_per_number;
 mod personas;
 mod redis_faults;
 mod redis_restart;
