@@ -74,6 +74,29 @@ impl RedisServer {
         Err(RedisServerError::NoAnswer(self.port))
     }
 
+    /// Stops this server with `SHUTDOWN SAVE` (nothing written is lost) and
+    /// starts it again on the same port from the saved data: a restart of a
+    /// Redis that keeps its data, as its clients see it. For a server started
+    /// with `start_with(&["--dir", dir])` (`dir` existing): `dir` holds the data.
+    pub fn restart_keeping_data(&mut self, dir: &Path) -> Result<(), RedisServerError> {
+        if let Some(mut c) = connect(self.port) {
+            // The connection ends with the server: no answer to wait for.
+            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
+        }
+        let _ = self.child.wait();
+        let dir_arg = dir.display().to_string();
+        let args = ["--save", "", "--appendonly", "no", "--dir", &dir_arg];
+        self.child = spawn(self.port, &args, false)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(self.port) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(RedisServerError::NoAnswer(self.port))
+    }
+
     /// Freezes the server (SIGSTOP), as a stalled Redis looks to its clients:
     /// connections stay open, nothing is answered until [`resume`](Self::resume).
     pub fn pause(&self) -> Result<(), RedisServerError> {

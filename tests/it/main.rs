@@ -14,6 +14,7 @@ mod dial_gate;
 mod dry_run;
 mod durable_redis;
 mod egress;
+mod fault_suite;
 mod helpers;
 mod limits;
 mod numbers;

@@ -19,6 +19,8 @@ struct Run {
     sequence: u32,
     started: Instant,
     recording: Option<(String, String)>,
+    /// A status callback held back to be delivered after the next one.
+    held_back: Option<(String, Vec<(String, String)>)>,
 }
 
 impl Run {
@@ -64,9 +66,43 @@ impl Run {
             .contains(&self.call.sid)
     }
 
+    /// Delivers a callback and, when the chaos says so, delivers it once more:
+    /// the second answer is the one followed.
+    async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
+        let first = self.deliver_once(url, params.clone()).await;
+        let every = self.chaos().duplicate_every;
+        let delivered = match first {
+            Some((status, _)) if status < 500 => {
+                let mut stats = self.state.stats.lock().unwrap_or_else(|p| p.into_inner());
+                stats.delivered += 1;
+                stats.delivered
+            }
+            _ => return first,
+        };
+        if every == 0 || delivered % u64::from(every) != 0 {
+            return first;
+        }
+        let again = self.deliver_once(url, params).await;
+        if matches!(again, Some((status, _)) if status < 500) {
+            let mut stats = self.state.stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.delivered += 1;
+            stats.duplicates += 1;
+            return again;
+        }
+        first
+    }
+
+    fn chaos(&self) -> crate::CallbackChaos {
+        *self.state.chaos.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Posts a signed callback, like Twilio: a few tries with the same
     /// idempotency token when the connection fails or the answer is a 5xx.
-    async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
+    async fn deliver_once(
+        &self,
+        url: &str,
+        params: Vec<(String, String)>,
+    ) -> Option<(u16, String)> {
         let targets: Vec<String> = match &*self
             .state
             .upstreams
@@ -143,7 +179,28 @@ impl Run {
             params.push(("Duration".into(), secs));
         }
         self.sequence += 1;
+        let every = u64::from(self.chaos().reorder_every);
+        if !terminal && every > 0 && self.held_back.is_none() {
+            let seen = self
+                .state
+                .statuses_seen
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            if seen % every == 0 {
+                self.held_back = Some((url, params));
+                return;
+            }
+        }
         self.deliver(&url, params).await;
+        if let Some((url, params)) = self.held_back.take() {
+            if self.deliver(&url, params).await.is_some() {
+                self.state
+                    .stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reorderings += 1;
+            }
+        }
     }
 
     async fn recording_callback(&self, status: &str) {
@@ -288,6 +345,7 @@ pub async fn run(state: Arc<State>, call_sid: String) {
         sequence: 0,
         started: Instant::now(),
         recording: None,
+        held_back: None,
     };
     let pause = Duration::from_millis(5);
     tokio::time::sleep(pause).await;
@@ -307,6 +365,9 @@ pub async fn run(state: Arc<State>, call_sid: String) {
             run.status("completed", "completed").await;
         }
     }
-    state.with_call(&call_sid, |c| c.finished = true);
+    state.with_call(&call_sid, |c| {
+        c.finished = true;
+        c.ended_at = Some(Instant::now());
+    });
     state.finished.notify_waiters();
 }

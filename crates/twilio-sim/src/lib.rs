@@ -29,7 +29,9 @@
 //!
 //! The simulator needs a Tokio runtime (`#[tokio::test]`). Other things a test can do:
 //! - [`Simulator::requests`]: every REST request seen, with why it was refused;
-//! - [`Simulator::fail_next_create`]: lose, refuse or throttle the next create;
+//! - [`Simulator::fail_next_create`]: lose, refuse, throttle or delay the next create;
+//! - [`Simulator::set_callback_chaos`]: duplicate and reorder callbacks, as
+//!   Twilio does, counted in [`Simulator::callback_stats`];
 //! - [`Persona::Manual`] with [`CallbackClient`]: play Twilio's callbacks by hand;
 //! - [`Simulator::set_callback_upstreams`]: spread callbacks over several
 //!   instances of your service, as a load balancer would;
@@ -52,8 +54,8 @@ use tokio::sync::Notify;
 
 pub use callback::{sign, CallbackClient};
 pub use model::{
-    CallbackLog, CreateFailure, Line, Persona, RecordedRequest, Reply, SimCall, SimConfig,
-    SimMessage,
+    CallbackChaos, CallbackLog, CallbackStats, CreateFailure, Line, Persona, RecordedRequest,
+    Reply, SimCall, SimConfig, SimMessage,
 };
 pub use twiml::{parse_twiml, resolve_url, TwimlVerb};
 
@@ -74,6 +76,10 @@ pub(crate) struct State {
     pub default_persona: Mutex<Persona>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
+    pub chaos: Mutex<CallbackChaos>,
+    pub stats: Mutex<CallbackStats>,
+    /// Non-final status callbacks seen, for `reorder_every`.
+    pub statuses_seen: std::sync::atomic::AtomicU64,
 }
 
 impl State {
@@ -122,6 +128,9 @@ impl Simulator {
             create_failures: Mutex::default(),
             default_persona: Mutex::new(Persona::Interested),
             finished: Notify::new(),
+            chaos: Mutex::default(),
+            stats: Mutex::default(),
+            statuses_seen: Default::default(),
         });
         let data = web::Data::from(state.clone());
         let server =
@@ -194,6 +203,16 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(to.to_string(), failure);
+    }
+
+    /// Duplicates and reorders callbacks from now on, as `chaos` says.
+    pub fn set_callback_chaos(&self, chaos: CallbackChaos) {
+        *self.state.chaos.lock().unwrap_or_else(|p| p.into_inner()) = chaos;
+    }
+
+    /// What was delivered, duplicated and reordered so far.
+    pub fn callback_stats(&self) -> CallbackStats {
+        *self.state.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn calls(&self) -> Vec<SimCall> {
