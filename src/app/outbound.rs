@@ -82,6 +82,33 @@ pub(crate) fn timeline_entry(
     serde_json::to_string(&entry).expect("timeline entries serialize")
 }
 
+impl OutboundCalls<'_> {
+    /// Frees the number of a call that is over for its next call, off the
+    /// reply's path (a release lost to a crash lapses with its lease). An
+    /// opted-out call first makes sure its do-not-call entry is in place (its
+    /// transition wrote it, unless that instance died before; the reaper would
+    /// too, later), so the number is never free while the entry is missing.
+    fn release_number(&self, after: &CallRecord) {
+        let app = self.0;
+        let owed = (after.disposition == Some(call::Disposition::OptedOut))
+            .then(|| app.dnc_effect(&after.to, &format!("call:{}", after.call_id)));
+        let store = app.store.clone();
+        let record_key = store.keys().call(&after.call_id);
+        let (to, call_id) = (after.to.as_str().to_string(), after.call_id.clone());
+        tokio::spawn(async move {
+            if let Some(effect) = owed {
+                if let Err(e) = store.perform_effect(&record_key, &effect).await {
+                    tracing::warn!(call_id, error = %e, "an opted-out call keeps its number until its do-not-call entry is in place");
+                    return;
+                }
+            }
+            if let Err(e) = store.dial_cap_forget(&to, None, &call_id).await {
+                tracing::warn!(call_id, error = %e, "a finished call still holds its number until its lease ends");
+            }
+        });
+    }
+}
+
 impl Machine for OutboundCalls<'_> {
     type Record = CallRecord;
     type Input = CallInput;
@@ -200,18 +227,7 @@ impl Machine for OutboundCalls<'_> {
     ) {
         let after = &decision.next;
         if after.is_finished() && !before.is_finished() {
-            // The number is free for its next call; off the reply's path (a
-            // release lost to a crash lapses with its lease).
-            let (store, to, call_id) = (
-                self.0.store.clone(),
-                after.to.as_str().to_string(),
-                after.call_id.clone(),
-            );
-            tokio::spawn(async move {
-                if let Err(e) = store.dial_cap_forget(&to, None, &call_id).await {
-                    tracing::warn!(call_id, error = %e, "a finished call still holds its number until its lease ends");
-                }
-            });
+            self.release_number(after);
         }
         // Dial results are settled by whoever dialed; only callbacks finish a call here.
         if !input.input.is_callback() {
