@@ -13,6 +13,18 @@ const MAX_DOCUMENTS: usize = 50;
 /// Spreads callbacks over load-balanced upstreams.
 static NEXT_UPSTREAM: AtomicUsize = AtomicUsize::new(0);
 
+/// Where a balancer with affinity sends a callback: by its `call_id`.
+fn affinity_slot(url: &str) -> usize {
+    let call_id = url
+        .split("call_id=")
+        .nth(1)
+        .and_then(|rest| rest.split(['&', '#']).next())
+        .unwrap_or_default();
+    call_id
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+}
+
 struct Run {
     state: Arc<State>,
     call: SimCall,
@@ -112,7 +124,11 @@ impl Run {
             Some((public, upstreams))
                 if url.starts_with(public.as_str()) && !upstreams.is_empty() =>
             {
-                let start = NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed);
+                let start = if self.state.affinity.load(Ordering::Relaxed) {
+                    affinity_slot(url)
+                } else {
+                    NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed)
+                };
                 (0..upstreams.len())
                     .map(|i| {
                         format!(
@@ -270,6 +286,12 @@ impl Run {
                         for s in says {
                             self.log(Line::Said(s));
                         }
+                        let think = *self
+                            .state
+                            .think_time
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner());
+                        tokio::time::sleep(think).await;
                         let reply = if deaf {
                             Reply::Silence
                         } else {
