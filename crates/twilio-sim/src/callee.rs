@@ -91,7 +91,7 @@ impl Run {
             }
             _ => return first,
         };
-        if every == 0 || delivered % u64::from(every) != 0 {
+        if every == 0 || !delivered.is_multiple_of(u64::from(every)) {
             return first;
         }
         let again = self.deliver_once(url, params).await;
@@ -202,7 +202,7 @@ impl Run {
                 .statuses_seen
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
                 + 1;
-            if seen % every == 0 {
+            if seen.is_multiple_of(every) {
                 self.held_back = Some((url, params));
                 return;
             }
