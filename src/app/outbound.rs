@@ -226,14 +226,15 @@ impl Machine for OutboundCalls<'_> {
         input: &Self::Input,
     ) {
         let after = &decision.next;
-        if after.is_finished() && !before.is_finished() {
+        let finished_now = after.is_finished() && !before.is_finished();
+        if finished_now {
             self.release_number(after);
         }
         // Dial results are settled by whoever dialed; only callbacks finish a call here.
         if !input.input.is_callback() {
             return;
         }
-        if after.is_finished() && !before.is_finished() {
+        if finished_now {
             if let Some(listener) = &self.0.listener {
                 listener.call_finished(self.0, after).await;
             }
