@@ -18,12 +18,15 @@ pub mod graph;
 #[cfg(any(feature = "demo", feature = "bench"))]
 pub mod harness;
 pub mod http;
+pub mod inbound;
+pub mod messaging;
 pub mod outage;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;
 pub mod redis_server;
 pub mod render;
+pub mod render_inbound;
 pub mod shutdown;
 pub mod startup;
 pub mod store;

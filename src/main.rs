@@ -164,6 +164,13 @@ fn flows_check() -> Result<(), String> {
         let flow = flows.current(&id).expect("listed flow exists");
         println!("ok  {id}  (version {})  {}", flow.version, flow.description);
     }
+    for id in flows.inbound_ids() {
+        let flow = flows.inbound(&id).expect("listed flow exists");
+        println!(
+            "ok  {id}  (inbound, version {})  {}",
+            flow.version, flow.description
+        );
+    }
     Ok(())
 }
 

@@ -24,10 +24,32 @@ pub struct Gather {
     pub says: Vec<Say>,
 }
 
+/// `<Dial>` to one or more numbers; with several, all ring at once and the
+/// first to answer takes the call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dial {
+    pub action: String,
+    pub timeout_secs: u32,
+    /// Absent: the caller's own number is shown to whoever answers.
+    pub caller_id: Option<String>,
+    pub numbers: Vec<String>,
+}
+
+/// `<Record>` a message, optionally transcribed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub action: String,
+    pub max_length_secs: u32,
+    /// Where the transcription is posted; `None`: not transcribed.
+    pub transcribe_callback: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verb {
     Say(Say),
     Gather(Gather),
+    Dial(Dial),
+    Record(Record),
     /// `<Start><Recording/></Start>`: background recording with a status callback.
     StartRecording {
         status_callback: String,
@@ -135,6 +157,40 @@ fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) {
             w.write_event(Event::Empty(rec)).expect("write to Vec");
             w.write_event(Event::End(BytesEnd::new("Start")))
                 .expect("write to Vec");
+        }
+        Verb::Dial(d) => {
+            let timeout = d.timeout_secs.to_string();
+            let mut start = BytesStart::new("Dial");
+            start.push_attribute(("action", d.action.as_str()));
+            start.push_attribute(("method", "POST"));
+            start.push_attribute(("timeout", timeout.as_str()));
+            if let Some(id) = &d.caller_id {
+                start.push_attribute(("callerId", id.as_str()));
+            }
+            w.write_event(Event::Start(start)).expect("write to Vec");
+            for number in &d.numbers {
+                w.write_event(Event::Start(BytesStart::new("Number")))
+                    .expect("write to Vec");
+                w.write_event(Event::Text(BytesText::new(number)))
+                    .expect("write to Vec");
+                w.write_event(Event::End(BytesEnd::new("Number")))
+                    .expect("write to Vec");
+            }
+            w.write_event(Event::End(BytesEnd::new("Dial")))
+                .expect("write to Vec");
+        }
+        Verb::Record(r) => {
+            let max_length = r.max_length_secs.to_string();
+            let mut start = BytesStart::new("Record");
+            start.push_attribute(("action", r.action.as_str()));
+            start.push_attribute(("method", "POST"));
+            start.push_attribute(("maxLength", max_length.as_str()));
+            start.push_attribute(("playBeep", "true"));
+            if let Some(callback) = &r.transcribe_callback {
+                start.push_attribute(("transcribe", "true"));
+                start.push_attribute(("transcribeCallback", callback.as_str()));
+            }
+            w.write_event(Event::Empty(start)).expect("write to Vec");
         }
         Verb::Pause { seconds } => {
             let length = seconds.to_string();

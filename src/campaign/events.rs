@@ -2,8 +2,14 @@
 //! campaign completes, as JSON signed with HMAC-SHA256 and retried with backoff
 //! from a Redis outbox (any instance delivers; none is lost to a crash).
 //!
-//! Signature header: `X-Callflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
-//! of "<t>.<body>" with CAMPAIGN_WEBHOOK_SECRET>`.
+//! Signature headers, both on every delivery:
+//! - `X-Callflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>"
+//!   with CAMPAIGN_WEBHOOK_SECRET>` (callflow's own, kept for existing receivers);
+//! - the Standard Webhooks headers `webhook-id` (the event id, the same on every
+//!   retry), `webhook-timestamp` and `webhook-signature` (`v1,<base64 HMAC-SHA256
+//!   of "<id>.<timestamp>.<body>">`), which receivers verify with the ready-made
+//!   libraries. The key is the secret's bytes, or, for a `whsec_<base64>` secret,
+//!   the bytes it encodes (the scheme's own format).
 
 use std::time::Duration;
 
@@ -40,6 +46,18 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("t={timestamp},v1={hex}")
+}
+
+/// The Standard Webhooks signer for `secret` (see the module comment).
+pub fn standard_signer(secret: &str) -> standardwebhooks::Webhook {
+    secret
+        .starts_with("whsec_")
+        .then(|| standardwebhooks::Webhook::new(secret).ok())
+        .flatten()
+        .unwrap_or_else(|| {
+            standardwebhooks::Webhook::from_bytes(secret.as_bytes().to_vec())
+                .expect("any key length")
+        })
 }
 
 async fn enqueue(service: &AppState, url: &str, event: Value) -> Result<(), StoreError> {
@@ -136,6 +154,9 @@ async fn deliver_one(service: &AppState, secret: &str, id: &str, json: &str) {
     let ts = chrono::Utc::now().timestamp();
     // Checked again at every delivery: the name may resolve elsewhere by now.
     // A refused destination counts as a failed delivery: retried, then dropped.
+    let standard = standard_signer(secret)
+        .sign(id, ts, item.body.as_bytes())
+        .expect("bodies are JSON text");
     let ok = match checked_client(&item.url, service.settings.allow_private_webhooks).await {
         Ok(http) => {
             let sent = http
@@ -143,6 +164,9 @@ async fn deliver_one(service: &AppState, secret: &str, id: &str, json: &str) {
                 .header("Content-Type", "application/json")
                 .header("X-Callflow-Signature", signature(secret, ts, &item.body))
                 .header("X-Callflow-Event-Id", id)
+                .header(standardwebhooks::HEADER_WEBHOOK_ID, id)
+                .header(standardwebhooks::HEADER_WEBHOOK_TIMESTAMP, ts.to_string())
+                .header(standardwebhooks::HEADER_WEBHOOK_SIGNATURE, standard)
                 .body(item.body.clone())
                 .send()
                 .await;
@@ -200,5 +224,14 @@ mod tests {
         assert!(s.starts_with("t=1700000000,v1="));
         assert_eq!(s.len(), "t=1700000000,v1=".len() + 64);
         assert_ne!(s, super::signature("other", 1_700_000_000, "{}"));
+    }
+
+    #[test]
+    fn a_whsec_secret_is_the_key_it_encodes() {
+        let raw = super::standard_signer("hook-secret").sign("e1", 1_700_000_000, b"{}");
+        // base64("hook-secret")
+        let encoded =
+            super::standard_signer("whsec_aG9vay1zZWNyZXQ=").sign("e1", 1_700_000_000, b"{}");
+        assert_eq!(raw.unwrap(), encoded.unwrap());
     }
 }

@@ -200,7 +200,19 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
             .unwrap_or_else(|| "outbound_booking".into()),
         tenant,
         twilio_max_cps,
-        campaign_webhook_secret: vars.value("CAMPAIGN_WEBHOOK_SECRET").map(Secret::new),
+        campaign_webhook_secret: vars.parsed(
+            "CAMPAIGN_WEBHOOK_SECRET",
+            None,
+            |v| {
+                // A `whsec_` secret is the Standard Webhooks format: base64 after the prefix.
+                let ok = v.strip_prefix("whsec_").is_none_or(|b64| {
+                    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+                        .is_ok_and(|k| !k.is_empty())
+                });
+                ok.then(|| Some(Secret::new(v.to_string())))
+            },
+            |_| "a secret starting with whsec_ must continue with base64 (the Standard Webhooks format)".into(),
+        )?,
         allow_private_webhooks: vars.boolean("ALLOW_PRIVATE_WEBHOOKS", false)?,
         allow_premium_numbers: vars.boolean("ALLOW_PREMIUM_NUMBERS", false)?,
         allowed_country_codes: vars.parsed(

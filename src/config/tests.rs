@@ -73,3 +73,26 @@ fn each_bad_setting_is_named() {
     env.insert("TWILIO_API_KEY_SID", "SK1");
     assert_eq!(load(&env).unwrap_err().name, "TWILIO_API_KEY_SECRET");
 }
+
+#[test]
+fn a_whsec_webhook_secret_must_be_base64() {
+    let with = |secret: &'static str| {
+        let mut env = base();
+        env.insert("CAMPAIGN_WEBHOOK_SECRET", secret);
+        load(&env)
+    };
+    let bad = with("whsec_not base64!").unwrap_err();
+    assert_eq!(bad.name, "CAMPAIGN_WEBHOOK_SECRET");
+    assert!(
+        !bad.to_string().contains("not base64!"),
+        "the secret is never echoed"
+    );
+    assert!(with("whsec_aG9vay1zZWNyZXQ=")
+        .unwrap()
+        .campaign_webhook_secret
+        .is_some());
+    assert!(with("anything at all")
+        .unwrap()
+        .campaign_webhook_secret
+        .is_some());
+}

@@ -35,7 +35,7 @@ pub fn version_of(source: &str) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn is_valid_id(id: &str) -> bool {
+pub(super) fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id
@@ -74,18 +74,14 @@ impl Flow {
                 format!("file name '{id}' must be 1-64 of a-z, 0-9, '_' or '-'"),
             ));
         }
-        let raw: FlowToml = toml::from_str(source).map_err(|e| {
-            let field = e
-                .span()
-                .map(|s| {
-                    let line = source[..s.start].matches('\n').count() + 1;
-                    format!("line {line}")
-                })
-                .unwrap_or_else(|| "-".into());
-            err(&field, e.message().to_string())
-        })?;
-
         let at = At { file };
+        let raw: FlowToml = parse_toml(source, &at)?;
+        if raw.kind.as_deref().is_some_and(|k| k != "outbound") {
+            return Err(err(
+                "kind",
+                "must be \"outbound\" (or absent) for this file".into(),
+            ));
+        }
         let intents = intents(&raw, &at)?;
         check_keys(&raw, &at)?;
         check_variables(&raw, &at)?;
@@ -169,23 +165,54 @@ impl Flow {
             .get(prompt.key())
             .map(String::as_str)
             .unwrap_or("");
-        let mut out = String::with_capacity(template.len() + 32);
-        let mut rest = template;
-        // Templates were validated at load, so every brace pair is a placeholder.
-        while let Some(open) = rest.find('{') {
-            out.push_str(&rest[..open]);
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else { break };
-            let name = &after[..close];
-            let value = values(name)
-                .or_else(|| self.variables.get(name).cloned())
-                .unwrap_or_default();
-            out.push_str(&value);
-            rest = &after[close + 1..];
-        }
-        out.push_str(rest);
-        out
+        fill(template, &|name| {
+            values(name).or_else(|| self.variables.get(name).cloned())
+        })
     }
+}
+
+/// Parses a flow file's TOML; a syntax error names its line.
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(
+    source: &str,
+    at: &At,
+) -> Result<T, FlowError> {
+    toml::from_str(source).map_err(|e| {
+        let field = e
+            .span()
+            .map(|s| {
+                let line = source[..s.start].matches('\n').count() + 1;
+                format!("line {line}")
+            })
+            .unwrap_or_else(|| "-".into());
+        at.at(&field, e.message().to_string())
+    })
+}
+
+/// `template` with every `{placeholder}` replaced by its value ("" if none).
+pub(super) fn fill(template: &str, values: &dyn Fn(&str) -> Option<String>) -> String {
+    let filled: Result<String, std::convert::Infallible> =
+        try_fill(template, &|name| Ok(values(name).unwrap_or_default()));
+    filled.unwrap_or_else(|never| match never {})
+}
+
+/// `template` with every `{placeholder}` replaced by its value, or the first
+/// value's error. Templates are validated at load, so every brace pair is a
+/// placeholder.
+pub fn try_fill<E>(
+    template: &str,
+    values: &dyn Fn(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        out.push_str(&values(&after[..close])?);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 #[cfg(test)]

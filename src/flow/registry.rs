@@ -2,13 +2,16 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use super::{Flow, FlowError};
+use serde::Deserialize;
+
+use super::{Flow, FlowError, InboundFlow};
 
 /// The flows of `FLOWS_DIR` by id, plus any older versions that calls in flight
 /// still use (loaded from the store on demand), by (id, version).
 #[derive(Debug, Default)]
 pub struct FlowRegistry {
     current: HashMap<String, Arc<Flow>>,
+    inbound: HashMap<String, Arc<InboundFlow>>,
     versions: RwLock<HashMap<(String, String), Arc<Flow>>>,
 }
 
@@ -28,9 +31,12 @@ impl FlowRegistry {
         paths.sort();
         let mut registry = FlowRegistry::default();
         for path in paths {
-            registry.insert(Flow::load(&path)?);
+            match kind_of(&path)? {
+                Kind::Outbound => registry.insert(Flow::load(&path)?),
+                Kind::Inbound => registry.insert_inbound(InboundFlow::load(&path)?),
+            }
         }
-        if registry.current.is_empty() {
+        if registry.current.is_empty() && registry.inbound.is_empty() {
             return Err(FlowError {
                 file: dir.display().to_string(),
                 field: "-".into(),
@@ -44,6 +50,20 @@ impl FlowRegistry {
         let flow = Arc::new(flow);
         self.remember(flow.clone());
         self.current.insert(flow.id.clone(), flow);
+    }
+
+    pub fn insert_inbound(&mut self, flow: InboundFlow) {
+        self.inbound.insert(flow.id.clone(), Arc::new(flow));
+    }
+
+    pub fn inbound(&self, id: &str) -> Option<Arc<InboundFlow>> {
+        self.inbound.get(id).cloned()
+    }
+
+    pub fn inbound_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.inbound.keys().cloned().collect();
+        ids.sort();
+        ids
     }
 
     pub fn current(&self, id: &str) -> Option<Arc<Flow>> {
@@ -67,5 +87,72 @@ impl FlowRegistry {
     pub fn remember(&self, flow: Arc<Flow>) {
         let mut versions = self.versions.write().unwrap_or_else(|p| p.into_inner());
         versions.insert((flow.id.clone(), flow.version.clone()), flow);
+    }
+}
+
+enum Kind {
+    Outbound,
+    Inbound,
+}
+
+/// A flow file's `kind`, read before the file is parsed as that kind.
+fn kind_of(path: &Path) -> Result<Kind, FlowError> {
+    #[derive(Deserialize)]
+    struct Head {
+        kind: Option<String>,
+    }
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| FlowError {
+        file: file.clone(),
+        field: "-".into(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    // A syntax error is reported by the full parse, with its line.
+    let kind = toml::from_str::<Head>(&source).ok().and_then(|h| h.kind);
+    match kind.as_deref() {
+        None | Some("outbound") => Ok(Kind::Outbound),
+        Some("inbound") => Ok(Kind::Inbound),
+        Some(other) => Err(FlowError {
+            file,
+            field: "kind".into(),
+            reason: format!("must be \"outbound\" or \"inbound\", not \"{other}\""),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(label: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("callflow-flows-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).expect("write flow");
+        }
+        dir
+    }
+
+    const OUTBOUND: &str = include_str!("../../flows/outbound_booking.toml");
+    const INBOUND: &str = include_str!("../../flows/inbound_default.toml");
+
+    #[test]
+    fn each_file_loads_as_its_kind() {
+        let dir = dir_with("kinds", &[("out.toml", OUTBOUND), ("in.toml", INBOUND)]);
+        let flows = FlowRegistry::load_dir(&dir).expect("loads");
+        assert_eq!(flows.ids(), vec!["out"]);
+        assert_eq!(flows.inbound_ids(), vec!["in"]);
+        assert!(flows.current("in").is_none() && flows.inbound("out").is_none());
+    }
+
+    #[test]
+    fn an_unknown_kind_names_the_field() {
+        let text = INBOUND.replacen("kind = \"inbound\"", "kind = \"fax\"", 1);
+        let dir = dir_with("odd", &[("odd.toml", &text)]);
+        let e = FlowRegistry::load_dir(&dir).unwrap_err();
+        assert_eq!(e.field, "kind");
+        assert!(e.reason.contains("fax"), "{e}");
     }
 }

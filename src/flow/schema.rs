@@ -35,6 +35,8 @@ pub enum RecordingConsent {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FlowToml {
+    /// `outbound` (the default when absent) or, in other files, `inbound`.
+    pub(super) kind: Option<String>,
     #[serde(default)]
     pub(super) description: String,
     pub(super) voice: String,

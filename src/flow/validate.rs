@@ -120,16 +120,30 @@ pub(super) fn check_settings(raw: &FlowToml, err: &At) -> Result<(), FlowError> 
     if raw.max_reprompts > 5 {
         return Err(err.at("max_reprompts", "must be between 0 and 5".into()));
     }
-    if !(1..=60).contains(&raw.gather.timeout_secs) {
+    check_gather(raw.gather.timeout_secs, &raw.gather.speech_timeout, err)?;
+    check_voice(&raw.voice, &raw.language, err)
+}
+
+/// A `<Gather>`'s timing, shared by every kind of flow.
+pub(super) fn check_gather(
+    timeout_secs: u32,
+    speech_timeout: &str,
+    err: &At,
+) -> Result<(), FlowError> {
+    if !(1..=60).contains(&timeout_secs) {
         return Err(err.at("gather.timeout_secs", "must be between 1 and 60".into()));
     }
-    if raw.gather.speech_timeout != "auto" && raw.gather.speech_timeout.parse::<u32>().is_err() {
+    if speech_timeout != "auto" && speech_timeout.parse::<u32>().is_err() {
         return Err(err.at(
             "gather.speech_timeout",
             "must be \"auto\" or a whole number of seconds".into(),
         ));
     }
-    for (field, value) in [("voice", &raw.voice), ("language", &raw.language)] {
+    Ok(())
+}
+
+pub(super) fn check_voice(voice: &str, language: &str, err: &At) -> Result<(), FlowError> {
+    for (field, value) in [("voice", voice), ("language", language)] {
         if value.trim().is_empty() {
             return Err(err.at(field, "must not be empty".into()));
         }

@@ -557,22 +557,25 @@ async fn campaign_events_are_signed_and_redelivered_until_accepted() {
     type Received = Arc<Mutex<Vec<(String, String)>>>;
     let received: Received = Arc::default();
     let failures_left = Arc::new(Mutex::new(1));
-    let (r, f) = (received.clone(), failures_left.clone());
+    let refused_ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (r, f, refused) = (received.clone(), failures_left.clone(), refused_ids.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let hook = format!(
         "http://127.0.0.1:{}/hook",
         listener.local_addr().unwrap().port()
     );
     let server = HttpServer::new(move || {
-        let (r, f) = (r.clone(), f.clone());
+        let (r, f, refused) = (r.clone(), f.clone(), refused.clone());
         App::new().route(
             "/hook",
             web::post().to(move |req: HttpRequest, body: String| {
-                let (r, f) = (r.clone(), f.clone());
+                let (r, f, refused) = (r.clone(), f.clone(), refused.clone());
                 async move {
                     let mut left = f.lock().unwrap();
                     if *left > 0 {
                         *left -= 1;
+                        let id = req.headers().get("webhook-id").unwrap().to_str().unwrap();
+                        refused.lock().unwrap().push(id.to_string());
                         return HttpResponse::InternalServerError().finish();
                     }
                     let sig = req
@@ -582,6 +585,19 @@ async fn campaign_events_are_signed_and_redelivered_until_accepted() {
                         .to_str()
                         .unwrap()
                         .to_string();
+                    // The Standard Webhooks headers, checked by the scheme's own library
+                    // as a receiver configured with whsec_ + base64(the secret) would.
+                    let mut headers = http::HeaderMap::new();
+                    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+                        let value = req.headers().get(name).expect(name).as_bytes();
+                        headers.insert(name, http::HeaderValue::from_bytes(value).unwrap());
+                    }
+                    standardwebhooks::Webhook::new("whsec_aG9vay1zZWNyZXQ=")
+                        .unwrap()
+                        .verify(body.as_bytes(), &headers)
+                        .expect("Standard Webhooks signature verifies");
+                    let event: Value = serde_json::from_str(&body).unwrap();
+                    assert_eq!(headers["webhook-id"], event["id"].as_str().unwrap());
                     r.lock().unwrap().push((sig, body));
                     HttpResponse::Ok().finish()
                 }
@@ -616,6 +632,15 @@ async fn campaign_events_are_signed_and_redelivered_until_accepted() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let events = received.lock().unwrap().clone();
+    // The refused delivery came again under the same webhook-id, so receivers can deduplicate.
+    let refused = refused_ids.lock().unwrap().clone();
+    assert_eq!(refused.len(), 1);
+    assert!(
+        events
+            .iter()
+            .any(|(_, body)| body.contains(&format!("\"id\":\"{}\"", refused[0]))),
+        "the refused event was redelivered with its id"
+    );
     let mut types = Vec::new();
     for (sig, body) in &events {
         let t: i64 = sig

@@ -29,6 +29,7 @@ mod signatures;
 mod single_call_rules;
 mod single_calls;
 mod snapshots;
+mod snapshots_inbound;
 mod twilio_rest;
 mod unreadable_state;
 mod webhooks;
