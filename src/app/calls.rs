@@ -162,6 +162,8 @@ pub async fn dial(
         status_callback: &status_callback,
         machine_detection: flow.machine_detection.as_deref(),
     };
+    // The number held for this call's whole lease from here on: the dial goes out.
+    super::dial_gate::claim_for_dial(app, record.to.as_str(), &call_id).await?;
     match app.twilio.create_call(&request).await {
         Ok(resource) => {
             // The machine indexes the CallSid before the record holds it.

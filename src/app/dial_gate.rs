@@ -249,6 +249,21 @@ pub async fn forget(app: &AppState, receipt: &DialReceipt) -> Result<(), Service
         .await?)
 }
 
+/// Holds the number for the call `call_id` for the whole of its lease
+/// (`CALL_IN_PROGRESS_LEASE_SECS`), right before its dial goes out; the
+/// gate's claim only lasts until then. Refused (nothing may be dialed) when
+/// that claim lapsed and another call took the number meanwhile.
+pub async fn claim_for_dial(app: &AppState, to: &str, call_id: &str) -> Result<(), ServiceError> {
+    let lease = app.settings.call_in_progress_lease.as_millis() as i64;
+    if app.store.dial_claim(to, call_id, lease).await? {
+        return Ok(());
+    }
+    Err(ServiceError::Held {
+        reason: Hold::CallInProgress,
+        next_allowed_at: app.clock.now() + BUSY_RECHECK,
+    })
+}
+
 async fn gate(
     app: &AppState,
     target: &DialTarget<'_>,
@@ -272,7 +287,9 @@ async fn gate(
             .real_duration(CAP_WINDOW.num_milliseconds())
             .as_millis()
             .max(CAP_WINDOW.num_milliseconds() as u128) as i64,
-        lease_ms: app.settings.call_in_progress_lease.as_millis() as i64,
+        // Short until the dial goes out (`claim_for_dial`), so a dial given
+        // up by an instance that died frees the number within a contact's lease.
+        lease_ms: app.settings.dispatch_lease.as_millis() as i64,
     };
     let used = match app.store.dial_cap(target.to, cap, record).await? {
         CapCheck::Under { .. } => CapUse::Under,

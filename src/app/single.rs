@@ -201,12 +201,17 @@ pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedC
     } = prepared;
     let call_id = record.call_id.clone();
     confirm_account_send(app, &call_id).await?;
-    let dialed = dial(app, &record, &flow)
-        .await
-        .map_err(|e| ServiceError::Unrecorded {
-            call_id: call_id.clone(),
-            source: Box::new(e),
-        })?;
+    let dialed = match dial(app, &record, &flow).await {
+        Ok(dialed) => dialed,
+        // The number was taken before the dial went out: nothing was sent.
+        Err(e @ ServiceError::Held { .. }) => return Err(e),
+        Err(e) => {
+            return Err(ServiceError::Unrecorded {
+                call_id: call_id.clone(),
+                source: Box::new(e),
+            })
+        }
+    };
     match dialed {
         Dialed::Placed(record) => Ok(PlacedCall::from(&*record)),
         Dialed::Rejected {

@@ -11,6 +11,8 @@ use super::{Store, StoreError};
 
 static DIAL_CAP: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/dial_cap.lua")));
+static DIAL_CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/dial_claim.lua")));
 static DIAL_FORGET: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/dial_forget.lua")));
 
@@ -67,6 +69,23 @@ impl Store {
             0 => CapCheck::Reached { until_ms: value },
             _ => CapCheck::Busy { lease_ms: value },
         })
+    }
+
+    /// Holds `number` for `call_id` for `lease_ms` (real time) from now, right
+    /// before its dial goes out. `false`: another call holds it.
+    pub async fn dial_claim(
+        &self,
+        number: &str,
+        call_id: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let held: i64 = DIAL_CLAIM
+            .key(self.keys().number_busy(number))
+            .arg(call_id)
+            .arg(lease_ms.max(1))
+            .invoke_async(&mut self.worker_conn().await)
+            .await?;
+        Ok(held == 1)
     }
 
     /// Takes a counted dial (its member) back off the number's count, and the
