@@ -30,6 +30,7 @@ pub mod render_inbound;
 pub mod shutdown;
 pub mod startup;
 pub mod store;
+pub mod tenant;
 pub mod twilio;
 pub mod twiml;
 

@@ -13,10 +13,26 @@ pub struct TwimlRenderer {
     pub callback_number: String,
 }
 
-/// Webhook URLs of one call. The call id travels in the query so a callback
-/// that beats `calls.create`'s answer still finds its call.
-pub fn webhook_url(base: &str, hook: &str, call_id: &str) -> String {
-    format!("{base}/twilio/voice/{hook}?call_id={call_id}")
+/// The tenant whose webhook URLs carry no `tenant=`: calls placed before
+/// tenants existed have none, and a callback without one is the configured
+/// tenant's (`TENANT_ID`). Any other tenant's URLs name it; Twilio signs the
+/// URL with it, so it cannot be forged.
+pub const UNNAMED_TENANT: &str = "default";
+
+/// `&tenant=<id>`, or nothing for [`UNNAMED_TENANT`].
+pub fn tenant_query(tenant: &str) -> String {
+    if tenant == UNNAMED_TENANT {
+        String::new()
+    } else {
+        format!("&tenant={tenant}")
+    }
+}
+
+/// Webhook URLs of one call. The call id (and the tenant, see
+/// [`tenant_query`]) travel in the query so a callback that
+/// beats `calls.create`'s answer still finds its call.
+pub fn webhook_url(base: &str, hook: &str, call_id: &str, tenant_query: &str) -> String {
+    format!("{base}/twilio/voice/{hook}?call_id={call_id}{tenant_query}")
 }
 
 /// Twilio's connection overrides for the URLs we hand to create-call: retry a
@@ -30,8 +46,8 @@ pub fn with_overrides(url: &str) -> String {
     format!("{url}#{CONNECTION_OVERRIDES}")
 }
 
-pub fn gather_url(base: &str, call_id: &str, turn: u32) -> String {
-    format!("{base}/twilio/voice/gather?call_id={call_id}&turn={turn}")
+pub fn gather_url(base: &str, call_id: &str, turn: u32, tenant_query: &str) -> String {
+    format!("{base}/twilio/voice/gather?call_id={call_id}&turn={turn}{tenant_query}")
 }
 
 impl TwimlRenderer {
@@ -71,7 +87,12 @@ impl TwimlRenderer {
                     let mut says = std::mem::take(&mut pending);
                     says.push(self.say(flow, record, *p));
                     response.push(Verb::Gather(Gather {
-                        action: gather_url(&self.public_base_url, &record.call_id, record.turn),
+                        action: gather_url(
+                            &self.public_base_url,
+                            &record.call_id,
+                            record.turn,
+                            &tenant_query(&record.tenant),
+                        ),
                         input: "dtmf speech",
                         timeout_secs: flow.gather_timeout_secs,
                         speech_timeout: flow.speech_timeout.clone(),
@@ -88,6 +109,7 @@ impl TwimlRenderer {
                             &self.public_base_url,
                             "recording",
                             &record.call_id,
+                            &tenant_query(&record.tenant),
                         ),
                     });
                 }

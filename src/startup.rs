@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::flow::{FlowError, FlowRegistry};
 use crate::http;
 use crate::store::{Store, StoreError};
+use crate::tenant::Tenants;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -26,12 +27,17 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("compliance data: {0}")]
     ComplianceData(#[from] crate::compliance::DataError),
+    #[error("{0}")]
+    Tenants(#[from] crate::tenant::bootstrap::BootstrapError),
 }
 
 pub struct Application {
     pub port: u16,
     pub server: Server,
+    /// The configured tenant's application (`TENANT_ID`).
     pub service: Arc<AppState>,
+    /// Every tenant and its view of the application.
+    pub tenants: Arc<Tenants>,
     /// Stops the background tasks (dispatcher, webhook delivery) when set or
     /// dropped; once set, `/ready` answers 503.
     pub stop: tokio::sync::watch::Sender<bool>,
@@ -61,15 +67,22 @@ impl Application {
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;
         let settler = Arc::new(crate::campaign::settle::CampaignListener);
-        let service = AppState::new(settings, store, flows, Some(settler));
+        let root = AppState::new(settings, store, flows, Some(settler));
+        let tenants = Arc::new(Tenants::new(root.clone()));
+        crate::tenant::bootstrap::run(&tenants).await?;
+        let service = tenants
+            .get(&root.settings.tenant)
+            .map_or(root, |view| view.app.clone());
         let port = listener.local_addr()?.port();
         let data = web::Data::from(service.clone());
+        let tenants_data = web::Data::from(tenants.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let lifecycle = web::Data::new(http::Lifecycle(stopped.clone()));
         let grace = service.settings.shutdown_grace.as_secs();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(tenants_data.clone())
                 .app_data(lifecycle.clone())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
@@ -78,29 +91,16 @@ impl Application {
         .shutdown_timeout(grace)
         .listen(listener)?
         .run();
-        let mut tasks = Vec::new();
-        if service.settings.dispatcher {
-            tasks.push(tokio::spawn(crate::campaign::dispatcher::run(
-                service.clone(),
-                stopped.clone(),
-            )));
-            tasks.push(tokio::spawn(crate::app::single::run_scheduled(
-                service.clone(),
-                stopped.clone(),
-            )));
-            tasks.push(tokio::spawn(crate::app::effects::run_reaper(
-                service.clone(),
-                stopped.clone(),
-            )));
-            tasks.push(tokio::spawn(crate::campaign::events::deliver_loop(
-                service.clone(),
-                stopped,
-            )));
-        }
+        let tasks = vec![tokio::spawn(crate::tenant::tasks::supervise(
+            tenants.clone(),
+            service.settings.dispatcher,
+            stopped,
+        ))];
         Ok(Application {
             port,
             server,
             service,
+            tenants,
             stop,
             tasks,
         })

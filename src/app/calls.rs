@@ -16,7 +16,7 @@ use crate::call::{
 use crate::compliance::UsState;
 use crate::flow::Flow;
 use crate::phone::{mask, E164};
-use crate::render::{webhook_url, with_overrides};
+use crate::render::{tenant_query, webhook_url, with_overrides};
 use crate::store::StoreError;
 use crate::twilio::rest::{CreateCall, TwilioError};
 
@@ -31,6 +31,8 @@ pub struct NewCall {
     pub timezone: Option<String>,
     /// The callee's US state, when the request names it (else told from the area code).
     pub state: Option<UsState>,
+    /// The caller ID, one of the tenant's numbers (else its first).
+    pub from: Option<E164>,
 }
 
 /// What became of a dial.
@@ -114,7 +116,9 @@ pub async fn create_record(
         flow_id: flow.id.clone(),
         flow_version: flow.version.clone(),
         to: new.to,
-        from: app.settings.twilio.voice_number.clone(),
+        from: new
+            .from
+            .unwrap_or_else(|| app.settings.twilio.voice_number.clone()),
         name: new.name.filter(|n| !n.trim().is_empty()),
         variables: new.variables,
         call_sid: None,
@@ -153,8 +157,9 @@ pub async fn dial(
     let call_id = record.call_id.clone();
     info!(call_id, to = %mask(record.to.as_str()), flow = %flow.id, "placing call");
     let base = &app.settings.public_base_url;
-    let url = with_overrides(&webhook_url(base, "incoming", &call_id));
-    let status_callback = with_overrides(&webhook_url(base, "status", &call_id));
+    let tenant = tenant_query(&record.tenant);
+    let url = with_overrides(&webhook_url(base, "incoming", &call_id, &tenant));
+    let status_callback = with_overrides(&webhook_url(base, "status", &call_id, &tenant));
     let request = CreateCall {
         to: record.to.as_str(),
         from: record.from.as_str(),

@@ -3,6 +3,8 @@
 //! Depends on the machines, flows, store and Twilio client; never on HTTP or
 //! on campaigns (they hear of finished calls through [`CallListener`]).
 
+#[cfg(test)]
+mod call_props;
 pub mod calls;
 pub mod dial_gate;
 pub mod effects;
@@ -15,4 +17,4 @@ pub mod transition;
 pub use calls::{Dialed, NewCall, PlacedCall};
 pub use error::ServiceError;
 pub use outbound::{CallInput, OutboundCalls};
-pub use state::{AppState, CallListener, DncEntry};
+pub use state::{AppState, CallListener, DncEntry, TenantSettings};

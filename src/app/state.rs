@@ -36,12 +36,27 @@ pub struct DncEntry {
     pub source: String,
 }
 
+/// What makes one tenant's view of the application differ from another's.
+#[derive(Debug, Clone)]
+pub struct TenantSettings {
+    pub id: String,
+    pub company_name: String,
+    pub call_purpose: String,
+    /// Its numbers; the first is the caller ID unless a call names another.
+    pub numbers: Vec<E164>,
+    /// Its share of the account's dial rate (calls per second), when set.
+    pub max_cps: Option<f64>,
+}
+
+/// The application as one tenant sees it: its store view (keys under its
+/// prefix), settings (caller ID, company, purpose, dial rate) and renderer.
+/// Views share the connection, clock, Twilio client, flows and counters.
 pub struct AppState {
     pub settings: Settings,
     pub store: Store,
     pub clock: Clock,
     pub twilio: TwilioClient,
-    pub flows: FlowRegistry,
+    pub flows: Arc<FlowRegistry>,
     pub renderer: TwimlRenderer,
     /// Which numbers may be dialed at all (country codes, toll fraud, own numbers).
     pub numbers: NumberPolicy,
@@ -50,8 +65,8 @@ pub struct AppState {
     pub(crate) listener: Option<Arc<dyn CallListener>>,
     /// Flow versions this process has saved to the store (see `save_flow_once`).
     saved_flows: Mutex<HashSet<String>>,
-    /// Callbacks handled by this process, for `/api/stats`.
-    pub callbacks: AtomicU64,
+    /// Callbacks of this tenant handled by this process, for `/api/stats`.
+    pub callbacks: Arc<AtomicU64>,
     pub started: std::time::Instant,
 }
 
@@ -62,12 +77,7 @@ impl AppState {
         flows: FlowRegistry,
         listener: Option<Arc<dyn CallListener>>,
     ) -> Arc<Self> {
-        let renderer = TwimlRenderer {
-            public_base_url: settings.public_base_url.clone(),
-            company: settings.company_name.clone(),
-            purpose: settings.call_purpose.clone(),
-            callback_number: settings.twilio.voice_number.as_str().to_string(),
-        };
+        let renderer = renderer(&settings);
         let numbers = NumberPolicy {
             allow_premium: settings.allow_premium_numbers,
             allowed_country_codes: settings.allowed_country_codes.clone(),
@@ -79,7 +89,7 @@ impl AppState {
             twilio: TwilioClient::new(&settings.twilio),
             settings,
             store,
-            flows,
+            flows: Arc::new(flows),
             renderer,
             calls: RecordCache::default(),
             listener,
@@ -87,6 +97,48 @@ impl AppState {
             callbacks: Default::default(),
             started: std::time::Instant::now(),
         })
+    }
+
+    /// This application as `tenant` sees it. Cheap: no new connection; the
+    /// record cache and saved flows are the view's own (their keys are the
+    /// tenant's), and so are its callback counter.
+    pub fn for_tenant(&self, tenant: &TenantSettings) -> Arc<AppState> {
+        let mut settings = self.settings.clone();
+        settings.tenant = tenant.id.clone();
+        settings.company_name = tenant.company_name.clone();
+        settings.call_purpose = tenant.call_purpose.clone();
+        if let Some(first) = tenant.numbers.first() {
+            settings.twilio.voice_number = first.clone();
+        }
+        if let Some(cps) = tenant.max_cps {
+            settings.twilio_max_cps = cps.min(self.settings.twilio_max_cps);
+        }
+        let mut numbers = self.numbers.clone();
+        numbers.own_numbers = tenant.numbers.clone();
+        if numbers.own_numbers.is_empty() {
+            numbers
+                .own_numbers
+                .push(settings.twilio.voice_number.clone());
+        }
+        Arc::new(Self {
+            renderer: renderer(&settings),
+            numbers,
+            clock: self.clock,
+            twilio: self.twilio.clone(),
+            store: self.store.for_tenant(&tenant.id),
+            settings,
+            flows: self.flows.clone(),
+            calls: RecordCache::default(),
+            listener: self.listener.clone(),
+            saved_flows: Default::default(),
+            callbacks: Default::default(),
+            started: self.started,
+        })
+    }
+
+    /// The tenant this view acts for.
+    pub fn tenant(&self) -> &str {
+        &self.settings.tenant
     }
 
     /// A flow version: from memory, else from the store (saved with its first call).
@@ -152,5 +204,14 @@ impl AppState {
             info!(number = %number.masked(), source, "added to do-not-call list");
         }
         Ok(added)
+    }
+}
+
+fn renderer(settings: &Settings) -> TwimlRenderer {
+    TwimlRenderer {
+        public_base_url: settings.public_base_url.clone(),
+        company: settings.company_name.clone(),
+        purpose: settings.call_purpose.clone(),
+        callback_number: settings.twilio.voice_number.as_str().to_string(),
     }
 }

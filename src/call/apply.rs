@@ -189,10 +189,13 @@ fn dial_result(record: &CallRecord, input: &Input, rules: Rules, now: DateTime<U
             }
         }
         Input::Rejected { failure } => {
-            next = apply_event(record, &Event::Rejected, rules, now).0;
-            next.status = CallStatus::Failed;
-            next.error = Some(failure.clone());
-            next.ended_at.get_or_insert(now);
+            // After a final status from Twilio the call existed: that status stands.
+            if !record.status.is_terminal() {
+                next = apply_event(record, &Event::Rejected, rules, now).0;
+                next.status = CallStatus::Failed;
+                next.error = Some(failure.clone());
+                next.ended_at.get_or_insert(now);
+            }
             "rejected"
         }
         Input::Uncertain { failure } => {

@@ -247,12 +247,15 @@ impl CallMachine {
             Event::Status(CallStatus::Canceled) => Transition(CallState::Ended {
                 disposition: Disposition::Canceled,
             }),
-            // A call that completes without ever reaching our answer URL failed on the way.
-            Event::Status(CallStatus::Failed | CallStatus::Completed) | Event::Rejected => {
-                Transition(CallState::Ended {
-                    disposition: Disposition::Failed,
-                })
-            }
+            Event::Status(CallStatus::Failed) | Event::Rejected => Transition(CallState::Ended {
+                disposition: Disposition::Failed,
+            }),
+            // `completed` means Twilio connected the call and it ended: somebody
+            // (or a machine) picked up and hung up before our answer webhook was
+            // handled. Answered, so not `failed`.
+            Event::Status(CallStatus::Completed) => Transition(CallState::Ended {
+                disposition: Disposition::HungUp,
+            }),
             _ => Handled,
         }
     }

@@ -120,3 +120,22 @@ fn stored_names_are_pinned() {
     .unwrap();
     assert_eq!(json, r#"{"name":"ended","disposition":"no_answer"}"#);
 }
+
+#[test]
+fn completed_before_any_answer_is_an_answered_call_not_a_failure() {
+    // Twilio's `completed` means the call connected and ended: it was picked up.
+    for state in [CallState::Queued, CallState::Dialing, CallState::Ringing] {
+        let step = advance(&state, &Event::Status(CallStatus::Completed), RULES);
+        assert_eq!(
+            step.state.disposition(),
+            Some(Disposition::HungUp),
+            "{state:?}"
+        );
+    }
+    let failed = advance(
+        &CallState::Ringing,
+        &Event::Status(CallStatus::Failed),
+        RULES,
+    );
+    assert_eq!(failed.state.disposition(), Some(Disposition::Failed));
+}

@@ -224,9 +224,11 @@ async fn passes(
             });
             state.waiting_state = reason.state().map(|s| s.code().to_string());
             let json = serde_json::to_string(&state).expect("states serialize");
+            // Contacts held until the same opening are dialed in list order then.
+            let due = crate::store::due_in_list_order(next, idx, shards);
             service
                 .store
-                .release(id, shards, idx, Some(&json), next)
+                .release(id, shards, idx, Some(&json), due)
                 .await?;
             Ok(false)
         }
@@ -320,6 +322,7 @@ async fn before_dial(
         variables: contact.vars.clone(),
         timezone: contact.tz.clone(),
         state: contact.state.as_deref().and_then(|s| s.parse().ok()),
+        from: None,
     };
     let link = crate::call::CampaignLink {
         campaign_id: id.clone(),

@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::phone::E164;
 
+pub mod tenants_file;
 mod vars;
+pub use tenants_file::{FileTenant, TenantsFile};
 use vars::{bad, Vars};
 
 /// A secret value: its Debug and Display never show it.
@@ -106,6 +108,24 @@ pub struct Settings {
     /// over and lapses after this if its end is never heard of.
     pub call_in_progress_lease: std::time::Duration,
     pub clock: Clock,
+    /// Signs admin API requests (`/api/admin`); unset: the admin API answers 401.
+    pub admin_token: Option<Secret>,
+    /// Verifies HS256 JWTs given as bearer tokens; unset: JWTs are refused.
+    pub jwt_secret: Option<Secret>,
+    /// Tenants loaded at startup (`TENANTS_FILE`).
+    pub tenants_file: Option<TenantsFile>,
+    pub api_rate: ApiRate,
+}
+
+/// API rate limits, shared by every instance (kept in Redis).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ApiRate {
+    /// Requests per second per token (a tenant's record may set its own); 0: off.
+    pub per_token_per_s: f64,
+    /// Requests a token may make at once before the rate applies.
+    pub burst: u32,
+    /// Requests per second per client address (the TCP peer); 0: off.
+    pub per_ip_per_s: f64,
 }
 
 /// Reads settings through `get`, so tests and the demo can supply their own.
@@ -172,6 +192,15 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
     )?;
     let call_in_progress_lease = vars.secs("CALL_IN_PROGRESS_LEASE_SECS", 14_400, 60..=86_400)?;
     let clock = clock(&vars)?;
+    let admin_token = secret(&vars, "ADMIN_TOKEN", 16)?;
+    let jwt_secret = secret(&vars, "JWT_SECRET", 32)?;
+    let tenants_file = match vars.value("TENANTS_FILE") {
+        Some(path) => Some(tenants_file::read(std::path::Path::new(&path), |k| {
+            (vars.get)(k)
+        })?),
+        None => None,
+    };
+    let api_rate = api_rate(&vars)?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
         return Err(bad(
@@ -235,6 +264,48 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         max_dials_per_number_24h,
         call_in_progress_lease: std::time::Duration::from_secs(call_in_progress_lease),
         clock,
+        admin_token,
+        jwt_secret,
+        tenants_file,
+        api_rate,
+    })
+}
+
+/// An optional secret of at least `min` characters.
+fn secret<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<F>,
+    name: &'static str,
+    min: usize,
+) -> Result<Option<Secret>, ConfigError> {
+    match vars.value(name) {
+        None => Ok(None),
+        Some(v) if v.len() < min => Err(bad(name, format!("must be at least {min} characters"))),
+        Some(v) => Ok(Some(Secret::new(v))),
+    }
+}
+
+fn api_rate<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<ApiRate, ConfigError> {
+    let rate = |name, default| {
+        vars.parsed(
+            name,
+            default,
+            |v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|n| (0.0..=100_000.0).contains(n))
+            },
+            |v| format!("'{v}' is not a number of requests per second from 0 (off) to 100000"),
+        )
+    };
+    Ok(ApiRate {
+        per_token_per_s: rate("API_RATE_LIMIT_PER_S", 200.0)?,
+        burst: vars.parsed(
+            "API_RATE_LIMIT_BURST",
+            2000,
+            |v| v.parse::<u32>().ok().filter(|n| (1..=100_000).contains(n)),
+            |v| format!("'{v}' is not a whole number of requests from 1 to 100000"),
+        )?,
+        per_ip_per_s: rate("API_IP_RATE_LIMIT_PER_S", 500.0)?,
     })
 }
 

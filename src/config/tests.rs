@@ -96,3 +96,32 @@ fn a_whsec_webhook_secret_must_be_base64() {
         .campaign_webhook_secret
         .is_some());
 }
+
+#[test]
+fn tenant_settings_are_checked() {
+    let s = load(&base()).unwrap();
+    assert!(s.admin_token.is_none() && s.jwt_secret.is_none() && s.tenants_file.is_none());
+    assert_eq!(s.api_rate.per_token_per_s, 200.0);
+    assert_eq!(s.api_rate.burst, 2000);
+    assert_eq!(s.api_rate.per_ip_per_s, 500.0);
+    for (name, value) in [
+        ("ADMIN_TOKEN", "short"),
+        ("JWT_SECRET", "not-32-characters"),
+        ("API_RATE_LIMIT_PER_S", "-1"),
+        ("API_RATE_LIMIT_BURST", "0"),
+        ("API_IP_RATE_LIMIT_PER_S", "many"),
+        ("TENANTS_FILE", "/nonexistent/tenants.toml"),
+    ] {
+        let mut env = base();
+        env.insert(name, value);
+        let e = load(&env).unwrap_err();
+        assert_eq!(e.name, name, "{e}");
+        assert!(
+            !e.to_string().contains("not-32-characters"),
+            "secrets are never echoed: {e}"
+        );
+    }
+    let mut env = base();
+    env.insert("API_RATE_LIMIT_PER_S", "0");
+    assert_eq!(load(&env).unwrap().api_rate.per_token_per_s, 0.0);
+}

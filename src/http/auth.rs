@@ -1,36 +1,166 @@
-use std::future::{ready, Ready};
+//! Who a request is: every `/api` request is one tenant's (a bearer API
+//! token, or an HS256 JWT carrying `tenant_id`), `/api/admin` takes
+//! `ADMIN_TOKEN`. Both extractors count the request against the rate limits
+//! first (per client address, then per token), so guessing tokens is slow too.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
 use super::ApiError;
 use crate::app::AppState;
+use crate::store::keys;
+use crate::tenant::tokens::{looks_like_jwt, token_hash, verify_jwt, JwtError};
+use crate::tenant::{TenantApp, Tenants};
 
-/// Proof that the request carried `Authorization: Bearer <API_TOKEN>`.
-/// Taking it as a handler argument is what protects an `/api` route.
-pub struct Authenticated;
+/// The tenant a request acts for. Taking it as a handler argument is what
+/// protects an `/api` route; it derefs to the tenant's view of the
+/// application, so everything the handler reads or writes is that tenant's.
+pub struct Tenant(pub Arc<TenantApp>);
 
-impl FromRequest for Authenticated {
+impl Tenant {
+    /// The tenant's application, to move into a task.
+    pub fn app(&self) -> Arc<AppState> {
+        self.0.app.clone()
+    }
+}
+
+impl Deref for Tenant {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0.app
+    }
+}
+
+/// Proof that the request carried `Authorization: Bearer <ADMIN_TOKEN>`.
+pub struct Admin;
+
+type Fut<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The bearer credential: `Bearer` in any case, then the token.
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get("Authorization")?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+fn same(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// Counts one request against a limiter; `Err(429)` when over.
+async fn limit(app: &AppState, key: &str, per_s: f64, burst: u32) -> Result<(), ApiError> {
+    if per_s <= 0.0 {
+        return Ok(());
+    }
+    match app.store.rate_limit(key, per_s, burst).await? {
+        None => Ok(()),
+        Some(wait_us) => Err(ApiError::RateLimited {
+            retry_after_secs: wait_us.div_ceil(1_000_000).max(1),
+        }),
+    }
+}
+
+/// The per-address limit (the TCP peer: headers such as `X-Forwarded-For`
+/// can be forged, so they are not read).
+async fn limit_address(app: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let rate = app.settings.api_rate;
+    let Some(peer) = req.peer_addr() else {
+        return Ok(());
+    };
+    let per_s = rate.per_ip_per_s;
+    let burst = (2.0 * per_s).ceil().max(f64::from(rate.burst)) as u32;
+    limit(app, &keys::ip_rate(&peer.ip().to_string()), per_s, burst).await
+}
+
+fn tenants(req: &HttpRequest) -> Result<Arc<Tenants>, ApiError> {
+    req.app_data::<web::Data<Tenants>>()
+        .map(|t| t.clone().into_inner())
+        .ok_or(ApiError::Unauthorized)
+}
+
+impl FromRequest for Tenant {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Fut<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(service) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::Unauthorized));
-        };
-        let expected = service.settings.api_token.expose().as_bytes();
-        let given = req
-            .headers()
-            .get("Authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .unwrap_or("");
-        let ok = !given.is_empty() && bool::from(given.as_bytes().ct_eq(expected));
-        ready(if ok {
-            Ok(Authenticated)
-        } else {
-            Err(ApiError::Unauthorized)
+        let req = req.clone();
+        Box::pin(async move {
+            let tenants = tenants(&req)?;
+            let root = tenants.root().clone();
+            limit_address(&root, &req).await?;
+            let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
+            let (tenant_id, limiter) = identify(&root, &tenants, &token).await?;
+            let view = tenants
+                .resolve(&tenant_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            let per_s = view
+                .tenant
+                .api_rate_limit_per_s
+                .map_or(root.settings.api_rate.per_token_per_s, |r| r.get());
+            let key = keys::token_rate(&view.tenant.id, &limiter);
+            limit(&root, &key, per_s, root.settings.api_rate.burst).await?;
+            Ok(Tenant(view))
+        })
+    }
+}
+
+/// The tenant a credential belongs to, and the name of its rate limiter.
+async fn identify(
+    root: &AppState,
+    tenants: &Tenants,
+    token: &str,
+) -> Result<(String, String), ApiError> {
+    // API_TOKEN: the configured tenant's, checked here in constant time.
+    if same(token, root.settings.api_token.expose()) {
+        return Ok((tenants.configured_id().to_string(), "api-token".to_string()));
+    }
+    if looks_like_jwt(token) {
+        let secret = root
+            .settings
+            .jwt_secret
+            .as_ref()
+            .ok_or(ApiError::Unauthorized)?;
+        let claims = verify_jwt(token, secret.expose().as_bytes()).map_err(|e| match e {
+            JwtError::Expired => ApiError::TokenExpired,
+            JwtError::Invalid => ApiError::Unauthorized,
+        })?;
+        // One limiter for all of a tenant's JWTs: they are minted freely.
+        return Ok((claims.tenant_id, "jwt".to_string()));
+    }
+    let owner = root
+        .store
+        .token_owner(&token_hash(token))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok((owner.tenant, owner.token_id))
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Fut<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let tenants = tenants(&req)?;
+            let root = tenants.root().clone();
+            limit_address(&root, &req).await?;
+            let expected = root
+                .settings
+                .admin_token
+                .as_ref()
+                .ok_or(ApiError::Unauthorized)?;
+            match bearer(&req) {
+                Some(token) if same(&token, expected.expose()) => Ok(Admin),
+                _ => Err(ApiError::Unauthorized),
+            }
         })
     }
 }

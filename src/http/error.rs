@@ -10,6 +10,7 @@ use crate::app::ServiceError;
 use crate::campaign::create::input::FieldError;
 use crate::campaign::status::CampaignError;
 use crate::store::StoreError;
+use crate::tenant::admin::TenantError;
 
 /// Wraps the errors of the layers below; it mirrors none of their variants.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,16 @@ pub enum ApiError {
     Invalid(#[from] FieldError),
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    #[error("the bearer token has expired")]
+    TokenExpired,
+    /// Over the API rate limit of this token or client address.
+    #[error("too many requests; try again after Retry-After")]
+    RateLimited { retry_after_secs: u64 },
+    /// A well-formed field naming something the tenant may not use.
+    #[error("{field}: {reason}")]
+    Unprocessable { field: &'static str, reason: String },
+    #[error(transparent)]
+    Tenant(#[from] TenantError),
     /// Something the HTTP layer looked for (a route, a list entry) is not there.
     #[error("{0}")]
     NotFound(String),
@@ -57,6 +68,22 @@ impl ApiError {
                 let detail = ErrorDetail::new("unauthorized", self.to_string());
                 return (StatusCode::UNAUTHORIZED, detail);
             }
+            ApiError::TokenExpired => {
+                let detail = ErrorDetail::new("token_expired", self.to_string());
+                return (StatusCode::UNAUTHORIZED, detail);
+            }
+            ApiError::RateLimited { .. } => {
+                let detail = ErrorDetail::new("rate_limited", self.to_string());
+                return (StatusCode::TOO_MANY_REQUESTS, detail);
+            }
+            ApiError::Unprocessable { field, .. } => {
+                let detail = ErrorDetail {
+                    field: Some(field),
+                    ..ErrorDetail::new("unprocessable", self.to_string())
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, detail);
+            }
+            ApiError::Tenant(e) => return tenant_error(e),
             ApiError::NotFound(m) => return not_found(m.clone()),
             ApiError::TooLarge(m) => {
                 let detail = ErrorDetail {
@@ -202,6 +229,7 @@ impl ApiError {
             ApiError::InProgress {
                 retry_after_secs, ..
             }
+            | ApiError::RateLimited { retry_after_secs }
             | ApiError::Service(ServiceError::RateLimited { retry_after_secs })
             | ApiError::Service(ServiceError::TwilioThrottled {
                 retry_after_secs, ..
@@ -220,6 +248,32 @@ impl ApiError {
         let (status, error) = self.reply();
         let body = serde_json::to_vec(&ErrorBody { error }).expect("errors serialize");
         (status, body)
+    }
+}
+
+fn tenant_error(e: &TenantError) -> (StatusCode, ErrorDetail<'_>) {
+    let field = |field: &'static str, code, status: StatusCode| {
+        let detail = ErrorDetail {
+            field: Some(field),
+            ..ErrorDetail::new(code, e.to_string())
+        };
+        (status, detail)
+    };
+    match e {
+        TenantError::NotFound(_) | TenantError::NoSuchToken(_) => not_found(e.to_string()),
+        TenantError::Exists(_) | TenantError::Reserved(_) => {
+            field("id", "conflict", StatusCode::CONFLICT)
+        }
+        TenantError::NumberHeld(_) => field("numbers", "number_taken", StatusCode::CONFLICT),
+        TenantError::IdChange => field("id", "invalid_request", StatusCode::BAD_REQUEST),
+        TenantError::Invalid { field, .. } => (
+            StatusCode::BAD_REQUEST,
+            ErrorDetail {
+                field: Some(field),
+                ..ErrorDetail::new("invalid_request", e.to_string())
+            },
+        ),
+        TenantError::Store(s) => unavailable(s),
     }
 }
 
@@ -297,7 +351,7 @@ impl ResponseError for ApiError {
             tracing::error!(error = %self, "store error");
         }
         let mut resp = HttpResponse::build(status);
-        if matches!(self, ApiError::Unauthorized) {
+        if matches!(self, ApiError::Unauthorized | ApiError::TokenExpired) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
         }
         if let Some(secs) = self.retry_after_secs() {

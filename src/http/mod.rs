@@ -1,4 +1,5 @@
-//! The HTTP surface: `/api` (JSON, bearer token), `/twilio` (signed webhooks,
+//! The HTTP surface: `/api` (JSON, a tenant's bearer token or JWT; `/api/admin`:
+//! `ADMIN_TOKEN`), `/twilio` (signed webhooks,
 //! TwiML) and health checks. Handlers are thin: parse, call the service, answer.
 
 mod api;
@@ -23,6 +24,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 // Campaigns of 100,000+ contacts arrive in one request.
                 .app_data(web::PayloadConfig::new(API_BODY_LIMIT))
                 .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
+                .route("/admin/tenants", web::post().to(api::create_tenant))
+                .route("/admin/tenants", web::get().to(api::list_tenants))
+                .route("/admin/tenants/{id}", web::get().to(api::get_tenant))
+                .route("/admin/tenants/{id}", web::patch().to(api::update_tenant))
+                .route("/admin/tenants/{id}", web::delete().to(api::delete_tenant))
+                .route(
+                    "/admin/tenants/{id}/tokens",
+                    web::post().to(api::issue_token),
+                )
+                .route(
+                    "/admin/tenants/{id}/tokens/{token_id}",
+                    web::delete().to(api::revoke_token),
+                )
                 .route("/calls/outbound", web::post().to(api::create_outbound))
                 .route("/stats", web::get().to(api::stats))
                 .route("/campaigns/{id}", web::get().to(api::get_campaign))
@@ -35,7 +49,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(api::steer_campaign),
                 )
                 .route("/calls/{id}", web::get().to(api::get_call))
-                .route("/dnc", web::post().to(api::add_dnc))
+                .service(
+                    // A number to list: no reason to read megabytes for it.
+                    web::resource("/dnc")
+                        .app_data(web::PayloadConfig::new(SMALL_BODY_LIMIT))
+                        .route(web::post().to(api::add_dnc)),
+                )
                 .route("/dnc/{number}", web::get().to(api::get_dnc))
                 .route("/dnc/{number}", web::delete().to(api::remove_dnc)),
         )
@@ -52,6 +71,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// The largest `/api` request body: a campaign at its contact limit.
 const API_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// The largest body of the other `/api` routes that read one.
+const SMALL_BODY_LIMIT: usize = 64 * 1024;
 /// The largest webhook body read (after its signature header was seen).
 const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 
@@ -59,10 +80,17 @@ const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     use actix_web::ResponseError;
     let (req, _) = res.into_parts();
-    let message = format!(
-        "the request body is over the {} MiB limit",
-        API_BODY_LIMIT / (1024 * 1024)
-    );
+    let message = if req.path() == "/api/dnc" {
+        format!(
+            "the request body is over the {} KiB limit",
+            SMALL_BODY_LIMIT / 1024
+        )
+    } else {
+        format!(
+            "the request body is over the {} MiB limit",
+            API_BODY_LIMIT / (1024 * 1024)
+        )
+    };
     let resp = ApiError::too_large(message).error_response();
     let res = ServiceResponse::new(req, resp).map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))

@@ -10,8 +10,10 @@ use tracing::{error, warn, Instrument};
 
 use crate::app::{outbound, AppState, ServiceError};
 use crate::call::Input;
+use crate::phone::mask;
+use crate::tenant::Tenants;
 use crate::twilio::signature;
-use crate::twilio::webhook::VoiceForm;
+use crate::twilio::webhook::{self, VoiceForm};
 use crate::twiml;
 
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
@@ -92,8 +94,7 @@ impl FromRequest for Signed {
                 .get("X-Twilio-Signature")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            let params: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&body).map_err(|_| Refusal::Forbidden)?;
+            let params = webhook::form_pairs(&body).ok_or(Refusal::Forbidden)?;
             // The URL Twilio signed, rebuilt from configuration, never from Host or X-Forwarded-*.
             let mut url = format!("{}{}", service.settings.public_base_url, req.path());
             if !req.query_string().is_empty() {
@@ -128,24 +129,67 @@ fn signed_by_twilio(
     signature: &str,
 ) -> bool {
     let with_fragment = crate::render::with_overrides(url);
-    let urls = [url, with_fragment.as_str()];
-    let mut tokens =
-        std::iter::once(&twilio.auth_token).chain(twilio.auth_token_secondary.as_ref());
-    tokens.any(|token| {
-        urls.iter()
-            .any(|url| signature::verify(token.expose(), url, params, signature))
-    })
+    let tokens = std::iter::once(&twilio.auth_token)
+        .chain(twilio.auth_token_secondary.as_ref())
+        .map(|t| t.expose());
+    signature::verify_any(tokens, &[url, with_fragment.as_str()], params, signature)
 }
 
 fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
-/// Runs a callback through the call machine and maps every failure to polite
-/// TwiML (voice documents) or a retryable status (status and recording callbacks).
-async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpResponse {
+/// Runs a callback through the call machine of its tenant (named in the
+/// signed URL; none: `TENANT_ID`'s) and maps every failure to polite TwiML
+/// (voice documents) or a retryable status (status and recording callbacks).
+/// The tenant comes from this instance's registry: no Redis round trip.
+async fn run(tenants: &Tenants, signed: &Signed, input: Option<Input>) -> HttpResponse {
     let voice_doc = input.as_ref().is_some_and(Input::expects_voice_reply);
     let goodbye = || xml(twiml::polite_goodbye("", ""));
+    let tenant = signed.query("tenant").unwrap_or(tenants.configured_id());
+    let view = match tenants.resolve(tenant).await {
+        Ok(Some(view)) => view,
+        Ok(None) => {
+            warn!(
+                tenant,
+                "callback for a tenant that does not exist; nothing changed"
+            );
+            return if voice_doc {
+                goodbye()
+            } else {
+                xml(twiml::empty())
+            };
+        }
+        Err(e) => {
+            error!(tenant, error = %e, "callback's tenant unavailable");
+            return if voice_doc {
+                goodbye()
+            } else {
+                HttpResponse::ServiceUnavailable()
+                    .content_type("text/xml")
+                    .body(twiml::empty())
+            };
+        }
+    };
+    // A call of one tenant reported through another tenant's number.
+    if let Some(number) = signed.form.our_number() {
+        if let Some(holder) = tenants.holder_of(number) {
+            if holder != view.tenant.id {
+                warn!(
+                    tenant,
+                    number = %mask(number),
+                    holder,
+                    "callback for a call of another tenant than its number's; nothing changed"
+                );
+                return if voice_doc {
+                    goodbye()
+                } else {
+                    xml(twiml::empty())
+                };
+            }
+        }
+    }
+    let app: &AppState = &view.app;
     let (Some(call_id), Some(input)) = (signed.query("call_id"), input) else {
         warn!("webhook without a usable call_id or parameters");
         return if voice_doc {
@@ -185,22 +229,22 @@ async fn run(app: &AppState, signed: &Signed, input: Option<Input>) -> HttpRespo
     })
 }
 
-pub async fn incoming(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn incoming(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.answer();
-    run(&app, &signed, Some(input)).await
+    run(&tenants, &signed, Some(input)).await
 }
 
-pub async fn gather(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn gather(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.gather(signed.query("turn"));
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }
 
-pub async fn status(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn status(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.status();
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }
 
-pub async fn recording(app: web::Data<AppState>, signed: Signed) -> HttpResponse {
+pub async fn recording(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
     let input = signed.form.recording();
-    run(&app, &signed, input).await
+    run(&tenants, &signed, input).await
 }

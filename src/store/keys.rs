@@ -13,14 +13,58 @@ pub struct RecordKeys {
 
 #[derive(Debug, Clone)]
 pub struct Keys {
+    tenant: String,
     prefix: String,
+}
+
+/// Keys shared by every tenant sit under `cf-global:`, never `cf:`: no
+/// tenant's `cf:<id>:` prefix can produce (or a scan of `cf:*` find) one of them.
+const GLOBAL: &str = "cf-global";
+
+/// Hash: E.164 number -> the id of the tenant that holds it. Tagged
+/// `{numbers}` with every tenant's number set, so a claim is one script.
+pub fn number_owners() -> String {
+    format!("{GLOBAL}:{{numbers}}:owner")
+}
+
+/// Set: the numbers one tenant holds (same `{numbers}` tag as the owners).
+pub fn tenant_numbers(tenant: &str) -> String {
+    format!("{GLOBAL}:{{numbers}}:of:{tenant}")
+}
+
+/// Set: the id of every tenant.
+pub fn tenant_index() -> String {
+    format!("{GLOBAL}:tenants")
+}
+
+/// Hash: SHA-256 (hex) of an API token -> `<tenant id> <token id>`, so a
+/// request's token is found in one `HGET` whichever tenant it is.
+pub fn token_index() -> String {
+    format!("{GLOBAL}:tokens")
+}
+
+/// String: the rate limiter's state for one client address (see `rate_limit.lua`).
+pub fn ip_rate(ip: &str) -> String {
+    format!("{GLOBAL}:rate:ip:{{{ip}}}")
+}
+
+/// String: the rate limiter's state for one token of a tenant (limits are
+/// the deployment's business, not the tenant's data).
+pub fn token_rate(tenant: &str, token_id: &str) -> String {
+    format!("{GLOBAL}:rate:token:{{{tenant}:{token_id}}}")
 }
 
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
+            tenant: tenant.to_string(),
             prefix: format!("cf:{tenant}"),
         }
+    }
+
+    /// The tenant whose keys these are.
+    pub fn tenant(&self) -> &str {
+        &self.tenant
     }
 
     /// Hash: `v` (version), `d` (the record as JSON) and `s:<callback key>` (the
@@ -172,6 +216,22 @@ impl Keys {
         format!("{}:idem:{{{key_digest}}}", self.prefix)
     }
 
+    /// String: the tenant's record (JSON).
+    pub fn tenant_record(&self) -> String {
+        format!("{}:tenant", self.prefix)
+    }
+
+    /// Hash: token id -> JSON (its SHA-256 and when it was issued): the
+    /// tenant's API tokens, for revocation and listing.
+    pub fn tenant_tokens(&self) -> String {
+        format!("{}:tokens", self.prefix)
+    }
+
+    /// String: the secret that signs the tenant's events (`whsec_...`).
+    pub fn events_secret(&self) -> String {
+        format!("{}:events_secret", self.prefix)
+    }
+
     /// String: the text of one flow version, for calls that outlive an edit.
     pub fn flow(&self, flow_id: &str, version: &str) -> String {
         format!("{}:flow:{flow_id}:{version}", self.prefix)
@@ -230,5 +290,22 @@ mod tests {
         assert_eq!(k.campaign_shard("x", 3), "cf:default:campaign:{x:3}");
         assert_eq!(shard_of(7, 3), 1);
         assert_eq!(shard_of(7, 0), 0);
+    }
+
+    #[test]
+    fn global_keys_never_fall_under_a_tenant_prefix() {
+        assert_eq!(number_owners(), "cf-global:{numbers}:owner");
+        assert_eq!(tenant_numbers("acme"), "cf-global:{numbers}:of:acme");
+        for key in [
+            tenant_index(),
+            token_index(),
+            ip_rate("::1"),
+            token_rate("a", "t"),
+        ] {
+            assert!(
+                key.starts_with("cf-global:") && !key.starts_with("cf:"),
+                "{key}"
+            );
+        }
     }
 }

@@ -13,24 +13,28 @@ mod dnc;
 mod effects;
 mod idempotency;
 pub mod keys;
+mod numbers;
 mod outbox_store;
 mod records;
 mod scheduled;
+mod tenants;
 
 use std::sync::Arc;
 
 use conn::{Conn, Connector};
 
 pub use campaign::{
-    ceiling, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep, Finish, SendLog,
-    StatusRefused, Take, PACE_MARGIN,
+    ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
+    Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
 pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};
 pub use effects::Effect;
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
+pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, Write, WriteOutcome, REPLY_IN_TIMELINE};
+pub use tenants::TokenOwner;
 
 /// The node URLs of a `redis+cluster://h1:p1,h2:p2` URL.
 pub fn cluster_nodes(url: &str) -> Option<Vec<String>> {
@@ -84,6 +88,22 @@ impl Store {
         };
         store.measure_clock().await?;
         Ok(store)
+    }
+
+    /// The same connection acting for `tenant`: every key it touches is that
+    /// tenant's. Cheap (no new connection).
+    pub fn for_tenant(&self, tenant: &str) -> Store {
+        Store {
+            conn: self.conn.clone(),
+            connector: self.connector.clone(),
+            keys: Keys::new(tenant),
+            offset: self.offset.clone(),
+        }
+    }
+
+    /// The tenant this store acts for.
+    pub fn tenant(&self) -> &str {
+        self.keys.tenant()
     }
 
     pub fn keys(&self) -> &Keys {

@@ -35,6 +35,20 @@ pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], signatur
     expected.as_bytes().ct_eq(signature.as_bytes()).into()
 }
 
+/// Whether any of `tokens` signed `params` under any of `urls` (the auth
+/// token and, during a rotation, the secondary; the URL with and without the
+/// fragment we added).
+pub fn verify_any<'t>(
+    tokens: impl IntoIterator<Item = &'t str>,
+    urls: &[&str],
+    params: &[(String, String)],
+    signature: &str,
+) -> bool {
+    tokens
+        .into_iter()
+        .any(|token| urls.iter().any(|url| verify(token, url, params, signature)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,12 @@
 
 use crate::call::Input;
 
+/// The pairs of a form body (`application/x-www-form-urlencoded`), in order;
+/// `None` when the body is not one.
+pub fn form_pairs(body: &[u8]) -> Option<Vec<(String, String)>> {
+    serde_urlencoded::from_bytes(body).ok()
+}
+
 /// The fields callflow reads from any voice callback. Twilio sends many more.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VoiceForm {
@@ -16,6 +22,9 @@ pub struct VoiceForm {
     pub call_duration: Option<u32>,
     pub recording_sid: Option<String>,
     pub recording_status: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub direction: Option<String>,
 }
 
 impl VoiceForm {
@@ -37,6 +46,23 @@ impl VoiceForm {
             call_duration: get("CallDuration").and_then(|v| v.parse().ok()),
             recording_sid: get("RecordingSid"),
             recording_status: get("RecordingStatus"),
+            from: get("From"),
+            to: get("To"),
+            direction: get("Direction"),
+        }
+    }
+
+    /// Our number on the call: the caller ID of a call we placed (`From`),
+    /// the number dialed for a call that came in (`To`).
+    pub fn our_number(&self) -> Option<&str> {
+        let outbound = self
+            .direction
+            .as_deref()
+            .is_some_and(|d| d.starts_with("outbound"));
+        if outbound {
+            self.from.as_deref()
+        } else {
+            self.to.as_deref()
         }
     }
 }
@@ -83,6 +109,10 @@ impl VoiceForm {
 pub fn is_machine(answered_by: Option<&str>) -> bool {
     answered_by.is_some_and(|a| a.starts_with("machine") || a == "fax")
 }
+
+#[cfg(test)]
+#[path = "webhook_props.rs"]
+mod props;
 
 #[cfg(test)]
 mod tests {

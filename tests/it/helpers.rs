@@ -30,6 +30,8 @@ pub struct TestApp {
     pub sim: Simulator,
     pub base_url: String,
     pub http: reqwest::Client,
+    /// Every tenant of the app and its view of the application.
+    pub tenants: std::sync::Arc<callflow::tenant::Tenants>,
     _stop: tokio::sync::watch::Sender<bool>,
 }
 
@@ -95,6 +97,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut HashMap<&'static str, Strin
         sim,
         base_url: format!("http://127.0.0.1:{port}"),
         http: reqwest::Client::new(),
+        tenants: app.tenants,
         _stop: app.stop,
     }
 }

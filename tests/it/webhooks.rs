@@ -199,3 +199,17 @@ async fn dtmf_opt_out_key_works_from_identify() {
     let call: Value = app.get_call(&tw.call_id).await;
     assert_eq!(call["call"]["disposition"], "opted_out");
 }
+
+#[tokio::test]
+async fn completed_before_the_answer_webhook_is_hung_up_not_failed() {
+    // Twilio's `completed` means the call connected and ended: someone picked
+    // up and hung up before the answer webhook reached us.
+    let app = spawn_app().await;
+    let tw = manual_call(&app, "+15552220901").await;
+    tw.status("ringing", 1).await;
+    let (status, _) = tw.status("completed", 2).await;
+    assert_eq!(status, 200);
+    let call = app.get_call(&tw.call_id).await;
+    assert_eq!(call["call"]["status"], "completed", "{call}");
+    assert_eq!(call["call"]["disposition"], "hung_up", "{call}");
+}

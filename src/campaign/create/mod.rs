@@ -2,6 +2,7 @@
 //! [`input`] holds the fields a contact shares with a single call, [`request`]
 //! the campaign's own.
 
+pub mod body;
 pub mod input;
 pub mod request;
 
@@ -167,6 +168,11 @@ async fn sort_contacts(
     Ok((accepted, rejections))
 }
 
+/// Why a campaign over [`MAX_CONTACTS`] is refused (on `contacts`).
+pub fn too_many_contacts() -> String {
+    format!("at most {MAX_CONTACTS} contacts per campaign")
+}
+
 /// The flow a campaign request names (else the default), and its number of
 /// contacts checked against the limits; shared with dry runs.
 pub fn flow_and_size(
@@ -183,8 +189,7 @@ pub fn flow_and_size(
         return Err(invalid("contacts", "must not be empty"));
     }
     if contacts > MAX_CONTACTS {
-        let reason = format!("at most {MAX_CONTACTS} contacts per campaign");
-        return Err(invalid("contacts", reason));
+        return Err(invalid("contacts", too_many_contacts()));
     }
     Ok(flow)
 }

@@ -11,14 +11,14 @@ use serde_json::Value;
 
 use super::fields::StateCode;
 use super::idempotency::{self, Answer, Begin, Guard};
-use super::{json_object, request};
+use super::request;
 use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{ApiFailure, CallRecord, CallState, CampaignLink, Disposition, TimelineEntry};
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
 use crate::campaign::dry_run;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
 use crate::store::StoreError;
 
@@ -42,6 +42,9 @@ struct CallRequest {
     /// `"next_window"`: when the rules hold the call now, dial it when they allow.
     #[serde(default)]
     schedule: Option<Schedule>,
+    /// The caller ID: one of the tenant's numbers (else its first).
+    #[serde(default)]
+    from: Option<Phone>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -59,8 +62,17 @@ struct ScheduledCall<'a> {
 }
 
 impl CallRequest {
-    fn into_new_call(self, service: &AppState) -> NewCall {
-        NewCall {
+    fn into_new_call(self, service: &AppState) -> Result<NewCall, ApiError> {
+        let from = match self.from {
+            Some(Phone(from)) if !service.numbers.own_numbers.contains(&from) => {
+                return Err(ApiError::Unprocessable {
+                    field: "from",
+                    reason: format!("{} is not one of this tenant's numbers", from.masked()),
+                })
+            }
+            from => from.map(|f| f.0),
+        };
+        Ok(NewCall {
             to: self.to.0,
             flow: self
                 .flow
@@ -69,7 +81,8 @@ impl CallRequest {
             variables: self.variables.0,
             timezone: self.timezone.map(|tz| tz.0),
             state: self.state.map(|s| s.0),
-        }
+            from,
+        })
     }
 }
 
@@ -77,13 +90,12 @@ impl CallRequest {
 /// with `"dry_run": true`, what would happen (200). An `Idempotency-Key`
 /// makes a repeat of the request answer as the first did (see `idempotency`).
 pub async fn create_outbound(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::key_of(&req)?;
-    let mut value = json_object(&body)?;
+    let mut value = outbound_body(&body)?;
     if take_dry_run(&mut value)? {
         // Creates nothing, so there is nothing for a key to protect.
         return Ok(dry_run(&service, value).await?.response());
@@ -97,7 +109,7 @@ pub async fn create_outbound(
     };
     // Run apart from this connection: a client that gives up mid-dial does not
     // cancel the dial, and its retry finds the answer.
-    let service = service.into_inner();
+    let service = service.app();
     let task = actix_web::rt::spawn(async move {
         let outcome = create(&service, value, Some(&mut guard)).await;
         guard.finish(&outcome).await;
@@ -107,6 +119,18 @@ pub async fn create_outbound(
         Ok(outcome) => Ok(outcome?.response()),
         Err(e) => Err(StoreError::Corrupt(format!("request task failed: {e}")).into()),
     }
+}
+
+/// The body as a JSON object. A campaign's contacts are counted while they
+/// are read: one past the limit stops the parse, before the rest are built.
+fn outbound_body(body: &[u8]) -> Result<Value, ApiError> {
+    use crate::campaign::create::body::{self, BodyError};
+    use crate::campaign::create::{too_many_contacts, MAX_CONTACTS};
+    body::read(body, MAX_CONTACTS).map_err(|e| match e {
+        BodyError::Malformed(e) => ApiError::invalid("body", format!("malformed JSON: {e}")),
+        BodyError::NotObject => ApiError::invalid("body", "must be a JSON object"),
+        BodyError::TooManyContacts => ApiError::invalid("contacts", too_many_contacts()),
+    })
 }
 
 /// Takes `dry_run` out of the body: `true` or `false`, absent is `false`.
@@ -132,7 +156,7 @@ async fn create(
         Form::Call(call) => call,
     };
     let schedule = call.schedule.is_some();
-    let admitted = single::prepare_call(service, call.into_new_call(service), schedule).await?;
+    let admitted = single::prepare_call(service, call.into_new_call(service)?, schedule).await?;
     let (call_id, prepared) = match &admitted {
         Admitted::Dial(prepared) => (prepared.record.call_id.clone(), true),
         Admitted::Scheduled(record) => (record.call_id.clone(), false),
@@ -188,7 +212,7 @@ async fn dry_run(service: &AppState, value: Value) -> Result<Answer, ApiError> {
     let run = match form(value)? {
         Form::Campaign(campaign) => dry_run::campaign(service, campaign).await?,
         Form::Call(call) => {
-            let new = call.into_new_call(service);
+            let new = call.into_new_call(service)?;
             let call = dry_run::SingleCall {
                 to: &new.to,
                 flow: &new.flow,
@@ -318,11 +342,7 @@ struct CallDetail<'a> {
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
-pub async fn get_call(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let (record, version, timeline) = calls::get_call(&service, &id).await?;
     Ok(HttpResponse::Ok().json(CallDetail {
         call: CallView::new(&record, version),

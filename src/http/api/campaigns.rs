@@ -5,16 +5,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::request;
-use crate::app::AppState;
 use crate::campaign::model::Phase;
 use crate::campaign::status::{self, ListQuery, Steer};
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
 
 /// `GET /api/campaigns/{id}`: status, counts, next scheduled dial.
 pub async fn get_campaign(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(status::view(&service, &id).await?))
@@ -105,8 +103,7 @@ fn query_object(req: &HttpRequest) -> Result<Value, ApiError> {
 
 /// `GET /api/campaigns/{id}/calls?state=&disposition=&cursor=&limit=`.
 pub async fn list_campaign_calls(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -122,8 +119,7 @@ pub async fn list_campaign_calls(
 
 /// `POST /api/campaigns/{id}/{pause|resume|cancel}`.
 pub async fn steer_campaign(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     path: web::Path<(String, Steer)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, action) = path.into_inner();

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::parse_body;
-use crate::app::{AppState, DncEntry};
+use crate::app::DncEntry;
 use crate::campaign::create::input::Phone;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 use crate::http::ApiError;
 use crate::phone::E164;
 
@@ -50,11 +50,7 @@ fn path_number(raw: &str) -> Result<E164, ApiError> {
 }
 
 /// `POST /api/dnc` `{"number": "+1..."}`: 201 when added, 200 when it already was.
-pub async fn add_dnc(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn add_dnc(service: Tenant, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let DncRequest { number } = parse_body(&body)?;
     let added = service.add_to_dnc(&number.0, "api").await?;
     let answer = DncAnswer {
@@ -70,11 +66,7 @@ pub async fn add_dnc(
 }
 
 /// `GET /api/dnc/{number}`.
-pub async fn get_dnc(
-    _: Authenticated,
-    service: web::Data<AppState>,
-    number: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get_dnc(service: Tenant, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;
     let stored = service.store.dnc_get(number.as_str()).await?;
     let answer = match stored {
@@ -100,8 +92,7 @@ pub async fn get_dnc(
 
 /// `DELETE /api/dnc/{number}`.
 pub async fn remove_dnc(
-    _: Authenticated,
-    service: web::Data<AppState>,
+    service: Tenant,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;

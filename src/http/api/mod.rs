@@ -1,6 +1,7 @@
 //! `/api`: JSON in, JSON out, bearer token required. Every body and query is
 //! a typed request, every answer a typed response; errors name the field.
 
+mod admin;
 mod calls;
 mod campaigns;
 mod dnc;
@@ -11,6 +12,10 @@ mod stats;
 use serde::Deserialize;
 use serde_json::Value;
 
+pub use admin::{
+    create_tenant, delete_tenant, get_tenant, issue_token, list_tenants, revoke_token,
+    update_tenant,
+};
 pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
 pub use dnc::{add_dnc, get_dnc, remove_dnc};

@@ -1,12 +1,13 @@
-//! `GET /api/stats`: this process's counters (for dashboards and the benchmark).
+//! `GET /api/stats`: this process's counters (for dashboards and the benchmark):
+//! the callbacks it handled for the asking tenant, and its Redis round trips
+//! and uptime (process figures, the same for every tenant).
 
 use std::sync::atomic::Ordering;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::Serialize;
 
-use crate::app::AppState;
-use crate::http::auth::Authenticated;
+use crate::http::auth::Tenant;
 
 #[derive(Debug, Serialize)]
 pub struct Stats {
@@ -15,7 +16,7 @@ pub struct Stats {
     pub uptime_s: f64,
 }
 
-pub async fn stats(_: Authenticated, service: web::Data<AppState>) -> HttpResponse {
+pub async fn stats(service: Tenant) -> HttpResponse {
     HttpResponse::Ok().json(Stats {
         callbacks_handled: service.callbacks.load(Ordering::Relaxed),
         redis_round_trips: service.store.round_trips(),

@@ -36,6 +36,16 @@ pub use status::{CampaignStatus, StatusRefused};
 /// Contacts are written in batches of this many per pipeline.
 const LOAD_BATCH: usize = 2_000;
 
+/// The due score of contact `idx` due at `due_ms`: its position in its shard
+/// is added in milliseconds, so contacts due at the same instant (all of them
+/// at load, every contact held until a window opens) are taken in list order.
+/// Equal scores would be taken in the text order of their members (0, 1, 10,
+/// 100, ..., 2). Never earlier than `due_ms`, and no later than a campaign's
+/// pace (at most 100 dials a second) would reach that contact anyway.
+pub fn due_in_list_order(due_ms: i64, idx: u32, shards: u32) -> i64 {
+    due_ms + i64::from(idx / shards.max(1))
+}
+
 /// Shard `s` of `shards` as (its index, its contacts): request order is kept.
 fn by_shard<T: Clone>(items: &[(u32, T)], shards: u32) -> Vec<Vec<(u32, T)>> {
     let mut out = vec![Vec::new(); shards.max(1) as usize];
@@ -66,7 +76,10 @@ impl Store {
                 let pairs: Vec<(u32, &str)> = chunk.iter().map(|(i, j)| (*i, j.as_str())).collect();
                 pipe.hset_multiple(k.campaign_contacts(id, shard), &pairs)
                     .ignore();
-                let scores: Vec<(i64, u32)> = chunk.iter().map(|(i, _)| (now_ms, *i)).collect();
+                let scores: Vec<(i64, u32)> = chunk
+                    .iter()
+                    .map(|(i, _)| (due_in_list_order(now_ms, *i, shards), *i))
+                    .collect();
                 pipe.zadd_multiple(k.campaign_due(id, shard), &scores)
                     .ignore();
                 let _: () = pipe.query_async(&mut c).await?;
