@@ -182,6 +182,12 @@ impl Run {
             status,
             "completed" | "busy" | "no-answer" | "failed" | "canceled"
         );
+        if terminal {
+            // Over for Twilio now, whatever is still to be delivered.
+            let now = Instant::now();
+            self.state
+                .with_call(&self.call.sid, |c| c.ended_at = Some(now));
+        }
         if !terminal && !self.call.status_callback_events.iter().any(|e| e == event) {
             return;
         }
@@ -389,7 +395,7 @@ pub async fn run(state: Arc<State>, call_sid: String) {
     }
     state.with_call(&call_sid, |c| {
         c.finished = true;
-        c.ended_at = Some(Instant::now());
+        c.ended_at.get_or_insert_with(Instant::now);
     });
     state.finished.notify_waiters();
 }

@@ -156,7 +156,7 @@ pub struct SimCall {
     pub transcript: Vec<Line>,
     pub callbacks: Vec<CallbackLog>,
     pub finished: bool,
-    /// When the callee's run ended (the final status delivered).
+    /// When the call ended for Twilio (its final status was set).
     pub ended_at: Option<Instant>,
     pub recording_started: bool,
     /// When the create request arrived (for pacing measurements).
