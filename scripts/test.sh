@@ -14,4 +14,7 @@ if cargo clippy --version >/dev/null 2>&1; then
   cargo clippy --locked --all-targets --no-default-features -- -D warnings
 fi
 # CI=true makes a missing or changed snapshot fail instead of being written.
-CI="${CI:-true}" cargo test --locked --workspace
+# The fault suite runs on its own afterwards, with its output shown: its
+# figures are the point (cargo hides the output of passing tests).
+CI="${CI:-true}" cargo test --locked --workspace -- --skip fault_suite::
+CI="${CI:-true}" cargo test --locked --test it fault_suite:: -- --nocapture

@@ -22,6 +22,7 @@ pub mod http;
 pub mod inbound;
 pub mod messaging;
 pub mod observe;
+pub mod outage;
 pub mod per_thread;
 pub mod phone;
 pub mod record_cache;

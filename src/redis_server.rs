@@ -74,6 +74,53 @@ impl RedisServer {
         Err(RedisServerError::NoAnswer(self.port))
     }
 
+    /// Stops this server with `SHUTDOWN SAVE` (nothing written is lost) and
+    /// starts it again on the same port from the saved data: a restart of a
+    /// Redis that keeps its data, as its clients see it. For a server started
+    /// with `start_with(&["--dir", dir])` (`dir` existing): `dir` holds the data.
+    pub fn restart_keeping_data(&mut self, dir: &Path) -> Result<(), RedisServerError> {
+        if let Some(mut c) = connect(self.port) {
+            // The connection ends with the server: no answer to wait for.
+            let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").arg("SAVE").query(&mut c);
+        }
+        let _ = self.child.wait();
+        let dir_arg = dir.display().to_string();
+        let args = ["--save", "", "--appendonly", "no", "--dir", &dir_arg];
+        self.child = spawn(self.port, &args, false)?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if ping(self.port) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(RedisServerError::NoAnswer(self.port))
+    }
+
+    /// Freezes the server (SIGSTOP), as a stalled Redis looks to its clients:
+    /// connections stay open, nothing is answered until [`resume`](Self::resume).
+    pub fn pause(&self) -> Result<(), RedisServerError> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a [`pause`](Self::pause)d server go on (SIGCONT): it then runs
+    /// what its clients sent meanwhile.
+    pub fn resume(&self) -> Result<(), RedisServerError> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> Result<(), RedisServerError> {
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(self.child.id().to_string())
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("kill {signal} failed")).into())
+        }
+    }
+
     /// Starts `redis-server` keeping its data in `dir` (created if missing):
     /// append-only file fsynced every second, reloaded on the next start. A
     /// redis-server an earlier, killed callflow left running on `dir` is

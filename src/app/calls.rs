@@ -85,7 +85,7 @@ pub(super) async fn update(
         input,
         call_sid: None,
     };
-    match transition::run(&OutboundCalls(app), call_id, &input).await? {
+    match transition::run(&OutboundCalls(app), call_id, &input, None).await? {
         Outcome {
             record: Some(record),
             ..
@@ -95,16 +95,21 @@ pub(super) async fn update(
     }
 }
 
+/// A fresh call id: chosen before the dial gate, which claims the number for it.
+pub fn new_call_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
 /// Stores a new call record (version 1) and the flow version it will use.
 pub async fn create_record(
     app: &AppState,
     flow: &Flow,
+    call_id: String,
     new: NewCall,
     campaign: Option<CampaignLink>,
 ) -> Result<CallRecord, ServiceError> {
     app.save_flow_once(flow).await?;
     let now = app.clock.now();
-    let call_id = uuid::Uuid::new_v4().simple().to_string();
     let record = CallRecord {
         call_id: call_id.clone(),
         direction: Direction::Outbound,
@@ -172,6 +177,8 @@ pub async fn dial(
         status_callback: &status_callback,
         machine_detection: flow.machine_detection.as_deref(),
     };
+    // The number held for this call's whole lease from here on: the dial goes out.
+    super::dial_gate::claim_for_dial(app, record.to.as_str(), &call_id).await?;
     match app.twilio.create_call(&request).await {
         Ok(resource) => {
             crate::observe::dial("placed");

@@ -3,7 +3,10 @@
 //! (08:00-21:00) and the callee's state rule (hours, days, holidays), in every
 //! zone the callee may be in; and the per-number cap on dials in any rolling
 //! 24 hours (`MAX_DIALS_PER_NUMBER_24H`, or a stricter state cap), counted in
-//! Redis across campaigns, single calls and instances.
+//! Redis across campaigns, single calls and instances; and one call in
+//! progress per number: a number another call holds waits (the claim is taken
+//! with the dial, released when that call is over, and lapses after
+//! `CALL_IN_PROGRESS_LEASE_SECS` if its end is never heard of).
 //!
 //! [`decide`] is the pure decision; [`check`] gathers the facts (do-not-call
 //! entry, dials in the window) and decides without recording anything;
@@ -24,6 +27,11 @@ use crate::store::{CapCheck, CapWindow, StoreError};
 
 /// The rolling window of the per-number cap.
 pub const CAP_WINDOW: TimeDelta = TimeDelta::hours(24);
+
+/// How soon (service time) a dial held by another call in progress to the
+/// same number is looked at again, at most: the other call's end is not
+/// announced, so the waiting dial polls.
+pub const BUSY_RECHECK: TimeDelta = TimeDelta::seconds(5);
 
 /// One number about to be dialed, and what is known of its callee.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +83,8 @@ pub enum Hold {
     StateRule(UsState),
     /// The number had its allowed dials within the last 24 hours.
     FrequencyCap,
+    /// Another call to the number is in progress.
+    CallInProgress,
 }
 
 impl Hold {
@@ -84,6 +94,7 @@ impl Hold {
             Hold::OutsideWindow => "outside_window",
             Hold::StateRule(_) => "state_rule",
             Hold::FrequencyCap => "frequency_cap",
+            Hold::CallInProgress => "call_in_progress",
         }
     }
 
@@ -95,6 +106,7 @@ impl Hold {
             }
             Hold::StateRule(s) => format!("outside the calling times {} law allows", s.code()),
             Hold::FrequencyCap => "this number had its allowed dials in the last 24 hours".into(),
+            Hold::CallInProgress => "another call to this number is in progress".into(),
         }
     }
 
@@ -128,6 +140,8 @@ pub enum CapUse {
     Under,
     /// At the cap until the oldest dial leaves the window.
     Reached { until: DateTime<Utc> },
+    /// Another call holds the number; look again at `until`.
+    Busy { until: DateTime<Utc> },
 }
 
 /// The pure decision: do-not-call first, then the calling times (campaign
@@ -160,6 +174,10 @@ pub fn decide(
                 reason: Hold::FrequencyCap,
                 next_allowed_at: until.max(at + TimeDelta::seconds(1)),
             },
+            CapUse::Busy { until } => GateDecision::Held {
+                reason: Hold::CallInProgress,
+                next_allowed_at: until.max(at + TimeDelta::seconds(1)),
+            },
         },
     }
 }
@@ -173,11 +191,19 @@ pub fn dial_cap(configured: u32, state: Option<UsState>, rules: &Rules) -> u32 {
     state_cap.map_or(configured, |c| c.min(configured)).max(1)
 }
 
-/// A dial counted against its number's cap.
+/// A dial counted against its number's cap, and the number claimed for its call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DialReceipt {
     to: String,
     member: String,
+    call_id: String,
+}
+
+impl DialReceipt {
+    /// The id the dialed call's record must have (the number is claimed for it).
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
 }
 
 /// What [`check_and_record`] answers: the decision and, when the dial was
@@ -195,33 +221,53 @@ pub async fn check(app: &AppState, target: &DialTarget<'_>) -> Result<GateDecisi
 }
 
 /// Decides for `target` now and, when the dial is allowed, counts it against
-/// the number's cap in the same atomic step (shared by every instance).
+/// the number's cap and claims the number for the call `call_id` (the record
+/// the dial will have; see [`crate::app::calls::new_call_id`]) in the same
+/// atomic step (shared by every instance).
 pub async fn check_and_record(
     app: &AppState,
     target: &DialTarget<'_>,
+    call_id: &str,
 ) -> Result<Recorded, ServiceError> {
     let member = format!("{}:{}", app.clock.now_ms(), uuid::Uuid::new_v4().simple());
-    let decision = gate(app, target, Some(&member)).await?;
+    let decision = gate(app, target, Some((&member, call_id))).await?;
     let receipt = (decision == GateDecision::Allowed).then(|| DialReceipt {
         to: target.to.to_string(),
         member,
+        call_id: call_id.to_string(),
     });
     Ok(Recorded { decision, receipt })
 }
 
-/// Takes a counted dial back off its number's count: for a dial Twilio never
-/// received (429 Too Many Requests), which is no attempt.
+/// Takes a counted dial back off its number's count, and frees the number:
+/// for a dial Twilio never received (429 Too Many Requests), which is no
+/// attempt, or one given up before it was placed.
 pub async fn forget(app: &AppState, receipt: &DialReceipt) -> Result<(), ServiceError> {
     Ok(app
         .store
-        .dial_cap_forget(&receipt.to, &receipt.member)
+        .dial_cap_forget(&receipt.to, Some(&receipt.member), &receipt.call_id)
         .await?)
+}
+
+/// Holds the number for the call `call_id` for the whole of its lease
+/// (`CALL_IN_PROGRESS_LEASE_SECS`), right before its dial goes out; the
+/// gate's claim only lasts until then. Refused (nothing may be dialed) when
+/// that claim lapsed and another call took the number meanwhile.
+pub async fn claim_for_dial(app: &AppState, to: &str, call_id: &str) -> Result<(), ServiceError> {
+    let lease = app.settings.call_in_progress_lease.as_millis() as i64;
+    if app.store.dial_claim(to, call_id, lease).await? {
+        return Ok(());
+    }
+    Err(ServiceError::Held {
+        reason: Hold::CallInProgress,
+        next_allowed_at: app.clock.now() + BUSY_RECHECK,
+    })
 }
 
 async fn gate(
     app: &AppState,
     target: &DialTarget<'_>,
-    record: Option<&str>,
+    record: Option<(&str, &str)>,
 ) -> Result<GateDecision, ServiceError> {
     let rules = Rules::shipped().map_err(|e| StoreError::Corrupt(format!("rules/us.toml: {e}")))?;
     let on_dnc = app.store.dnc_get(target.to).await?.is_some();
@@ -244,11 +290,18 @@ async fn gate(
             .real_duration(CAP_WINDOW.num_milliseconds())
             .as_millis()
             .max(CAP_WINDOW.num_milliseconds() as u128) as i64,
+        // Short until the dial goes out (`claim_for_dial`), so a dial given
+        // up by an instance that died frees the number within a contact's lease.
+        lease_ms: app.settings.dispatch_lease.as_millis() as i64,
     };
     let used = match app.store.dial_cap(target.to, cap, record).await? {
         CapCheck::Under { .. } => CapUse::Under,
         CapCheck::Reached { until_ms } => CapUse::Reached {
             until: DateTime::from_timestamp_millis(until_ms).unwrap_or(now + CAP_WINDOW),
+        },
+        // The lease is real time; the service clock may run faster (demo).
+        CapCheck::Busy { lease_ms } => CapUse::Busy {
+            until: now + TimeDelta::milliseconds(lease_ms.max(0)).min(BUSY_RECHECK),
         },
     };
     Ok(decide(now, &callee, target.window, false, used, rules))

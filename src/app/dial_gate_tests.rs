@@ -82,6 +82,23 @@ fn do_not_call_comes_first_then_time_then_cap() {
             next_allowed_at: utc(2026, 6, 11, 9, 0)
         }
     );
+    // Another call in progress: held until the gate looks again, and the
+    // do-not-call list still comes first.
+    let busy = CapUse::Busy {
+        until: noon + TimeDelta::seconds(5),
+    };
+    assert_eq!(
+        decide(noon, &ny, None, false, busy, rules()),
+        GateDecision::Held {
+            reason: Hold::CallInProgress,
+            next_allowed_at: noon + TimeDelta::seconds(5)
+        }
+    );
+    assert_eq!(
+        decide(noon, &ny, None, true, busy, rules()),
+        GateDecision::DoNotCall
+    );
+    assert_eq!(Hold::CallInProgress.as_str(), "call_in_progress");
     // 22:00 EDT: the clock holds it, whatever the cap says.
     let late = utc(2026, 6, 11, 2, 0);
     assert_eq!(

@@ -48,6 +48,10 @@ pub enum ServiceError {
     },
     #[error("call not found")]
     NotFound,
+    /// Redis ran the write after its deadline (it had stalled): nothing was
+    /// written, and the sender was answered without it.
+    #[error("storage answered after the deadline; nothing was written")]
+    TooLate,
     #[error("the call changed too often to update; try again")]
     Contended,
 }

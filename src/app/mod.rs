@@ -8,6 +8,7 @@ pub mod call_log;
 mod call_props;
 pub mod calls;
 pub mod dial_gate;
+pub mod effects;
 mod error;
 pub mod numbers;
 pub mod outbound;

@@ -3,17 +3,26 @@
 //! TwiML to answer with), and the follow-ups around the write.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tracing::info;
 
 use super::transition::{self, Decision, Machine};
 use super::{AppState, ServiceError};
 use crate::call::apply::{apply, via_names, Change};
-use crate::call::{CallRecord, Effect, Input, TimelineEntry};
+use crate::call::{self, CallRecord, Input, TimelineEntry};
 use crate::flow::Flow;
 use crate::record_cache::RecordCache;
 use crate::store::{RecordKeys, Store, REPLY_IN_TIMELINE};
 use crate::twiml;
+
+/// How long a callback's transition may take to reach Redis: past it the
+/// script writes nothing (checked with Redis's own clock). Shorter than the
+/// store's response timeout (`store::RESPONSE_TIMEOUT`, 2 s), after which the
+/// webhook gives up and answers with an apology: the 0.5 s between them
+/// covers the script's answer on its way back, so a transition is stored
+/// only if its reply can still be given. Twilio waits 15 s for a reply.
+pub const CALLBACK_WRITE_BUDGET: Duration = Duration::from_millis(1500);
 
 /// Remembered instead of the empty document that answers every status and
 /// recording callback (six of a call's ten), to keep each call's hash small.
@@ -28,7 +37,6 @@ pub struct CallInput {
 /// What the follow-ups need to know of a decision.
 pub struct CallNote {
     event: String,
-    adds_to_dnc: bool,
 }
 
 /// The outbound call machine over the application state.
@@ -36,6 +44,7 @@ pub struct OutboundCalls<'a>(pub &'a AppState);
 
 /// Runs one verified callback and returns the TwiML to answer with.
 /// A retry of a handled callback gets the first reply and changes nothing.
+/// Nothing is written after [`CALLBACK_WRITE_BUDGET`] from now.
 pub async fn handle_callback(
     app: &AppState,
     call_id: &str,
@@ -44,10 +53,13 @@ pub async fn handle_callback(
 ) -> Result<String, ServiceError> {
     app.callbacks
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let deadline = app.store.deadline_in(CALLBACK_WRITE_BUDGET);
     let input = CallInput { input, call_sid };
-    Ok(transition::run(&OutboundCalls(app), call_id, &input)
-        .await?
-        .reply)
+    Ok(
+        transition::run(&OutboundCalls(app), call_id, &input, Some(deadline))
+            .await?
+            .reply,
+    )
 }
 
 /// A timeline entry as stored.
@@ -68,6 +80,33 @@ pub(crate) fn timeline_entry(
         twiml,
     };
     serde_json::to_string(&entry).expect("timeline entries serialize")
+}
+
+impl OutboundCalls<'_> {
+    /// Frees the number of a call that is over for its next call, off the
+    /// reply's path (a release lost to a crash lapses with its lease). An
+    /// opted-out call first makes sure its do-not-call entry is in place (its
+    /// transition wrote it, unless that instance died before; the reaper would
+    /// too, later), so the number is never free while the entry is missing.
+    fn release_number(&self, after: &CallRecord) {
+        let app = self.0;
+        let owed = (after.disposition == Some(call::Disposition::OptedOut))
+            .then(|| app.dnc_effect(&after.to, &format!("call:{}", after.call_id)));
+        let store = app.store.clone();
+        let record_key = store.keys().call(&after.call_id);
+        let (to, call_id) = (after.to.as_str().to_string(), after.call_id.clone());
+        tokio::spawn(async move {
+            if let Some(effect) = owed {
+                if let Err(e) = store.perform_effect(&record_key, &effect).await {
+                    tracing::warn!(call_id, error = %e, "an opted-out call keeps its number until its do-not-call entry is in place");
+                    return;
+                }
+            }
+            if let Err(e) = store.dial_cap_forget(&to, None, &call_id).await {
+                tracing::warn!(call_id, error = %e, "a finished call still holds its number until its lease ends");
+            }
+        });
+    }
 }
 
 impl Machine for OutboundCalls<'_> {
@@ -152,11 +191,13 @@ impl Machine for OutboundCalls<'_> {
         } else {
             reply.clone()
         };
+        // The opt-out's do-not-call entry: written with the transition or not at all.
+        let effect = effects
+            .contains(&call::Effect::AddToDoNotCall)
+            .then(|| app.dnc_effect(&record.to, &format!("call:{}", record.call_id)));
         Decision {
-            note: CallNote {
-                event,
-                adds_to_dnc: effects.contains(&Effect::AddToDoNotCall),
-            },
+            note: CallNote { event },
+            effect,
             next,
             changed,
             entry,
@@ -171,11 +212,6 @@ impl Machine for OutboundCalls<'_> {
         decision: &Decision<CallRecord, CallNote>,
     ) -> Result<(), ServiceError> {
         let app = self.0;
-        if decision.note.adds_to_dnc {
-            // Written before the transition: an opt-out is never lost, and adding twice is harmless.
-            app.add_to_dnc(&before.to, &format!("call:{}", before.call_id))
-                .await?;
-        }
         if let (None, Some(sid)) = (&before.call_sid, &decision.next.call_sid) {
             // Also before: once the record holds the CallSid nobody indexes it
             // again, so an instance dying between the two must not lose it.
@@ -192,12 +228,16 @@ impl Machine for OutboundCalls<'_> {
         decision: &Decision<CallRecord, CallNote>,
         input: &Self::Input,
     ) {
+        let after = &decision.next;
+        let finished_now = after.is_finished() && !before.is_finished();
+        if finished_now {
+            self.release_number(after);
+        }
         // Dial results are settled by whoever dialed; only callbacks finish a call here.
         if !input.input.is_callback() {
             return;
         }
-        let after = &decision.next;
-        if after.is_finished() && !before.is_finished() {
+        if finished_now {
             if let Some(listener) = &self.0.listener {
                 listener.call_finished(self.0, after).await;
             }

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::calls::{create_record, dial, update, Dialed, NewCall, PlacedCall};
-use super::dial_gate::{self, DialReceipt, DialTarget, GateDecision};
+use super::calls::{create_record, dial, new_call_id, update, Dialed, NewCall, PlacedCall};
+use super::dial_gate::{self, DialReceipt, DialTarget, GateDecision, Hold};
 use super::{AppState, ServiceError};
 use crate::call::{CallRecord, CallStatus, Input};
 use crate::flow::Flow;
@@ -80,11 +80,12 @@ pub async fn prepare_call(
     })?;
     let state = new.state.map(|s| s.code());
     let target = target(new.to.as_str(), new.timezone.as_deref(), state);
-    // The rules first, counting the dial against the number's cap in the same
-    // step; a call they hold takes no pacing slot.
-    let recorded = dial_gate::check_and_record(app, &target).await?;
+    // The rules first, counting the dial against the number's cap and
+    // claiming the number in the same step; a call they hold takes no pacing slot.
+    let call_id = new_call_id();
+    let recorded = dial_gate::check_and_record(app, &target, &call_id).await?;
     if let Some(at) = held_until(recorded.decision, &new, schedule)? {
-        return schedule_new(app, &flow, new, at).await;
+        return schedule_new(app, &flow, call_id, new, at).await;
     }
     let waited = match wait_for_account_slot(app).await {
         Ok(waited) => waited,
@@ -104,7 +105,15 @@ pub async fn prepare_call(
         }
         return Err(ServiceError::DoNotCall(new.to.masked()));
     }
-    let record = create_record(app, &flow, new, None).await?;
+    let record = match create_record(app, &flow, call_id, new, None).await {
+        Ok(record) => record,
+        Err(e) => {
+            if let Some(receipt) = &recorded.receipt {
+                dial_gate::forget(app, receipt).await?;
+            }
+            return Err(e);
+        }
+    };
     Ok(Admitted::Dial(Prepared {
         record,
         flow,
@@ -122,6 +131,14 @@ fn held_until(
     match decision {
         GateDecision::Allowed => Ok(None),
         GateDecision::DoNotCall => Err(ServiceError::DoNotCall(new.to.masked())),
+        // Not a calling window: scheduling would only dial it while it may still be busy.
+        GateDecision::Held {
+            reason: Hold::CallInProgress,
+            next_allowed_at,
+        } => Err(ServiceError::Held {
+            reason: Hold::CallInProgress,
+            next_allowed_at,
+        }),
         GateDecision::Held {
             next_allowed_at, ..
         } if schedule => Ok(Some(next_allowed_at)),
@@ -139,10 +156,11 @@ fn held_until(
 async fn schedule_new(
     app: &AppState,
     flow: &Flow,
+    call_id: String,
     new: NewCall,
     at: DateTime<Utc>,
 ) -> Result<Admitted, ServiceError> {
-    let record = create_record(app, flow, new, None).await?;
+    let record = create_record(app, flow, call_id, new, None).await?;
     let record = update(app, &record.call_id, Input::Scheduled { at }).await?;
     // Kept for the retention after it is due, not after it was asked for.
     let wait_ms = (at - app.clock.now()).num_milliseconds();
@@ -189,12 +207,17 @@ pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedC
     } = prepared;
     let call_id = record.call_id.clone();
     confirm_account_send(app, &call_id).await?;
-    let dialed = dial(app, &record, &flow)
-        .await
-        .map_err(|e| ServiceError::Unrecorded {
-            call_id: call_id.clone(),
-            source: Box::new(e),
-        })?;
+    let dialed = match dial(app, &record, &flow).await {
+        Ok(dialed) => dialed,
+        // The number was taken before the dial went out: nothing was sent.
+        Err(e @ ServiceError::Held { .. }) => return Err(e),
+        Err(e) => {
+            return Err(ServiceError::Unrecorded {
+                call_id: call_id.clone(),
+                source: Box::new(e),
+            })
+        }
+    };
     match dialed {
         Dialed::Placed(record) => Ok(PlacedCall::from(&*record)),
         Dialed::Rejected {
@@ -284,7 +307,7 @@ async fn dial_scheduled(app: &AppState, call_id: &str) -> Result<(), ServiceErro
         record.timezone.as_deref(),
         record.callee_state.as_deref(),
     );
-    let recorded = dial_gate::check_and_record(app, &target).await?;
+    let recorded = dial_gate::check_and_record(app, &target, call_id).await?;
     match recorded.decision {
         GateDecision::DoNotCall => {
             let reason = "the number is on the do-not-call list".to_string();

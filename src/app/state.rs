@@ -20,7 +20,7 @@ use crate::flow::{Flow, FlowRegistry};
 use crate::phone::E164;
 use crate::record_cache::RecordCache;
 use crate::render::TwimlRenderer;
-use crate::store::{Store, StoreError};
+use crate::store::{Effect, Store, StoreError};
 use crate::twilio::rest::TwilioClient;
 
 /// Told once a call is over for good (ended and a final status known), so
@@ -194,12 +194,24 @@ impl AppState {
         self.clock.now_ms().saturating_sub(ms)
     }
 
-    pub async fn add_to_dnc(&self, number: &E164, source: &str) -> Result<bool, StoreError> {
+    /// The do-not-call entry for `number` as an effect a transition owes.
+    pub fn dnc_effect(&self, number: &E164, source: &str) -> Effect {
+        Effect::DoNotCall {
+            number: number.as_str().to_string(),
+            entry: self.dnc_entry(source),
+        }
+    }
+
+    fn dnc_entry(&self, source: &str) -> String {
         let entry = DncEntry {
             added_at: self.clock.now(),
             source: source.to_string(),
         };
-        let json = serde_json::to_string(&entry).expect("entries serialize");
+        serde_json::to_string(&entry).expect("entries serialize")
+    }
+
+    pub async fn add_to_dnc(&self, number: &E164, source: &str) -> Result<bool, StoreError> {
+        let json = self.dnc_entry(source);
         let added = self.store.dnc_add(number.as_str(), &json).await?;
         if added {
             info!(number = %number.masked(), source, "added to do-not-call list");

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::ServiceError;
 use crate::record_cache::RecordCache;
-use crate::store::{RecordKeys, Store, StoreError, WriteOutcome};
+use crate::store::{Deadline, Effect, RecordKeys, Store, StoreError, Write, WriteOutcome};
 
 /// How often a transition is retried when another writer wins the race.
 const MAX_ATTEMPTS: usize = 8;
@@ -27,6 +27,9 @@ pub struct Decision<R, N> {
     pub reply: String,
     /// What the store keeps for a retry of the same input (idempotent inputs only).
     pub remember: String,
+    /// A side effect outside the record (an opt-out's do-not-call entry) that
+    /// must happen if and only if this change is stored (see `store::effects`).
+    pub effect: Option<Effect>,
     /// Whatever the machine's follow-ups need to know of the decision.
     pub note: N,
 }
@@ -91,11 +94,14 @@ fn parse<R: DeserializeOwned>(json: &str) -> Result<R, StoreError> {
 /// Runs `input` through the machine for record `id`: load -> decide ->
 /// compare-and-set -> follow up, retried from the current version on conflict.
 /// A retry of a handled input gets the first reply and changes nothing.
+/// Past `deadline` (by Redis's clock) nothing is written: the sender has been
+/// answered without this change ([`ServiceError::TooLate`]).
 // Long on purpose: the whole loop (read, decide, write, retry) reads top to bottom in one place.
 pub async fn run<M: Machine>(
     machine: &M,
     id: &str,
     input: &M::Input,
+    deadline: Option<Deadline>,
 ) -> Result<Outcome<M::Record>, ServiceError> {
     let keys = machine.keys(id);
     let idem = M::idempotency_key(input);
@@ -129,8 +135,12 @@ pub async fn run<M: Machine>(
             // Else the script still confirms the version (and that this input
             // was not seen) before the cached answer counts.
         }
+        let effect = decision.effect.as_ref().filter(|_| decision.changed);
         if decision.changed {
             machine.before_write(&record, &decision).await?;
+            if effect.is_some() {
+                machine.store().expect_effect(&keys.record).await?;
+            }
         }
         let json = if decision.changed {
             serde_json::to_string(&decision.next).expect("records serialize")
@@ -138,13 +148,20 @@ pub async fn run<M: Machine>(
             String::new()
         };
         let seen = idem.as_deref().map(|k| (k, decision.remember.as_str()));
-        let entries: &[String] = decision.entry.as_slice();
-        match machine
-            .store()
-            .transition(&keys, version, &json, seen, entries)
-            .await?
-        {
+        let effect_json = effect.map(Effect::to_json);
+        let write = Write {
+            expected_version: version,
+            record_json: &json,
+            idem: seen,
+            timeline: decision.entry.as_slice(),
+            deadline,
+            effect: effect_json.as_deref(),
+        };
+        match machine.store().transition(&keys, write).await? {
             WriteOutcome::Written { version } => {
+                if let Some(effect) = effect {
+                    perform(machine.store(), &keys, effect).await;
+                }
                 if decision.changed {
                     crate::observe::transition(M::NAME, M::state_name(&decision.next));
                     machine.after_write(&record, &decision, input).await;
@@ -160,6 +177,7 @@ pub async fn run<M: Machine>(
                 });
             }
             WriteOutcome::AlreadyHandled(previous) => return Ok(replayed(machine, previous)),
+            WriteOutcome::Late => return Err(ServiceError::TooLate),
             WriteOutcome::Conflict { current } => {
                 machine.cache().forget(id);
                 let (version, json) = current.ok_or(ServiceError::NotFound)?;
@@ -168,6 +186,17 @@ pub async fn run<M: Machine>(
         }
     }
     Err(ServiceError::Contended)
+}
+
+/// Performs the effect a stored transition owes; one that fails is left
+/// pending for the reaper (`app::effects`).
+async fn perform(store: &Store, keys: &RecordKeys, effect: &Effect) {
+    match store.perform_effect(&keys.record, effect).await {
+        Ok(added) => super::effects::performed(effect, added, "transition"),
+        Err(e) => {
+            tracing::warn!(error = %e, "side effect of a stored transition left for the reaper")
+        }
+    }
 }
 
 enum Read<R> {
@@ -205,10 +234,12 @@ pub async fn create<M: Machine>(
     entry: String,
 ) -> Result<(), ServiceError> {
     let json = serde_json::to_string(record).expect("records serialize");
-    let written = machine
-        .store()
-        .transition(&machine.keys(id), 0, &json, None, &[entry])
-        .await?;
+    let write = Write {
+        record_json: &json,
+        timeline: std::slice::from_ref(&entry),
+        ..Write::default()
+    };
+    let written = machine.store().transition(&machine.keys(id), write).await?;
     if written != (WriteOutcome::Written { version: 1 }) {
         return Err(StoreError::Corrupt(format!("record {id} already exists")).into());
     }

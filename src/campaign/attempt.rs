@@ -183,9 +183,11 @@ async fn gate(
             .await?;
         return Ok(None);
     }
-    // Counted against the cap atomically: another instance or a single call may
-    // have taken the number's last dial meanwhile.
-    let last = dial_gate::check_and_record(service, &target).await?;
+    // Counted against the cap and the number claimed atomically: another
+    // instance or a single call may have taken the number's last dial, or the
+    // number itself, meanwhile.
+    let call_id = calls::new_call_id();
+    let last = dial_gate::check_and_record(service, &target, &call_id).await?;
     Ok(passes(service, config, idx, state, last.decision)
         .await?
         .then_some(last.receipt)
@@ -218,6 +220,7 @@ async fn passes(
                 Hold::OutsideWindow => WaitingReason::OutsideWindow,
                 Hold::StateRule(_) => WaitingReason::StateRule,
                 Hold::FrequencyCap => WaitingReason::FrequencyCap,
+                Hold::CallInProgress => WaitingReason::CallInProgress,
             });
             state.waiting_state = reason.state().map(|s| s.code().to_string());
             let json = serde_json::to_string(&state).expect("states serialize");
@@ -266,14 +269,46 @@ async fn account_slot(
 }
 
 /// Records the call, marks the contact dialing, dials, and records the answer.
+/// A failure before the dial frees the number the gate claimed for it.
 async fn place(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    contact: &Contact,
+    state: ContactState,
+    receipt: &DialReceipt,
+) -> Result<(), ServiceError> {
+    let (record, flow, state) = match before_dial(service, config, idx, contact, state, receipt)
+        .await
+    {
+        Ok(ready) => ready,
+        Err(e) => {
+            // Never dialed: neither an attempt nor a call in progress.
+            if let Err(forget) = dial_gate::forget(service, receipt).await {
+                warn!(campaign_id = %config.campaign_id, contact = idx, error = %forget, "a dial given up before it was placed still holds its number until its lease ends");
+            }
+            return Err(e);
+        }
+    };
+    dial_and_record(service, config, idx, state, receipt, &record, &flow).await
+}
+
+/// The call's record, and the contact marked dialing.
+async fn before_dial(
     service: &AppState,
     config: &CampaignConfig,
     idx: u32,
     contact: &Contact,
     mut state: ContactState,
     receipt: &DialReceipt,
-) -> Result<(), ServiceError> {
+) -> Result<
+    (
+        crate::call::CallRecord,
+        std::sync::Arc<crate::flow::Flow>,
+        ContactState,
+    ),
+    ServiceError,
+> {
     let (id, shards) = (&config.campaign_id, config.shards);
     let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
     let flow = service
@@ -296,7 +331,8 @@ async fn place(
         campaign_id: id.clone(),
         contact: idx,
     };
-    let record = calls::create_record(service, &flow, new, Some(link)).await?;
+    let call_id = receipt.call_id().to_string();
+    let record = calls::create_record(service, &flow, call_id, new, Some(link)).await?;
     // Written before Twilio is asked: whoever finds this contact next knows a dial may exist.
     state.phase = Phase::Dialing;
     state.attempts += 1;
@@ -309,10 +345,24 @@ async fn place(
         .store
         .mark_dialing(id, shards, idx, &json, service.clock.now_ms() + lease_ms)
         .await?;
+    Ok((record, flow, state))
+}
 
+/// Dials the recorded call and records Twilio's answer.
+async fn dial_and_record(
+    service: &AppState,
+    config: &CampaignConfig,
+    idx: u32,
+    mut state: ContactState,
+    receipt: &DialReceipt,
+    record: &crate::call::CallRecord,
+    flow: &crate::flow::Flow,
+) -> Result<(), ServiceError> {
+    let (id, shards) = (&config.campaign_id, config.shards);
+    let lease_ms = service.settings.dispatch_lease.as_millis() as i64;
     // The pace's last check, against the dials really sent (see pacing.rs).
     pacing::confirm_send(service, config, &record.call_id).await?;
-    match calls::dial(service, &record, &flow).await? {
+    match calls::dial(service, record, flow).await? {
         Dialed::Placed(_) => {
             track_in_progress(service, config, idx, &record.call_id, state).await?;
         }

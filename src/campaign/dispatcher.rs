@@ -21,6 +21,7 @@ use super::recovery::reap_finished;
 use super::settle::{self, load_config};
 use super::stopping;
 use crate::app::{AppState, ServiceError};
+use crate::outage::Outage;
 use crate::store::{Admit, Take};
 
 /// The longest the loop sleeps, so new campaigns and resumes are seen quickly.
@@ -37,7 +38,7 @@ pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut configs: HashMap<String, Arc<CampaignConfig>> = HashMap::new();
     let mut attempts = JoinSet::new();
     let mut last_reap = Instant::now();
-    let mut outage = Outage::default();
+    let mut outage = Outage::new("dispatcher");
     info!("campaign dispatcher running");
     loop {
         while attempts.try_join_next().is_some() {}
@@ -97,44 +98,6 @@ pub async fn run(service: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     );
     while attempts.join_next().await.is_some() {}
     info!("campaign dispatcher stopped");
-}
-
-/// How often, at most, the dispatcher says Redis is still unavailable.
-const OUTAGE_LOG_EVERY: Duration = Duration::from_secs(30);
-
-/// Redis unavailable to the dispatcher: said when it starts, then at most
-/// every [`OUTAGE_LOG_EVERY`] with the failures since, and when it ends.
-#[derive(Default)]
-struct Outage {
-    since: Option<Instant>,
-    last_said: Option<Instant>,
-    failures: u64,
-}
-
-impl Outage {
-    /// `true` when this failure was logged.
-    fn failed(&mut self, e: &crate::store::StoreError) -> bool {
-        self.failures += 1;
-        let now = Instant::now();
-        self.since.get_or_insert(now);
-        let say = self.last_said.is_none_or(|t| now - t >= OUTAGE_LOG_EVERY);
-        if say {
-            warn!(error = %e, failures = self.failures, "dispatcher: redis unavailable");
-            self.last_said = Some(now);
-        }
-        say
-    }
-
-    fn over(&mut self) {
-        if let Some(since) = self.since.take() {
-            info!(
-                after_s = since.elapsed().as_secs(),
-                failures = self.failures,
-                "dispatcher: redis available again"
-            );
-        }
-        *self = Outage::default();
-    }
 }
 
 /// Claims every contact that may be dialed now and starts its dial, until
@@ -258,19 +221,3 @@ async fn claim(service: &AppState, config: &CampaignConfig) -> Result<Claimed, S
 
 /// Where the next claim starts looking, so shards take turns.
 static NEXT_SHARD: AtomicU32 = AtomicU32::new(0);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_outage_is_said_once_then_at_most_every_thirty_seconds() {
-        let mut outage = Outage::default();
-        let e = crate::store::StoreError::Corrupt("down".into());
-        assert!(outage.failed(&e), "the first failure is said");
-        assert!((0..50).all(|_| !outage.failed(&e)), "the next ones are not");
-        assert_eq!(outage.failures, 51);
-        outage.over();
-        assert!(outage.failed(&e), "a new outage is said again");
-    }
-}

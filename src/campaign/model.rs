@@ -227,6 +227,9 @@ pub enum WaitingReason {
     StateRule,
     /// The number had its allowed dials in the last 24 hours.
     FrequencyCap,
+    /// Another call to the number (this campaign's, another's or a single
+    /// call) is in progress.
+    CallInProgress,
     /// Waiting out the backoff before a retry.
     RetryBackoff,
     /// The campaign is paused.

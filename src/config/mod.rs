@@ -118,6 +118,10 @@ pub struct Settings {
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
     pub log_format: LogFormat,
+    /// How long a call holds its number at most (real time): a second dial of
+    /// the number waits while it does; the claim is released when the call is
+    /// over and lapses after this if its end is never heard of.
+    pub call_in_progress_lease: std::time::Duration,
     pub clock: Clock,
     /// Signs admin API requests (`/api/admin`); unset: the admin API answers 401.
     pub admin_token: Option<Secret>,
@@ -230,6 +234,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         },
         |v| format!("'{v}' is not a log format: text or json"),
     )?;
+    let call_in_progress_lease = vars.secs("CALL_IN_PROGRESS_LEASE_SECS", 14_400, 60..=86_400)?;
     let clock = clock(&vars)?;
     let admin_token = secret(&vars, "ADMIN_TOKEN", 16)?;
     let jwt_secret = secret(&vars, "JWT_SECRET", 32)?;
@@ -304,6 +309,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         call_log_retention,
         metrics_token,
         log_format,
+        call_in_progress_lease: std::time::Duration::from_secs(call_in_progress_lease),
         clock,
         admin_token,
         jwt_secret,

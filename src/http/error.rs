@@ -184,6 +184,23 @@ impl ApiError {
                     )
                 },
             ),
+            // Its end is not known in advance: no next_allowed_at, a Retry-After.
+            ServiceError::Held {
+                reason: Hold::CallInProgress,
+                ..
+            } => (
+                StatusCode::CONFLICT,
+                ErrorDetail {
+                    field: Some("to"),
+                    ..ErrorDetail::new(
+                        "call_in_progress",
+                        format!(
+                            "to: {}; nothing was dialed, try again once it is over",
+                            Hold::CallInProgress.describe()
+                        ),
+                    )
+                },
+            ),
             ServiceError::Held {
                 reason,
                 next_allowed_at,
@@ -196,12 +213,17 @@ impl ApiError {
                         match reason {
                             Hold::FrequencyCap => "frequency_cap",
                             Hold::OutsideWindow | Hold::StateRule(_) => "outside_calling_window",
+                            Hold::CallInProgress => "call_in_progress",
                         },
                         format!("{service}; nothing was dialed (send \"schedule\": \"next_window\" to have it dialed then)"),
                     )
                 },
             ),
             ServiceError::NotFound => not_found("not found".into()),
+            ServiceError::TooLate => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorDetail::new("unavailable", "storage unavailable".into()),
+            ),
         }
     }
 
@@ -219,6 +241,10 @@ impl ApiError {
             | ApiError::Numbers(NumbersError::Throttled {
                 retry_after_secs, ..
             }) => Some(*retry_after_secs),
+            ApiError::Service(ServiceError::Held {
+                reason: Hold::CallInProgress,
+                ..
+            }) => Some(crate::app::dial_gate::BUSY_RECHECK.num_seconds() as u64),
             _ => None,
         }
     }

@@ -28,11 +28,33 @@ pub struct Conn {
     round_trips: Arc<AtomicU64>,
     /// How long each round trip took (`callflow_redis_round_trip_seconds`).
     latency: metrics::Histogram,
+    /// Whether a command that met a failed connection may be sent again
+    /// (see [`is_connection_failure`]); `false` for commands that must run at
+    /// most once (see [`Conn::sent_once`]).
+    resend: bool,
 }
 
 impl Conn {
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
+    }
+
+    /// This connection for a command that must not run twice and must not run
+    /// late: sent again only when the connection was refused (nothing was
+    /// sent). A connection that dropped after the command went out may have
+    /// run it: the failure is the caller's answer.
+    pub fn sent_once(mut self) -> Self {
+        self.resend = false;
+        self
+    }
+
+    /// Whether `e` leaves the command safe to send once more on this connection.
+    fn may_resend(&self, e: &redis::RedisError) -> bool {
+        if self.resend {
+            is_connection_failure(e)
+        } else {
+            e.is_connection_refusal()
+        }
     }
 }
 
@@ -83,6 +105,7 @@ impl Connector {
             inner,
             round_trips: self.round_trips.clone(),
             latency: self.latency.clone(),
+            resend: true,
         })
     }
 
@@ -113,11 +136,13 @@ impl Connector {
 /// restart of Redis the first command on each connection meets the old socket.
 /// The connection reconnects on its own; the command is sent once more.
 ///
-/// Sending again is safe for every command the store sends: transitions are
-/// compare-and-set on the record's version with the callback's key remembered
-/// (a repeat finds it written and answers as the first did), and every other
-/// write adds a named member, sets a key only if absent, or reserves a pace
-/// slot (a repeat reserves one more, which can only lower the rate).
+/// Sending again is safe for every command the store sends on a plain
+/// connection: each write adds a named member, sets a key only if absent, or
+/// reserves a pace slot (a repeat reserves one more, which can only lower the
+/// rate). A transition for a callback is one too: a repeat of one that ran
+/// finds the callback seen and answers as the first did (the script looks at
+/// that before its deadline). Other transitions go through
+/// [`Conn::sent_once`]: a repeat of one that ran would meet its own write.
 /// A timeout is not one: Redis may be slow rather than gone, and the caller's
 /// wait must stay bounded.
 fn is_connection_failure(e: &redis::RedisError) -> bool {
@@ -139,7 +164,7 @@ impl Conn {
             Inner::Cluster(c) => c.req_packed_command(cmd).await,
         };
         match first {
-            Err(e) if is_connection_failure(&e) => {
+            Err(e) if self.may_resend(&e) => {
                 tracing::debug!(error = %e, "redis connection failed; sending once more");
                 self.round_trips.fetch_add(1, Ordering::Relaxed);
                 match &mut self.inner {
@@ -177,7 +202,7 @@ impl Conn {
             Inner::Cluster(c) => c.req_packed_commands(pipeline, offset, count).await,
         };
         match first {
-            Err(e) if is_connection_failure(&e) => {
+            Err(e) if self.may_resend(&e) => {
                 self.round_trips.fetch_add(1, Ordering::Relaxed);
                 match &mut self.inner {
                     Inner::Single(c) => c.req_packed_commands(pipeline, offset, count).await,

@@ -1,5 +1,7 @@
 //! The per-number dial cap: one sorted set of recent dials per number (scored by
-//! the service clock's epoch ms), checked and recorded by `scripts/dial_cap.lua`.
+//! the service clock's epoch ms), checked and recorded by `scripts/dial_cap.lua`
+//! together with the number's call in progress (one string per number, the
+//! call's id, with a lease).
 
 use std::sync::LazyLock;
 
@@ -9,6 +11,10 @@ use super::{Store, StoreError};
 
 static DIAL_CAP: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/dial_cap.lua")));
+static DIAL_CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/dial_claim.lua")));
+static DIAL_FORGET: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/dial_forget.lua")));
 
 /// Where a number stands against its cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +23,8 @@ pub enum CapCheck {
     Under { dials: u32 },
     /// At the cap until the oldest dial leaves the window (epoch ms).
     Reached { until_ms: i64 },
+    /// Another call to the number is in progress; its claim lasts `lease_ms` more at most.
+    Busy { lease_ms: i64 },
 }
 
 /// One use of the cap: when, over what window, how many dials at most.
@@ -27,43 +35,73 @@ pub struct CapWindow {
     pub cap: u32,
     /// How long the key lives untouched, in real milliseconds.
     pub expire_ms: i64,
+    /// How long a claim on the number lasts at most, in real milliseconds.
+    pub lease_ms: i64,
 }
 
 impl Store {
-    /// Checks `number` against the cap; with `record` (a unique member), also
-    /// counts a dial now when under it, in the same script.
+    /// Checks `number`: held by a call other than `call_id`, else against the
+    /// cap; with `record` (a unique member), also counts a dial now when
+    /// allowed and claims the number for `call_id`, in the same script.
     pub async fn dial_cap(
         &self,
         number: &str,
         at: CapWindow,
-        record: Option<&str>,
+        record: Option<(&str, &str)>,
     ) -> Result<CapCheck, StoreError> {
-        let member = record.unwrap_or_default();
+        let (member, call_id) = record.unwrap_or_default();
         let (allowed, value): (i64, i64) = DIAL_CAP
             .key(self.keys().dial_attempts(number))
+            .key(self.keys().number_busy(number))
             .arg(at.now_ms)
             .arg(at.window_ms)
             .arg(at.cap)
             .arg(member)
             .arg(at.expire_ms.max(1))
+            .arg(call_id)
+            .arg(at.lease_ms.max(1))
             .invoke_async(&mut self.worker_conn().await)
             .await?;
-        Ok(if allowed == 1 {
-            CapCheck::Under {
+        Ok(match allowed {
+            1 => CapCheck::Under {
                 dials: value.clamp(0, u32::MAX as i64) as u32,
-            }
-        } else {
-            CapCheck::Reached { until_ms: value }
+            },
+            0 => CapCheck::Reached { until_ms: value },
+            _ => CapCheck::Busy { lease_ms: value },
         })
     }
 
-    /// Takes a counted dial (its member) back off the number's count.
-    pub async fn dial_cap_forget(&self, number: &str, member: &str) -> Result<(), StoreError> {
-        let mut c = self.worker_conn().await;
-        let _: i64 = redis::cmd("ZREM")
-            .arg(self.keys().dial_attempts(number))
-            .arg(member)
-            .query_async(&mut c)
+    /// Holds `number` for `call_id` for `lease_ms` (real time) from now, right
+    /// before its dial goes out. `false`: another call holds it.
+    pub async fn dial_claim(
+        &self,
+        number: &str,
+        call_id: &str,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let held: i64 = DIAL_CLAIM
+            .key(self.keys().number_busy(number))
+            .arg(call_id)
+            .arg(lease_ms.max(1))
+            .invoke_async(&mut self.worker_conn().await)
+            .await?;
+        Ok(held == 1)
+    }
+
+    /// Takes a counted dial (its member) back off the number's count, and the
+    /// claim `call_id` holds on the number; without a member, only the claim.
+    pub async fn dial_cap_forget(
+        &self,
+        number: &str,
+        member: Option<&str>,
+        call_id: &str,
+    ) -> Result<(), StoreError> {
+        let _: i64 = DIAL_FORGET
+            .key(self.keys().dial_attempts(number))
+            .key(self.keys().number_busy(number))
+            .arg(member.unwrap_or_default())
+            .arg(call_id)
+            .invoke_async(&mut self.worker_conn().await)
             .await?;
         Ok(())
     }

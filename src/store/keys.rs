@@ -109,6 +109,22 @@ impl Keys {
         format!("{}:dnc", self.prefix)
     }
 
+    /// Sorted set: records (their hash's key) whose transition may owe a
+    /// do-not-call write not yet made, by when that was first expected (epoch
+    /// ms, Redis's clock). Tagged with the do-not-call hash's own name, so it
+    /// shares that hash's Cluster slot and one script updates both.
+    pub fn pending_effects(&self) -> String {
+        format!("{}:effects:{{{}}}", self.prefix, self.dnc())
+    }
+
+    /// String: the call in progress to one number (its call id), with a
+    /// lease (TTL) so a call whose end is never heard of frees the number.
+    /// Tagged by the number like [`Keys::dial_attempts`], so the dial cap's
+    /// script claims it in the same step.
+    pub fn number_busy(&self, number: &str) -> String {
+        format!("{}:busy:{{{number}}}", self.prefix)
+    }
+
     /// Hash: a campaign's config, status, counters and pace (`{<campaign id>}` tag).
     pub fn campaign(&self, id: &str) -> String {
         format!("{}:campaign:{{{id}}}", self.prefix)
@@ -257,6 +273,18 @@ mod tests {
         assert_eq!(k.campaign_shard("x", 0), k.campaign("x"));
         assert_eq!(k.idempotency("ab12"), "cf:default:idem:{ab12}");
         assert_eq!(k.call_log(), "cf:default:calls");
+    }
+
+    #[test]
+    fn keys_one_script_touches_share_a_cluster_slot() {
+        use redis::cluster_routing::{Route, SlotAddr};
+        let k = Keys::new("default");
+        let slot = |key: &str| Route::with_key(key.as_bytes(), SlotAddr::Master);
+        assert_eq!(slot(&k.pending_effects()), slot(&k.dnc()));
+        assert_eq!(
+            slot(&k.number_busy("+15550001234")),
+            slot(&k.dial_attempts("+15550001234"))
+        );
     }
 
     #[test]

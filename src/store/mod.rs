@@ -9,8 +9,10 @@ mod call_log;
 mod campaign;
 mod conn;
 mod contact_hold;
+mod deadline;
 mod dial_cap;
 mod dnc;
+mod effects;
 mod idempotency;
 pub mod keys;
 mod numbers;
@@ -29,11 +31,13 @@ pub use campaign::{
     ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
     Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
+pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};
+pub use effects::Effect;
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
 pub use numbers::{NumberClaim, NumberHeld};
-pub use records::{Loaded, WriteOutcome, REPLY_IN_TIMELINE};
+pub use records::{Loaded, Write, WriteOutcome, REPLY_IN_TIMELINE};
 pub use server_info::Persistence;
 pub use tenants::TokenOwner;
 
@@ -64,13 +68,14 @@ pub struct Store {
     conn: Conn,
     connector: Arc<Connector>,
     keys: Keys,
+    offset: Arc<deadline::ClockOffset>,
 }
 
 impl Store {
     /// Connects to `url`: `redis://host:port/...` for one server, or
     /// `redis+cluster://h1:p1,h2:p2,...` for a Redis Cluster.
     pub async fn connect(url: &str, tenant: &str) -> Result<Store, StoreError> {
-        let timeout = std::time::Duration::from_secs(2);
+        let timeout = RESPONSE_TIMEOUT;
         let connector = match cluster_nodes(url) {
             Some(nodes) => Connector::cluster(
                 redis::cluster::ClusterClient::builder(nodes)
@@ -80,11 +85,14 @@ impl Store {
             ),
             None => Connector::single(redis::Client::open(url)?, timeout),
         };
-        Ok(Store {
+        let store = Store {
             conn: connector.open().await?,
             connector: Arc::new(connector),
             keys: Keys::new(tenant),
-        })
+            offset: Arc::default(),
+        };
+        store.measure_clock().await?;
+        Ok(store)
     }
 
     /// The same connection acting for `tenant`: every key it touches is that
@@ -94,6 +102,7 @@ impl Store {
             conn: self.conn.clone(),
             connector: self.connector.clone(),
             keys: Keys::new(tenant),
+            offset: self.offset.clone(),
         }
     }
 

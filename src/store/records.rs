@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use redis::{AsyncCommands, Script};
 
-use super::{RecordKeys, Store, StoreError};
+use super::{Deadline, RecordKeys, Store, StoreError};
 
 /// Tells the transition script the reply is the last timeline entry's TwiML.
 pub const REPLY_IN_TIMELINE: &str = "=timeline";
@@ -41,6 +41,26 @@ pub enum WriteOutcome {
     Conflict {
         current: Option<(u64, String)>,
     },
+    /// The deadline had passed when the script ran: nothing was written.
+    Late,
+}
+
+/// One compare-and-set of a record, as [`Store::transition`] sends it.
+#[derive(Debug, Default)]
+pub struct Write<'a> {
+    /// The version the record must still have (0: create it).
+    pub expected_version: u64,
+    /// The new record JSON; empty: unchanged, only confirm the version and
+    /// that the callback was not seen.
+    pub record_json: &'a str,
+    /// The callback's idempotency key and the reply to remember for it.
+    pub idem: Option<(&'a str, &'a str)>,
+    pub timeline: &'a [String],
+    /// Past this nothing is written (see [`Deadline`]).
+    pub deadline: Option<Deadline>,
+    /// A side effect the write owes, kept in the record until performed
+    /// (see [`Store::pending_effect`]).
+    pub effect: Option<&'a str>,
 }
 
 impl Store {
@@ -78,30 +98,39 @@ impl Store {
 
     /// The atomic transition (see `scripts/transition.lua`). A reply of
     /// [`REPLY_IN_TIMELINE`] is the `twiml` of the timeline entry written with it.
+    /// Sent again after a connection failure only when that is surely
+    /// harmless: with an idempotency key (a repeat of a transition that ran
+    /// finds the callback seen and gets the first reply, however late), or
+    /// when the connection was refused (nothing was sent). A dropped
+    /// connection may have run the script, so other transitions are not resent.
     pub async fn transition(
         &self,
         keys: &RecordKeys,
-        expected_version: u64,
-        record_json: &str,
-        idem: Option<(&str, &str)>,
-        timeline: &[String],
+        write: Write<'_>,
     ) -> Result<WriteOutcome, StoreError> {
-        let (idem_key, reply) = idem.unwrap_or(("", ""));
+        let (idem_key, reply) = write.idem.unwrap_or(("", ""));
         let mut inv = TRANSITION.prepare_invoke();
         inv.key(&keys.record)
             .key(&keys.timeline)
-            .arg(expected_version)
-            .arg(record_json)
+            .arg(write.expected_version)
+            .arg(write.record_json)
             .arg(if idem_key.is_empty() {
                 String::new()
             } else {
                 seen_field(idem_key)
             })
-            .arg(reply);
-        for entry in timeline {
+            .arg(reply)
+            .arg(write.deadline.map(|d| d.0.to_string()).unwrap_or_default())
+            .arg(write.effect.unwrap_or_default());
+        for entry in write.timeline {
             inv.arg(entry);
         }
-        let mut c = self.worker_conn().await;
+        let c = self.worker_conn().await;
+        let mut c = if idem_key.is_empty() {
+            c.sent_once()
+        } else {
+            c
+        };
         let reply: Vec<String> = inv.invoke_async(&mut c).await?;
         let corrupt = || StoreError::Corrupt(format!("script answered {reply:?}"));
         let version = |v: &String| v.parse::<u64>().map_err(|_| corrupt());
@@ -114,6 +143,7 @@ impl Store {
                 version: version(v)?,
             }),
             (Some("seen"), Some(previous), _) => Ok(WriteOutcome::AlreadyHandled(previous.clone())),
+            (Some("late"), _, _) => Ok(WriteOutcome::Late),
             (Some("conflict"), Some(v), Some(record)) => Ok(WriteOutcome::Conflict {
                 current: if record.is_empty() {
                     None

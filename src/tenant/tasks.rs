@@ -105,6 +105,10 @@ fn start(app: Arc<AppState>) -> Running {
             app.clone(),
             stopped.clone(),
         )),
+        tokio::spawn(crate::app::effects::run_reaper(
+            app.clone(),
+            stopped.clone(),
+        )),
         tokio::spawn(crate::campaign::events::deliver_loop(app.clone(), stopped)),
     ];
     Running { app, stop, tasks }

@@ -91,6 +91,13 @@ async fn a_single_call_over_the_numbers_cap_is_refused() {
     for _ in 0..2 {
         let (status, body) = app.place(json!({"to": "+12125550102"})).await;
         assert_eq!(status, 201, "{body}");
+        // One call in progress per number: the next waits for this one's end.
+        let sid = body["call_sid"].as_str().unwrap();
+        app.sim
+            .wait_finished(sid, std::time::Duration::from_secs(20))
+            .await
+            .expect("finished");
+        crate::one_call_per_number::wait_released(&app, "+12125550102").await;
     }
     let (status, body) = app.place(json!({"to": "+12125550102"})).await;
     assert_eq!(status, 422, "{body}");

@@ -55,7 +55,14 @@ async fn a_repeated_key_answers_as_the_first_and_dials_once() {
     assert_eq!(err["error"]["field"], "Idempotency-Key");
     assert_eq!(dials_to(&app, to), 1);
 
-    // Another key is another request.
+    // Another key is another request (once the first call is over: one call
+    // in progress per number).
+    let sid = first["call_sid"].as_str().unwrap();
+    app.sim
+        .wait_finished(sid, std::time::Duration::from_secs(20))
+        .await
+        .expect("finished");
+    crate::one_call_per_number::wait_released(&app, to).await;
     let (status, _, second) = place_keyed(&app, "order-8", &body).await;
     assert_eq!(status, 201, "{second}");
     assert_ne!(second["call_id"], first["call_id"]);

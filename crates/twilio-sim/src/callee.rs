@@ -13,12 +13,26 @@ const MAX_DOCUMENTS: usize = 50;
 /// Spreads callbacks over load-balanced upstreams.
 static NEXT_UPSTREAM: AtomicUsize = AtomicUsize::new(0);
 
+/// Where a balancer with affinity sends a callback: by its `call_id`.
+fn affinity_slot(url: &str) -> usize {
+    let call_id = url
+        .split("call_id=")
+        .nth(1)
+        .and_then(|rest| rest.split(['&', '#']).next())
+        .unwrap_or_default();
+    call_id
+        .bytes()
+        .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
+}
+
 struct Run {
     state: Arc<State>,
     call: SimCall,
     sequence: u32,
     started: Instant,
     recording: Option<(String, String)>,
+    /// A status callback held back to be delivered after the next one.
+    held_back: Option<(String, Vec<(String, String)>)>,
 }
 
 impl Run {
@@ -64,9 +78,43 @@ impl Run {
             .contains(&self.call.sid)
     }
 
+    /// Delivers a callback and, when the chaos says so, delivers it once more:
+    /// the second answer is the one followed.
+    async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
+        let first = self.deliver_once(url, params.clone()).await;
+        let every = self.chaos().duplicate_every;
+        let delivered = match first {
+            Some((status, _)) if status < 500 => {
+                let mut stats = self.state.stats.lock().unwrap_or_else(|p| p.into_inner());
+                stats.delivered += 1;
+                stats.delivered
+            }
+            _ => return first,
+        };
+        if every == 0 || !delivered.is_multiple_of(u64::from(every)) {
+            return first;
+        }
+        let again = self.deliver_once(url, params).await;
+        if matches!(again, Some((status, _)) if status < 500) {
+            let mut stats = self.state.stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.delivered += 1;
+            stats.duplicates += 1;
+            return again;
+        }
+        first
+    }
+
+    fn chaos(&self) -> crate::CallbackChaos {
+        *self.state.chaos.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Posts a signed callback, like Twilio: a few tries with the same
     /// idempotency token when the connection fails or the answer is a 5xx.
-    async fn deliver(&self, url: &str, params: Vec<(String, String)>) -> Option<(u16, String)> {
+    async fn deliver_once(
+        &self,
+        url: &str,
+        params: Vec<(String, String)>,
+    ) -> Option<(u16, String)> {
         let targets: Vec<String> = match &*self
             .state
             .upstreams
@@ -76,7 +124,11 @@ impl Run {
             Some((public, upstreams))
                 if url.starts_with(public.as_str()) && !upstreams.is_empty() =>
             {
-                let start = NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed);
+                let start = if self.state.affinity.load(Ordering::Relaxed) {
+                    affinity_slot(url)
+                } else {
+                    NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed)
+                };
                 (0..upstreams.len())
                     .map(|i| {
                         format!(
@@ -130,6 +182,12 @@ impl Run {
             status,
             "completed" | "busy" | "no-answer" | "failed" | "canceled"
         );
+        if terminal {
+            // Over for Twilio now, whatever is still to be delivered.
+            let now = Instant::now();
+            self.state
+                .with_call(&self.call.sid, |c| c.ended_at = Some(now));
+        }
         if !terminal && !self.call.status_callback_events.iter().any(|e| e == event) {
             return;
         }
@@ -143,7 +201,28 @@ impl Run {
             params.push(("Duration".into(), secs));
         }
         self.sequence += 1;
+        let every = u64::from(self.chaos().reorder_every);
+        if !terminal && every > 0 && self.held_back.is_none() {
+            let seen = self
+                .state
+                .statuses_seen
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                + 1;
+            if seen.is_multiple_of(every) {
+                self.held_back = Some((url, params));
+                return;
+            }
+        }
         self.deliver(&url, params).await;
+        if let Some((url, params)) = self.held_back.take() {
+            if self.deliver(&url, params).await.is_some() {
+                self.state
+                    .stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .reorderings += 1;
+            }
+        }
     }
 
     async fn recording_callback(&self, status: &str) {
@@ -213,6 +292,12 @@ impl Run {
                         for s in says {
                             self.log(Line::Said(s));
                         }
+                        let think = *self
+                            .state
+                            .think_time
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner());
+                        tokio::time::sleep(think).await;
                         let reply = if deaf {
                             Reply::Silence
                         } else {
@@ -288,6 +373,7 @@ pub async fn run(state: Arc<State>, call_sid: String) {
         sequence: 0,
         started: Instant::now(),
         recording: None,
+        held_back: None,
     };
     let pause = Duration::from_millis(5);
     tokio::time::sleep(pause).await;
@@ -307,6 +393,9 @@ pub async fn run(state: Arc<State>, call_sid: String) {
             run.status("completed", "completed").await;
         }
     }
-    state.with_call(&call_sid, |c| c.finished = true);
+    state.with_call(&call_sid, |c| {
+        c.finished = true;
+        c.ended_at.get_or_insert_with(Instant::now);
+    });
     state.finished.notify_waiters();
 }

@@ -31,7 +31,9 @@
 //!
 //! The simulator needs a Tokio runtime (`#[tokio::test]`). Other things a test can do:
 //! - [`Simulator::requests`]: every REST request seen, with why it was refused;
-//! - [`Simulator::fail_next_create`]: lose, refuse or throttle the next create;
+//! - [`Simulator::fail_next_create`]: lose, refuse, throttle or delay the next create;
+//! - [`Simulator::set_callback_chaos`]: duplicate and reorder callbacks, as
+//!   Twilio does, counted in [`Simulator::callback_stats`];
 //! - [`Persona::Manual`] with [`CallbackClient`]: play Twilio's callbacks by hand;
 //! - [`Simulator::set_callback_upstreams`]: spread callbacks over several
 //!   instances of your service, as a load balancer would;
@@ -58,8 +60,8 @@ use tokio::sync::Notify;
 
 pub use callback::{sign, CallbackClient};
 pub use model::{
-    CallbackLog, CreateFailure, Line, Persona, RecordedRequest, Reply, SimCall, SimConfig,
-    SimMessage, SimNumber,
+    CallbackChaos, CallbackLog, CallbackStats, CreateFailure, Line, Persona, RecordedRequest,
+    Reply, SimCall, SimConfig, SimMessage, SimNumber,
 };
 pub use twiml::{parse_twiml, resolve_url, TwimlVerb};
 
@@ -76,6 +78,8 @@ pub(crate) struct State {
     pub ended: Mutex<Vec<String>>,
     /// Callback URLs under `.0` are delivered to one of `.1` (a load balancer).
     pub upstreams: Mutex<Option<(String, Vec<String>)>>,
+    /// Whether the balancer keeps each call on one upstream (by its `call_id`).
+    pub affinity: std::sync::atomic::AtomicBool,
     pub create_failures: Mutex<HashMap<String, CreateFailure>>,
     /// The account's phone numbers.
     pub numbers: Mutex<Vec<SimNumber>>,
@@ -84,6 +88,12 @@ pub(crate) struct State {
     pub default_persona: Mutex<Persona>,
     pub finished: Notify,
     pub callbacks: CallbackClient,
+    pub chaos: Mutex<CallbackChaos>,
+    /// How long a callee takes to answer each question.
+    pub think_time: Mutex<Duration>,
+    pub stats: Mutex<CallbackStats>,
+    /// Non-final status callbacks seen, for `reorder_every`.
+    pub statuses_seen: std::sync::atomic::AtomicU64,
 }
 
 impl State {
@@ -129,11 +139,16 @@ impl Simulator {
             messages: Mutex::default(),
             ended: Mutex::default(),
             upstreams: Mutex::default(),
+            affinity: Default::default(),
             create_failures: Mutex::default(),
             numbers: Mutex::default(),
             numbers_failure: Mutex::default(),
             default_persona: Mutex::new(Persona::Interested),
             finished: Notify::new(),
+            chaos: Mutex::default(),
+            think_time: Mutex::default(),
+            stats: Mutex::default(),
+            statuses_seen: Default::default(),
         });
         let data = web::Data::from(state.clone());
         let server = HttpServer::new(move || {
@@ -203,6 +218,15 @@ impl Simulator {
             .unwrap_or_else(|p| p.into_inner()) = Some((public_base.to_string(), upstreams));
     }
 
+    /// Makes the balancer of [`set_callback_upstreams`](Self::set_callback_upstreams)
+    /// send every callback of one call (the `call_id` query parameter) to the
+    /// same upstream while it takes connections, as a balancer with affinity does.
+    pub fn set_callback_affinity(&self, on: bool) {
+        self.state
+            .affinity
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Makes the next create request for `to` fail as `failure` says.
     pub fn fail_next_create(&self, to: &str, failure: CreateFailure) {
         self.state
@@ -210,6 +234,26 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(to.to_string(), failure);
+    }
+
+    /// Duplicates and reorders callbacks from now on, as `chaos` says.
+    pub fn set_callback_chaos(&self, chaos: CallbackChaos) {
+        *self.state.chaos.lock().unwrap_or_else(|p| p.into_inner()) = chaos;
+    }
+
+    /// Callees take this long to answer each question from now on (none by
+    /// default), so conversations last as long as a test needs them to.
+    pub fn set_think_time(&self, think: Duration) {
+        *self
+            .state
+            .think_time
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = think;
+    }
+
+    /// What was delivered, duplicated and reordered so far.
+    pub fn callback_stats(&self) -> CallbackStats {
+        *self.state.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn calls(&self) -> Vec<SimCall> {

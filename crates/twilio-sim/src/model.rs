@@ -94,6 +94,32 @@ pub enum CreateFailure {
     GeoPermission,
     /// 429 Too Many Requests with `Retry-After: <seconds>`; nothing placed.
     ThrottledFor(u64),
+    /// Twilio places the call but answers only after this many ms: past the
+    /// client's timeout, a dial whose outcome the client cannot know.
+    PlacedButSlow(u64),
+}
+
+/// Callback faults Twilio is known for, injected into every simulated call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallbackChaos {
+    /// Every n-th callback delivered is delivered once more right after (0:
+    /// never), as Twilio does when it did not hear the first answer: the
+    /// callee then follows the second answer.
+    pub duplicate_every: u32,
+    /// Every n-th non-final status callback is held back and delivered after
+    /// the next status callback (0: never).
+    pub reorder_every: u32,
+}
+
+/// What the simulator did to callbacks, for a test's figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallbackStats {
+    /// Callbacks delivered and answered (any status below 500), duplicates included.
+    pub delivered: u64,
+    /// Of those, deliveries that repeated the one before.
+    pub duplicates: u64,
+    /// Status callbacks delivered after a later one.
+    pub reorderings: u64,
 }
 
 /// One line of what was said on a simulated call.
@@ -130,6 +156,8 @@ pub struct SimCall {
     pub transcript: Vec<Line>,
     pub callbacks: Vec<CallbackLog>,
     pub finished: bool,
+    /// When the call ended for Twilio (its final status was set).
+    pub ended_at: Option<Instant>,
     pub recording_started: bool,
     /// When the create request arrived (for pacing measurements).
     pub created_at: Instant,

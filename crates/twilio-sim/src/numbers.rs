@@ -164,9 +164,10 @@ fn injected_failure(state: &State) -> Option<HttpResponse> {
                 .insert(actix_web::http::header::RETRY_AFTER, value);
             resp
         }
-        CreateFailure::NotPlaced | CreateFailure::PlacedButLost => {
-            error(503, 20500, "Service Unavailable")
-        }
+        // A number request has no "placed": a slow answer is a failed one here.
+        CreateFailure::NotPlaced
+        | CreateFailure::PlacedButLost
+        | CreateFailure::PlacedButSlow(_) => error(503, 20500, "Service Unavailable"),
         CreateFailure::GeoPermission => error(400, 21215, "Account not authorized"),
     })
 }

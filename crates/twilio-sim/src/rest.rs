@@ -195,7 +195,7 @@ async fn create_call(
                 .insert(actix_web::http::header::RETRY_AFTER, value);
             return resp;
         }
-        Some(CreateFailure::PlacedButLost) | None => {}
+        Some(CreateFailure::PlacedButLost | CreateFailure::PlacedButSlow(_)) | None => {}
     }
     let call = SimCall {
         sid: sid("CA"),
@@ -214,6 +214,7 @@ async fn create_call(
         transcript: Vec::new(),
         callbacks: Vec::new(),
         finished: false,
+        ended_at: None,
         recording_started: false,
         created_at: received_at,
         date_created: chrono::Utc::now(),
@@ -227,6 +228,9 @@ async fn create_call(
     }
     if failure == Some(CreateFailure::PlacedButLost) {
         return error(500, 20500, "Internal Server Error");
+    }
+    if let Some(CreateFailure::PlacedButSlow(ms)) = failure {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
     HttpResponse::Created().json(json)
 }

@@ -1,14 +1,19 @@
--- One call transition, atomically: idempotency check, compare-and-set on the
--- version, record write, timeline append, callback marked seen. The replies to
--- seen callbacks are fields of the call hash itself: one key to read and write,
+-- One call transition, atomically: idempotency check, deadline check,
+-- compare-and-set on the version, record write, timeline append, callback
+-- marked seen, and the side effect it owes recorded. The replies to seen
+-- callbacks are fields of the call hash itself: one key to read and write,
 -- and they last exactly as long as the call.
--- KEYS[1] call hash (fields v, d, s:<idempotency key>)   KEYS[2] timeline list
+-- KEYS[1] call hash (fields v, d, fx, s:<idempotency key>)   KEYS[2] timeline list
 -- ARGV[1] expected version ("0" = create)   ARGV[2] record JSON ("" = unchanged:
 --   only confirm the version is current and the callback unseen)
 -- ARGV[3] idempotency field ("" = none)     ARGV[4] reply to remember for it, or
 --   "=timeline": the `twiml` of the last entry written now (kept once, not twice)
--- ARGV[5..] timeline entries (JSON)
--- Returns {"ok", new_version} | {"seen", reply} |
+-- ARGV[5] deadline, epoch ms by this server's TIME ("" = none): past it nothing
+--   is written, because whoever sent this has already answered without it
+-- ARGV[6] side effect the write owes ("" = none), kept in field fx until
+--   whoever performs it (the writer, or the reaper after a crash) clears it
+-- ARGV[7..] timeline entries (JSON)
+-- Returns {"ok", new_version} | {"seen", reply} | {"late"} |
 --   {"conflict", current_version, current record JSON}: the caller retries from
 --   that without reading it again (a stale cached version costs no extra read)
 local idem = ARGV[3]
@@ -21,12 +26,20 @@ if idem ~= '' and cur[2] then
   end
   return {'seen', prev}
 end
+-- After the seen check: a repeat of a transition that ran answers as the first
+-- did, however late it comes.
+if ARGV[5] ~= '' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[5]) then
+    return {'late'}
+  end
+end
 local v = tonumber(cur[1] or '0')
 if v ~= tonumber(ARGV[1]) then
   return {'conflict', tostring(v), redis.call('HGET', KEYS[1], 'd') or ''}
 end
 local length = 0
-for i = 5, #ARGV do
+for i = 7, #ARGV do
   length = redis.call('RPUSH', KEYS[2], ARGV[i])
 end
 if ARGV[2] ~= '' then
@@ -39,6 +52,9 @@ if ARGV[2] ~= '' then
     redis.call('HSET', KEYS[1], 'v', v, 'd', ARGV[2], idem, remember)
   else
     redis.call('HSET', KEYS[1], 'v', v, 'd', ARGV[2])
+  end
+  if ARGV[6] ~= '' then
+    redis.call('HSET', KEYS[1], 'fx', ARGV[6])
   end
 end
 return {'ok', tostring(v)}
