@@ -155,7 +155,11 @@ impl Simulator {
             App::new()
                 .app_data(data.clone())
                 .configure(account::routes)
-                .configure(rest::routes)
+                .service(
+                    web::scope("/2010-04-01/Accounts/{account}")
+                        .configure(rest::routes)
+                        .configure(numbers::routes),
+                )
         })
         .workers(2)
         .listen(listener)?

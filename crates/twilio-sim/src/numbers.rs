@@ -21,6 +21,7 @@ const DEFAULT_AREA_CODES: [u16; 5] = [415, 212, 312, 512, 206];
 /// Countries with an inventory (both in the North American plan).
 const COUNTRIES: [&str; 2] = ["US", "CA"];
 
+/// The phone-number routes, relative to `/2010-04-01/Accounts/{account}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/AvailablePhoneNumbers/{country}/Local.json",

@@ -14,16 +14,13 @@ use crate::{
     callee, openapi, sid, CreateFailure, Persona, RecordedRequest, SimCall, SimMessage, State,
 };
 
+/// The call and message routes, relative to `/2010-04-01/Accounts/{account}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/2010-04-01/Accounts/{account}")
-            .route("/Calls.json", web::post().to(create_call))
-            .route("/Calls.json", web::get().to(list_calls))
-            .route("/Calls/{sid}.json", web::post().to(update_call))
-            .route("/Calls/{sid}.json", web::get().to(fetch_call))
-            .route("/Messages.json", web::post().to(create_message))
-            .configure(crate::numbers::routes),
-    );
+    cfg.route("/Calls.json", web::post().to(create_call))
+        .route("/Calls.json", web::get().to(list_calls))
+        .route("/Calls/{sid}.json", web::post().to(update_call))
+        .route("/Calls/{sid}.json", web::get().to(fetch_call))
+        .route("/Messages.json", web::post().to(create_message));
 }
 
 pub(crate) fn error(status: u16, code: u32, message: &str) -> HttpResponse {
