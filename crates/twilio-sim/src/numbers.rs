@@ -11,7 +11,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::rest::{authorize, error, get, parse_form, record};
+use crate::rest::{authorize, checked_form, error, get, parse_form, record};
 use crate::{openapi, CreateFailure, SimNumber, State};
 
 /// Numbers on offer in each area code.
@@ -260,18 +260,10 @@ async fn create_number(
     account: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match parse_form(&body) {
+    let form = match checked_form(&state, &req, &account, &body, "CreateIncomingPhoneNumber") {
         Ok(f) => f,
         Err(resp) => return resp,
     };
-    if let Err(resp) = authorize(&state, &req, &account) {
-        return resp;
-    }
-    if let Err(e) = openapi::validate("CreateIncomingPhoneNumber", &form) {
-        record(&state, &req, &form, Some(e.clone()));
-        return error(400, 21205, &e);
-    }
-    record(&state, &req, &form, None);
     if let Some(resp) = injected_failure(&state) {
         return resp;
     }

@@ -97,6 +97,25 @@ fn record_at(
         });
 }
 
+/// A form request checked as Twilio checks it: parsed, authorized, valid
+/// against `operation` in Twilio's description, and recorded either way.
+pub(crate) fn checked_form(
+    state: &State,
+    req: &HttpRequest,
+    account: &str,
+    body: &[u8],
+    operation: &str,
+) -> Result<Vec<(String, String)>, HttpResponse> {
+    let form = parse_form(body)?;
+    authorize(state, req, account)?;
+    if let Err(e) = openapi::validate(operation, &form) {
+        record(state, req, &form, Some(e.clone()));
+        return Err(error(400, 21205, &e));
+    }
+    record(state, req, &form, None);
+    Ok(form)
+}
+
 pub(crate) fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>, HttpResponse> {
     serde_urlencoded::from_bytes(body).map_err(|_| error(400, 21201, "malformed form body"))
 }
@@ -239,18 +258,10 @@ async fn update_call(
     body: web::Bytes,
 ) -> HttpResponse {
     let (account, call_sid) = path.into_inner();
-    let form = match parse_form(&body) {
+    let form = match checked_form(&state, &req, &account, &body, "UpdateCall") {
         Ok(f) => f,
         Err(resp) => return resp,
     };
-    if let Err(resp) = authorize(&state, &req, &account) {
-        return resp;
-    }
-    if let Err(e) = openapi::validate("UpdateCall", &form) {
-        record(&state, &req, &form, Some(e.clone()));
-        return error(400, 21205, &e);
-    }
-    record(&state, &req, &form, None);
     let status = get(&form, "Status").map(str::to_owned);
     let found = state.with_call(&call_sid, |c| {
         if status.is_some() && !c.finished {
@@ -325,18 +336,10 @@ async fn create_message(
     account: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let form = match parse_form(&body) {
+    let form = match checked_form(&state, &req, &account, &body, "CreateMessage") {
         Ok(f) => f,
         Err(resp) => return resp,
     };
-    if let Err(resp) = authorize(&state, &req, &account) {
-        return resp;
-    }
-    if let Err(e) = openapi::validate("CreateMessage", &form) {
-        record(&state, &req, &form, Some(e.clone()));
-        return error(400, 21205, &e);
-    }
-    record(&state, &req, &form, None);
     let message = SimMessage {
         sid: sid("SM"),
         to: get(&form, "To").unwrap_or_default().into(),
