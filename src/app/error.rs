@@ -9,6 +9,9 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error("{field}: {reason}")]
     Invalid { field: String, reason: String },
+    /// Well formed but not allowed for this tenant (e.g. a caller ID it does not hold).
+    #[error("{field}: {reason}")]
+    Unprocessable { field: String, reason: String },
     #[error("flow '{0}' does not exist")]
     UnknownFlow(String),
     #[error("to: {0} is on the do-not-call list")]

@@ -14,10 +14,9 @@ use tracing::{info, warn};
 
 use super::calls::{create_record, dial, new_call_id, update, Dialed, NewCall, PlacedCall};
 use super::dial_gate::{self, DialReceipt, DialTarget, GateDecision, Hold};
-use super::{AppState, ServiceError};
+use super::{pace, AppState, ServiceError};
 use crate::call::{CallRecord, CallStatus, Input};
 use crate::flow::Flow;
-use crate::store::SendLog;
 
 /// How long, in real time, a single call waits for an account pacing slot
 /// before it is refused with `rate_limited`.
@@ -177,12 +176,9 @@ async fn schedule_new(
 /// Takes the next account-wide dial slot and sleeps until it, or refuses.
 /// `true` when it had to wait.
 async fn wait_for_account_slot(app: &AppState) -> Result<bool, ServiceError> {
-    let interval = 1000.0 / app.settings.twilio_max_cps;
     let budget_ms = (SINGLE_CALL_SLOT_WAIT.as_secs_f64() * 1000.0 * app.clock.speed()) as i64;
-    let slot = app
-        .store
-        .reserve_account_slot(app.clock.now_ms(), interval, budget_ms)
-        .await?;
+    let now = app.clock.now_ms();
+    let slot = pace::reserve(app, now, budget_ms).await?.map(|at| at - now);
     match slot {
         Some(0) => Ok(false),
         Some(wait) => {
@@ -245,21 +241,22 @@ pub async fn dial_prepared(app: &AppState, prepared: Prepared) -> Result<PlacedC
     }
 }
 
-/// The account pace's last check, right before the request goes out, against
-/// the log of dials really sent (shared with campaign dials): waits while the
-/// last second already holds `TWILIO_MAX_CPS` of them. Bounded.
+/// The tenant's and the account's last check, right before the request goes
+/// out, against the logs of dials really sent (shared with campaign dials):
+/// waits while the last second already holds the tenant's `max_cps` or
+/// `TWILIO_MAX_CPS` of them. Bounded.
 async fn confirm_account_send(app: &AppState, call_id: &str) -> Result<(), ServiceError> {
-    for _ in 0..MAX_SEND_CHECKS {
-        let rate = app.settings.twilio_max_cps;
-        let now = app.clock.now_ms();
-        let wait = app
-            .store
-            .confirm_send(SendLog::Account, call_id, now, rate)
-            .await?;
-        if wait <= 0 {
-            return Ok(());
+    let logs = pace::send_logs(app);
+    'checks: for _ in 0..MAX_SEND_CHECKS {
+        for &(log, rate) in &logs {
+            let now = app.clock.now_ms();
+            let wait = app.store.confirm_send(log, call_id, now, rate).await?;
+            if wait > 0 {
+                tokio::time::sleep(app.clock.real_duration(wait)).await;
+                continue 'checks;
+            }
         }
-        tokio::time::sleep(app.clock.real_duration(wait)).await;
+        return Ok(());
     }
     warn!(
         call_id,

@@ -63,6 +63,9 @@ pub struct AppState {
     /// This instance's last version of each call (see `record_cache`).
     pub(crate) calls: RecordCache<CallRecord>,
     pub(crate) listener: Option<Arc<dyn CallListener>>,
+    /// The tenant's share of the account's dial rate (calls a second), kept
+    /// besides `TWILIO_MAX_CPS` (see `app::pace`).
+    pub tenant_max_cps: Option<f64>,
     /// Flow versions this process has saved to the store (see `save_flow_once`).
     saved_flows: Mutex<HashSet<String>>,
     /// Callbacks of this tenant handled by this process, for `/api/stats`.
@@ -93,6 +96,7 @@ impl AppState {
             renderer,
             calls: RecordCache::default(),
             listener,
+            tenant_max_cps: None,
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: std::time::Instant::now(),
@@ -109,9 +113,6 @@ impl AppState {
         settings.call_purpose = tenant.call_purpose.clone();
         if let Some(first) = tenant.numbers.first() {
             settings.twilio.voice_number = first.clone();
-        }
-        if let Some(cps) = tenant.max_cps {
-            settings.twilio_max_cps = cps.min(self.settings.twilio_max_cps);
         }
         let mut numbers = self.numbers.clone();
         numbers.own_numbers = tenant.numbers.clone();
@@ -130,6 +131,7 @@ impl AppState {
             flows: self.flows.clone(),
             calls: RecordCache::default(),
             listener: self.listener.clone(),
+            tenant_max_cps: tenant.max_cps,
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: self.started,

@@ -325,7 +325,13 @@ async fn before_dial(
         variables: contact.vars.clone(),
         timezone: contact.tz.clone(),
         state: contact.state.as_deref().and_then(|s| s.parse().ok()),
-        from: None,
+        // Checked when the campaign was created; a number the tenant has
+        // released since falls back to its first.
+        from: config
+            .from
+            .as_deref()
+            .and_then(|f| crate::phone::E164::parse(f).ok())
+            .filter(|f| service.numbers.own_numbers.contains(f)),
     };
     let link = crate::call::CampaignLink {
         campaign_id: id.clone(),

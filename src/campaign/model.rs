@@ -117,6 +117,10 @@ pub struct CampaignConfig {
     /// How many shards its contacts are spread over (by index).
     #[serde(default = "one_shard")]
     pub shards: u32,
+    /// The caller ID its dials use (one of the tenant's numbers); `None`: the
+    /// tenant's first number at the time of each dial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 fn one_shard() -> u32 {

@@ -1,8 +1,8 @@
 //! The account's share of a campaign dial's pacing. The campaign's own slot is
 //! taken when the dispatcher claims the contact (`store::Store::admit`); here
-//! the dial also gets the account's slot (`TWILIO_MAX_CPS`, shared by every
-//! instance, campaign and single call), the first one from its campaign slot
-//! on. Both limits are ceilings (see `store/campaign/pace.rs` for the margin):
+//! the dial also gets its tenant's slot (its `max_cps` share, when set) and
+//! the account's (`TWILIO_MAX_CPS`, shared by every instance, tenant, campaign
+//! and single call), the first ones from its campaign slot on (`app::pace`). Both limits are ceilings (see `store/campaign/pace.rs` for the margin):
 //! a dial that goes out later than the slot it holds would crowd the dials
 //! after it. So a dial that must wait for the account moves the campaign's next
 //! slot with it (unless another dial of the campaign was claimed meanwhile).
@@ -15,7 +15,7 @@
 use tracing::warn;
 
 use super::model::CampaignConfig;
-use crate::app::{AppState, ServiceError};
+use crate::app::{pace, AppState, ServiceError};
 use crate::store::SendLog;
 
 /// Checks of the logs of dials sent before a dial goes out regardless (each
@@ -37,12 +37,9 @@ pub(super) async fn account_slot(
 ) -> Result<Option<i64>, ServiceError> {
     let (id, shards) = (&config.campaign_id, config.shards);
     let store = &service.store;
-    let account_interval = 1000.0 / service.settings.twilio_max_cps;
+    let account_interval = pace::interval_ms(service);
     let at = slot_ms.max(service.clock.now_ms());
-    let dial_at = store
-        .reserve_account_slot(at, account_interval, (2.0 * account_interval) as i64)
-        .await?
-        .map(|wait| at + wait);
+    let dial_at = pace::reserve(service, at, (2.0 * account_interval) as i64).await?;
     let Some(dial_at) = dial_at else {
         let due = at + account_interval.ceil() as i64;
         store.release(id, shards, idx, None, due).await?;
@@ -67,18 +64,16 @@ pub(super) async fn confirm_send(
     call_id: &str,
 ) -> Result<(), ServiceError> {
     let store = &service.store;
-    let logs = [
-        (
-            SendLog::Campaign(&config.campaign_id),
-            config.calls_per_second,
-        ),
-        (SendLog::Account, service.settings.twilio_max_cps),
-    ];
+    let mut logs = vec![(
+        SendLog::Campaign(&config.campaign_id),
+        config.calls_per_second,
+    )];
+    logs.extend(pace::send_logs(service));
     for _ in 0..MAX_SEND_CHECKS {
         let mut waited = false;
         // In order; after a wait both are checked again, so each records the
         // time the dial really leaves.
-        for (log, rate) in logs {
+        for &(log, rate) in &logs {
             let now = service.clock.now_ms();
             let wait = store.confirm_send(log, call_id, now, rate).await?;
             if wait > 0 {

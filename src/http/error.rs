@@ -127,6 +127,13 @@ impl ApiError {
                     ..ErrorDetail::new("invalid_request", format!("{field}: {reason}"))
                 },
             ),
+            ServiceError::Unprocessable { field, reason } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorDetail {
+                    field: Some(field),
+                    ..ErrorDetail::new("unprocessable", format!("{field}: {reason}"))
+                },
+            ),
             ServiceError::UnknownFlow(flow) => not_found(format!("flow: '{flow}' does not exist")),
             e @ (ServiceError::DoNotCall(_) | ServiceError::Contended) => {
                 (StatusCode::CONFLICT, ErrorDetail::new("conflict", e.to_string()))

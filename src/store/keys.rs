@@ -54,6 +54,18 @@ pub fn token_rate(tenant: &str, token_id: &str) -> String {
     format!("{GLOBAL}:rate:token:{{{tenant}:{token_id}}}")
 }
 
+/// String: the Twilio account's next dial slot (epoch ms). One account
+/// carries every tenant's calls, so its `TWILIO_MAX_CPS` is shared by all.
+pub fn account_pace() -> String {
+    format!("{GLOBAL}:pace:account")
+}
+
+/// Sorted set: call id -> epoch ms at which the account's recent dials were
+/// sent, whichever tenant dialed.
+pub fn account_sent() -> String {
+    format!("{GLOBAL}:pace:account:sent")
+}
+
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
@@ -190,9 +202,9 @@ impl Keys {
         format!("{}:campaigns:live", self.prefix)
     }
 
-    /// String: the account-wide next dial slot (epoch ms).
-    pub fn account_pace(&self) -> String {
-        format!("{}:pace:account", self.prefix)
+    /// String: this tenant's next dial slot (epoch ms), for its `max_cps` share.
+    pub fn tenant_pace(&self) -> String {
+        format!("{}:pace:tenant", self.prefix)
     }
 
     /// Sorted set: one number's recent dials (unique members, scored by the service
@@ -202,9 +214,9 @@ impl Keys {
         format!("{}:dials:{{{number}}}", self.prefix)
     }
 
-    /// Sorted set: call id -> epoch ms at which the account's recent dials were sent.
-    pub fn account_sent(&self) -> String {
-        format!("{}:pace:account:sent", self.prefix)
+    /// Sorted set: call id -> epoch ms at which this tenant's recent dials were sent.
+    pub fn tenant_sent(&self) -> String {
+        format!("{}:pace:tenant:sent", self.prefix)
     }
 
     /// Sorted set of pending webhook deliveries by due time, and their payloads.

@@ -29,7 +29,7 @@ use conn::{Conn, Connector};
 pub use call_log::{CallLogEntry, LogStart};
 pub use campaign::{
     ceiling, due_in_list_order, spacing_ms, Admit, CampaignSnapshot, CampaignStatus, CancelStep,
-    Finish, SendLog, StatusRefused, Take, PACE_MARGIN,
+    Finish, PaceScope, SendLog, StatusRefused, Take, PACE_MARGIN,
 };
 pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};

@@ -271,3 +271,117 @@ async fn two_instances_share_the_campaign_and_account_limits() {
     let most = busiest(&all, 1.0);
     assert!(most <= 8, "account: {most} dials within one second");
 }
+
+/// Two tenants on one Twilio account: the account's `TWILIO_MAX_CPS` binds
+/// their dials together (one account, one limit), a tenant's `max_cps` share
+/// binds its own, and each campaign dials from the number it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_share_the_account_limit_and_keep_their_own_share() {
+    let _turn = crate::helpers::TIMING.lock().await;
+    let app = spawn_app_with(|env| {
+        slowed(env);
+        env.insert("TWILIO_MAX_CPS", "5".into());
+        env.insert("ADMIN_TOKEN", crate::tenants::ADMIN_TOKEN.into());
+    })
+    .await;
+    app.sim.set_default_persona(Persona::Busy);
+    let (acme, _) = crate::tenants::create_tenant(
+        &app,
+        json!({"id": "acme", "name": "Acme", "company_name": "Acme Dental",
+               "numbers": ["+15550003001", "+15550003002"], "max_cps": 3}),
+    )
+    .await;
+    let (bolt, _) = crate::tenants::create_tenant(
+        &app,
+        json!({"id": "bolt", "name": "Bolt", "company_name": "Bolt Plumbing",
+               "numbers": ["+15550003101"]}),
+    )
+    .await;
+    let place = |token: String, body: Value| {
+        let req = app
+            .http
+            .post(format!("{}/api/calls/outbound", app.base_url))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    // A caller ID the tenant does not hold (another tenant's) is refused.
+    let (status, refused) = place(
+        acme.token.clone(),
+        json!({"contacts": contacts("+1555331", 2), "from": "+15550003101"}),
+    )
+    .await;
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"]["field"], "from", "{refused}");
+    // Alone, each would dial 6 and 4 a second (acme's share caps it at 3):
+    // together 7 a second, above the account's 5.
+    let (status, a) = place(
+        acme.token.clone(),
+        json!({"contacts": contacts("+1555331", 9), "calls_per_second": 6,
+               "max_concurrent": 100, "from": "+15550003002"}),
+    )
+    .await;
+    assert_eq!(status, 202, "{a}");
+    let (status, b) = place(
+        bolt.token.clone(),
+        json!({"contacts": contacts("+1555332", 12), "calls_per_second": 4,
+               "max_concurrent": 100}),
+    )
+    .await;
+    assert_eq!(status, 202, "{b}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    for (token, created) in [(&acme.token, &a), (&bolt.token, &b)] {
+        let id = created["campaign_id"].as_str().unwrap();
+        loop {
+            let c: Value = app
+                .http
+                .get(format!("{}/api/campaigns/{id}", app.base_url))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if c["status"] == "completed" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{c}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let by_to = received(&app.sim);
+    let acme_times = times_of(&by_to, "+1555331");
+    let bolt_times = times_of(&by_to, "+1555332");
+    assert_eq!((acme_times.len(), bolt_times.len()), (9, 12));
+    let most = busiest(&acme_times, 1.0);
+    assert!(most <= 3, "acme's share: {most} dials within one second");
+    assert!(mean(&acme_times) <= 3.0 * 1.001, "acme's mean");
+    let all = times_of(&by_to, "+155533");
+    let most = busiest(&all, 1.0);
+    assert!(most <= 5, "account: {most} dials within one second");
+    // Each campaign's dials used its tenant's caller ID: the named one for
+    // acme, the first for bolt.
+    for r in app.sim.requests() {
+        if r.method != "POST" || !r.path.ends_with("/Calls.json") {
+            continue;
+        }
+        let field = |k: &str| {
+            r.form
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let (to, from) = (field("To"), field("From"));
+        if to.starts_with("+1555331") {
+            assert_eq!(from, "+15550003002", "acme dials from the number it named");
+        } else if to.starts_with("+1555332") {
+            assert_eq!(from, "+15550003101", "bolt dials from its number");
+        }
+    }
+}

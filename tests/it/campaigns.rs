@@ -705,6 +705,7 @@ async fn a_campaign_settled_but_not_completed_is_completed_by_the_dispatcher() {
         total: 5,
         created_at: chrono::Utc::now(),
         shards: 3,
+        from: None,
     };
     let fields = [
         ("config", serde_json::to_string(&config).unwrap()),

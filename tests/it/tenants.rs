@@ -928,3 +928,79 @@ async fn numbers_added_and_removed_through_the_tenant_are_its_caller_ids() {
     assert_eq!(status, 422);
     admin::add_number(&tenants, "bolt", &extra).await.unwrap();
 }
+
+/// The limits live in Redis: two instances behind one address share one
+/// token's budget, so a client cannot double its rate by spreading requests.
+#[tokio::test]
+async fn the_rate_limit_holds_across_two_instances() {
+    let redis = callflow::redis_server::RedisServer::start().unwrap();
+    let sim = crate::helpers::start_sim().await;
+    let (mut env, port_a, port_b) = crate::helpers::behind_one_address(&sim, &redis.url());
+    env.insert("API_RATE_LIMIT_PER_S", "0.1".into());
+    env.insert("API_RATE_LIMIT_BURST", "4".into());
+    let workdir = std::env::temp_dir();
+    let _a = crate::helpers::serve_process(&env, port_a, &workdir).await;
+    let _b = crate::helpers::serve_process(&env, port_b, &workdir).await;
+    let http = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    for port in [port_a, port_b, port_a, port_b, port_a, port_b] {
+        let resp = http
+            .get(format!("http://127.0.0.1:{port}/api/stats"))
+            .bearer_auth(API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+    }
+    // A burst of four in all, not four on each instance.
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+}
+
+/// Deleting a tenant stops its background work: its running campaign is
+/// dialed no more once the instance has read the tenants again.
+#[tokio::test]
+async fn a_deleted_tenants_campaign_is_dialed_no_more() {
+    let app = spawn().await;
+    app.sim.set_default_persona(Persona::Busy);
+    let (acme, _) = acme_and_bolt(&app).await;
+    let contacts: Vec<Value> = (0..60)
+        .map(|i| json!({"to": format!("+1555341{i:04}")}))
+        .collect();
+    let (status, created) = call(
+        &app,
+        &acme.token,
+        Method::POST,
+        "/api/calls/outbound",
+        Some(json!({"contacts": contacts, "calls_per_second": 2})),
+    )
+    .await;
+    assert_eq!(status, 202, "{created}");
+    let dials = || {
+        app.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/Calls.json"))
+            .count()
+    };
+    // Dialing has begun.
+    let start = std::time::Instant::now();
+    while dials() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(30), "campaign dials");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resp = admin(&app, Method::DELETE, "/api/admin/tenants/acme")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    // Within one refresh of the registry (plus a dial already under way) the
+    // tasks stop; then nothing more is dialed.
+    tokio::time::sleep(callflow::tenant::tasks::REFRESH + Duration::from_secs(2)).await;
+    let after = dials();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(dials(), after, "no dial after the tenant was deleted");
+    assert!(after < 60, "the campaign had not finished: {after} dials");
+    // Its token is gone too.
+    let (status, _) = call(&app, &acme.token, Method::GET, "/api/stats", None).await;
+    assert_eq!(status, 401);
+}

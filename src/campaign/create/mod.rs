@@ -12,7 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 
-use self::input::{ContactRequest, FieldError};
+use self::input::{ContactRequest, FieldError, Phone};
 pub use self::request::CampaignRequest;
 use super::model::{CampaignConfig, CampaignStatus, Contact, RetryPolicy};
 use crate::app::{AppState, ServiceError};
@@ -216,6 +216,15 @@ fn settings(
             "needs CAMPAIGN_WEBHOOK_SECRET to be configured to sign events",
         ));
     }
+    let from = match req.from {
+        Some(Phone(from)) if !service.numbers.own_numbers.contains(&from) => {
+            return Err(ServiceError::Unprocessable {
+                field: "from".into(),
+                reason: format!("{} is not one of this tenant's numbers", from.masked()),
+            })
+        }
+        from => from.map(|f| f.0.as_str().to_string()),
+    };
     let config = CampaignConfig {
         campaign_id: uuid::Uuid::new_v4().simple().to_string(),
         flow_id: flow.id.clone(),
@@ -228,6 +237,7 @@ fn settings(
         total: 0,
         created_at: service.clock.now(),
         shards: shard_count(req.contacts.len(), service.settings.campaign_shard_contacts),
+        from,
     };
     Ok((flow, config, req.contacts))
 }

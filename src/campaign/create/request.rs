@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::input::{FieldError, FlowName, Object};
+use super::input::{FieldError, FlowName, Object, Phone};
 use crate::call::Disposition;
 use crate::campaign::duration;
 use crate::campaign::model::{RetryPolicy, WindowSpec, FINAL_DISPOSITIONS};
@@ -27,6 +27,9 @@ pub struct CampaignRequest {
     pub retry: Option<Object<RetryRequest>>,
     #[serde(default)]
     pub webhook_url: Option<WebhookUrl>,
+    /// The caller ID of every dial: one of the tenant's numbers (else its first).
+    #[serde(default)]
+    pub from: Option<Phone>,
 }
 
 /// Dials in progress at once: 1 to 1000 (default 10).

@@ -29,7 +29,7 @@ use super::{Store, StoreError};
 
 pub use cancel::CancelStep;
 pub use counters::CampaignSnapshot;
-pub use pace::{ceiling, spacing_ms, SendLog, PACE_MARGIN};
+pub use pace::{ceiling, spacing_ms, PaceScope, SendLog, PACE_MARGIN};
 pub use queue::{Admit, Finish, Take};
 pub use status::{CampaignStatus, StatusRefused};
 

@@ -33,7 +33,7 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use crate::store::{Store, StoreError};
+use crate::store::{keys, Store, StoreError};
 
 /// How much wider than `1000 / rate` ms two dial slots are kept apart.
 pub const PACE_MARGIN: f64 = 0.015;
@@ -48,7 +48,18 @@ static PACE_DELAY: LazyLock<Script> =
 pub enum SendLog<'a> {
     /// A campaign's (its `calls_per_second`).
     Campaign(&'a str),
-    /// The account's (`TWILIO_MAX_CPS`), shared by every instance and campaign.
+    /// The tenant's (its `max_cps` share, when it has one).
+    Tenant,
+    /// The account's (`TWILIO_MAX_CPS`), shared by every instance, tenant and campaign.
+    Account,
+}
+
+/// Whose dial slots a reservation takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaceScope {
+    /// The tenant's `max_cps` share.
+    Tenant,
+    /// The Twilio account's `TWILIO_MAX_CPS`, shared by every tenant.
     Account,
 }
 
@@ -67,19 +78,24 @@ pub fn spacing_ms(interval_ms: f64) -> f64 {
 }
 
 impl Store {
-    /// Reserves an account-wide dial slot, at or after `at_ms`, at most
+    /// Reserves a dial slot of `scope`, at or after `at_ms`, at most
     /// `max_wait_ms` after it, for a limit of one dial per `interval_ms`
-    /// (`1000 / TWILIO_MAX_CPS`; the margin is added here). Every dial of the
-    /// account (campaign or single call) goes through here.
+    /// (`1000 / rate`; the margin is added here). Every dial (campaign or
+    /// single call) takes the account's slot, and its tenant's first when the
+    /// tenant has a `max_cps` share.
     /// `Ok(Some(wait))`: dial `wait` ms after `at_ms`; `Ok(None)`: no slot that soon.
-    pub async fn reserve_account_slot(
+    pub async fn reserve_slot(
         &self,
+        scope: PaceScope,
         at_ms: i64,
         interval_ms: f64,
         max_wait_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
         let wait: i64 = PACE
-            .key(self.keys().account_pace())
+            .key(match scope {
+                PaceScope::Tenant => self.keys().tenant_pace(),
+                PaceScope::Account => keys::account_pace(),
+            })
             .arg(at_ms)
             .arg(spacing_ms(interval_ms))
             .arg(max_wait_ms)
@@ -102,7 +118,8 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let key = match log {
             SendLog::Campaign(id) => self.keys().campaign_sent(id),
-            SendLog::Account => self.keys().account_sent(),
+            SendLog::Tenant => self.keys().tenant_sent(),
+            SendLog::Account => keys::account_sent(),
         };
         let (most, window_ms) = ceiling(rate);
         let wait: i64 = SENT
