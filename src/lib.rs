@@ -18,6 +18,7 @@ pub mod flow;
 pub mod graph;
 #[cfg(any(feature = "demo", feature = "bench"))]
 pub mod harness;
+pub mod healthcheck;
 pub mod http;
 pub mod inbound;
 pub mod messaging;

@@ -24,6 +24,8 @@ enum Command {
     Serve,
     /// Check the setup (settings, Redis, flows, Twilio account and number) and say how to fix what is wrong.
     Doctor,
+    /// Exit 0 when the local server (on PORT) answers /ready with 200: for container health checks.
+    Healthcheck,
     /// Run a self-contained demo: private Redis, a simulated Twilio and a handful of calls.
     #[cfg(feature = "demo")]
     Demo {
@@ -104,6 +106,9 @@ fn main() -> ExitCode {
             }
             Err(e) => Err(e.to_string()),
         },
+        Command::Healthcheck => {
+            callflow::healthcheck::port_from_env().and_then(callflow::healthcheck::check)
+        }
         Command::Doctor => {
             let healthy = runtime().block_on(doctor::run(&mut std::io::stdout()));
             if healthy {

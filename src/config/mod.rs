@@ -133,14 +133,18 @@ pub struct Settings {
 }
 
 /// API rate limits, shared by every instance (kept in Redis).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ApiRate {
     /// Requests per second per token (a tenant's record may set its own); 0: off.
     pub per_token_per_s: f64,
     /// Requests a token may make at once before the rate applies.
     pub burst: u32,
-    /// Requests per second per client address (the TCP peer); 0: off.
+    /// Requests per second per client address (the TCP peer, or the client a
+    /// trusted proxy names); 0: off.
     pub per_ip_per_s: f64,
+    /// Balancers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, IPs
+    /// or CIDR blocks); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Reads settings through `get`, so tests and the demo can supply their own.
@@ -353,6 +357,22 @@ fn api_rate<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<ApiRate, Co
             |v| format!("'{v}' is not a whole number of requests from 1 to 100000"),
         )?,
         per_ip_per_s: rate("API_IP_RATE_LIMIT_PER_S", 500.0)?,
+        trusted_proxies: vars.parsed(
+            "TRUSTED_PROXIES",
+            Vec::new(),
+            |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse::<ipnet::IpNet>()
+                            .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .ok()
+                    })
+                    .collect()
+            },
+            |v| format!("'{v}' is not a comma-separated list of IP addresses or CIDR blocks"),
+        )?,
     })
 }
 

@@ -4,6 +4,7 @@
 //! first (per client address, then per token), so guessing tokens is slow too.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -66,16 +67,51 @@ async fn limit(app: &AppState, key: &str, per_s: f64, burst: u32) -> Result<(), 
     }
 }
 
-/// The per-address limit (the TCP peer: headers such as `X-Forwarded-For`
-/// can be forged, so they are not read).
+/// The per-address limit, for the client's address: the TCP peer, unless
+/// the peer is one of `TRUSTED_PROXIES` (headers can be forged, so only a
+/// trusted balancer's `X-Forwarded-For` is read).
 async fn limit_address(app: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    let rate = app.settings.api_rate;
+    let rate = &app.settings.api_rate;
     let Some(peer) = req.peer_addr() else {
         return Ok(());
     };
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    let client = client_address(peer.ip(), forwarded, &rate.trusted_proxies);
     let per_s = rate.per_ip_per_s;
     let burst = (2.0 * per_s).ceil().max(f64::from(rate.burst)) as u32;
-    limit(app, &keys::ip_rate(&peer.ip().to_string()), per_s, burst).await
+    limit(app, &keys::ip_rate(&client.to_string()), per_s, burst).await
+}
+
+/// The client behind a chain of trusted proxies: walking `X-Forwarded-For`
+/// from the right (the entry the nearest proxy added), the first address
+/// that is not a trusted proxy. An unparsable entry stops the walk at the
+/// last address known good.
+fn client_address<'a>(
+    peer: IpAddr,
+    forwarded: impl Iterator<Item = &'a str>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = forwarded.flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 fn tenants(req: &HttpRequest) -> Result<Arc<Tenants>, ApiError> {
@@ -162,5 +198,41 @@ impl FromRequest for Admin {
                 _ => Err(ApiError::Unauthorized),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let got = client_address(ip("203.0.113.9"), ["198.51.100.1"].into_iter(), &[]);
+        assert_eq!(got, ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn a_trusted_balancer_names_the_client() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        // A client-supplied (forged) first entry is skipped: the walk stops at
+        // the first address the trusted chain did not add.
+        let got = client_address(
+            ip("10.0.0.2"),
+            ["1.2.3.4, 198.51.100.7", "10.0.0.5"].into_iter(),
+            &trusted,
+        );
+        assert_eq!(got, ip("198.51.100.7"));
+        let got = client_address(ip("10.0.0.2"), std::iter::empty(), &trusted);
+        assert_eq!(got, ip("10.0.0.2"));
+        let got = client_address(ip("10.0.0.2"), ["junk, 10.0.0.9"].into_iter(), &trusted);
+        assert_eq!(got, ip("10.0.0.9"));
     }
 }

@@ -1004,3 +1004,38 @@ async fn a_deleted_tenants_campaign_is_dialed_no_more() {
     let (status, _) = call(&app, &acme.token, Method::GET, "/api/stats", None).await;
     assert_eq!(status, 401);
 }
+
+/// Behind a trusted balancer each client keeps its own address limit (read
+/// from `X-Forwarded-For`); from anyone else that header is ignored.
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_for_the_address_limit() {
+    let statuses = |trusted: &'static str| async move {
+        let app = spawn_app_with(|env| {
+            env.insert("API_RATE_LIMIT_PER_S", "0".into());
+            env.insert("API_RATE_LIMIT_BURST", "2".into());
+            env.insert("API_IP_RATE_LIMIT_PER_S", "1".into());
+            env.insert("TRUSTED_PROXIES", trusted.into());
+        })
+        .await;
+        let mut statuses = Vec::new();
+        for client in [
+            "198.51.100.1",
+            "198.51.100.2",
+            "198.51.100.3",
+            "198.51.100.1",
+        ] {
+            let resp = app
+                .api(Method::GET, "/api/stats")
+                .header("X-Forwarded-For", client)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(resp.status().as_u16());
+        }
+        statuses
+    };
+    // Three clients, one request each, then the first again (burst 2).
+    assert_eq!(statuses("127.0.0.1").await, [200, 200, 200, 200]);
+    // Not trusted: all four are the test's own address.
+    assert_eq!(statuses("10.0.0.0/8").await, [200, 200, 429, 429]);
+}
