@@ -148,6 +148,10 @@ pub enum CallbackKind {
     Gather,
     Status,
     Recording,
+    /// A text that came in (`/twilio/sms/incoming`).
+    SmsIncoming,
+    /// A sent text's status (`/twilio/sms/status`).
+    SmsStatus,
 }
 
 impl CallbackKind {
@@ -157,6 +161,8 @@ impl CallbackKind {
             Self::Gather => "gather",
             Self::Status => "status",
             Self::Recording => "recording",
+            Self::SmsIncoming => "sms_incoming",
+            Self::SmsStatus => "sms_status",
         }
     }
 }

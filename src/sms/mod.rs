@@ -4,6 +4,8 @@
 //! ([`status`]). The pure parts (keywords, templates) are `messaging`; the
 //! notification records are `app::notifications`.
 
+pub mod incoming;
 pub mod send;
+pub mod status;
 
 pub use send::{enqueue_sms, Outgoing, Queued, SmsError};

@@ -35,6 +35,7 @@ pub use campaign::{
 };
 pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};
+pub use dnc::Lift;
 pub use effects::Effect;
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
