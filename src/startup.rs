@@ -27,6 +27,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("compliance data: {0}")]
     ComplianceData(#[from] crate::compliance::DataError),
+    #[error("text template {0}")]
+    Templates(#[from] crate::messaging::TemplateError),
     #[error("{0}")]
     Tenants(#[from] crate::tenant::bootstrap::BootstrapError),
 }
@@ -66,10 +68,11 @@ impl Application {
         // Before the store opens: its connections keep handles on the recorder.
         crate::observe::install();
         let flows = load_flows(&settings)?;
+        let templates = crate::messaging::Templates::load_dir(&settings.flows_dir.join("sms"))?;
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;
         let settler = Arc::new(crate::campaign::settle::CampaignListener);
-        let root = AppState::new(settings, store, flows, Some(settler));
+        let root = AppState::new(settings, store, flows, templates, Some(settler));
         let tenants = Arc::new(Tenants::new(root.clone()));
         crate::tenant::bootstrap::run(&tenants).await?;
         let service = tenants

@@ -58,6 +58,8 @@ pub enum Verb {
         seconds: u32,
     },
     Hangup,
+    /// `<Message>`: a text sent back to whoever texted (messaging webhooks).
+    Message(String),
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -202,6 +204,15 @@ fn write_verb(w: &mut Writer<Vec<u8>>, verb: &Verb) {
             w.write_event(Event::Empty(BytesStart::new("Hangup")))
                 .expect("write to Vec");
         }
+        Verb::Message(text) => {
+            w.write_event(Event::Start(BytesStart::new("Message")))
+                .expect("write to Vec");
+            let escaped = quick_xml::escape::partial_escape(text.as_str());
+            w.write_event(Event::Text(BytesText::from_escaped(escaped)))
+                .expect("write to Vec");
+            w.write_event(Event::End(BytesEnd::new("Message")))
+                .expect("write to Vec");
+        }
     }
 }
 
@@ -214,6 +225,13 @@ pub fn polite_goodbye(voice: &str, language: &str) -> String {
         language: language.into(),
     }))
     .push(Verb::Hangup);
+    r.render()
+}
+
+/// `<Response><Message>text</Message></Response>`: the answer to a text.
+pub fn message(text: &str) -> String {
+    let mut r = Response::new();
+    r.push(Verb::Message(text.to_string()));
     r.render()
 }
 

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod dial_gate;
 pub mod effects;
 mod error;
+pub mod notifications;
 pub mod numbers;
 pub mod outbound;
 pub mod pace;

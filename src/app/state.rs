@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::compliance::NumberPolicy;
 use crate::config::Settings;
 use crate::flow::{Flow, FlowRegistry};
+use crate::messaging::Templates;
 use crate::phone::E164;
 use crate::record_cache::RecordCache;
 use crate::render::TwimlRenderer;
@@ -46,6 +47,11 @@ pub struct TenantSettings {
     pub numbers: Vec<E164>,
     /// Its share of the account's dial rate (calls per second), when set.
     pub max_cps: Option<f64>,
+    /// Where its events go (signed), when set.
+    pub events_url: Option<String>,
+    /// Its zone (texts say instants in the recipient's zone when the number
+    /// tells it, else in this one).
+    pub timezone: chrono_tz::Tz,
 }
 
 /// The application as one tenant sees it: its store view (keys under its
@@ -57,6 +63,12 @@ pub struct AppState {
     pub clock: Clock,
     pub twilio: TwilioClient,
     pub flows: Arc<FlowRegistry>,
+    /// Text message templates (`FLOWS_DIR/sms/*.toml`).
+    pub sms_templates: Arc<Templates>,
+    /// Where the tenant's events go (its `events_url`), when set.
+    pub events_url: Option<String>,
+    /// The tenant's zone (`TIMEZONE_DEFAULT` for the configured tenant until it sets one).
+    pub timezone: chrono_tz::Tz,
     pub renderer: TwimlRenderer,
     /// Which numbers may be dialed at all (country codes, toll fraud, own numbers).
     pub numbers: NumberPolicy,
@@ -78,6 +90,7 @@ impl AppState {
         settings: Settings,
         store: Store,
         flows: FlowRegistry,
+        sms_templates: Templates,
         listener: Option<Arc<dyn CallListener>>,
     ) -> Arc<Self> {
         let renderer = renderer(&settings);
@@ -86,6 +99,7 @@ impl AppState {
             allowed_country_codes: settings.allowed_country_codes.clone(),
             own_numbers: vec![settings.twilio.voice_number.clone()],
         };
+        let settings_zone = settings.timezone_default;
         Arc::new(Self {
             numbers,
             clock: settings.clock,
@@ -93,6 +107,9 @@ impl AppState {
             settings,
             store,
             flows: Arc::new(flows),
+            sms_templates: Arc::new(sms_templates),
+            events_url: None,
+            timezone: settings_zone,
             renderer,
             calls: RecordCache::default(),
             listener,
@@ -129,6 +146,9 @@ impl AppState {
             store: self.store.for_tenant(&tenant.id),
             settings,
             flows: self.flows.clone(),
+            sms_templates: self.sms_templates.clone(),
+            events_url: tenant.events_url.clone(),
+            timezone: tenant.timezone,
             calls: RecordCache::default(),
             listener: self.listener.clone(),
             tenant_max_cps: tenant.max_cps,

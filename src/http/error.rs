@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The body is over the route's limit; it was not read.
     #[error("{0}")]
     TooLarge(String),
+    /// A text refused (do-not-call).
+    #[error(transparent)]
+    Sms(crate::sms::SmsError),
     /// An `Idempotency-Key` used before with another body.
     #[error("Idempotency-Key: this key was used with a different request body")]
     KeyReused,
@@ -100,6 +103,13 @@ impl ApiError {
                     StatusCode::CONFLICT,
                     ErrorDetail::new("conflict", e.to_string()),
                 )
+            }
+            ApiError::Sms(e) => {
+                let detail = ErrorDetail {
+                    field: Some("to"),
+                    ..ErrorDetail::new("conflict", e.to_string())
+                };
+                return (StatusCode::CONFLICT, detail);
             }
             ApiError::KeyReused => {
                 let detail = ErrorDetail {

@@ -10,6 +10,7 @@ mod health;
 mod metrics;
 mod request_id;
 mod webhooks;
+mod webhooks_sms;
 
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
@@ -66,7 +67,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/numbers/available", web::get().to(api::search_numbers))
                 .route("/numbers", web::get().to(api::list_numbers))
                 .route("/numbers", web::post().to(api::acquire_number))
-                .route("/numbers/{number}", web::delete().to(api::release_number)),
+                .route("/numbers/{number}", web::delete().to(api::release_number))
+                .service(
+                    web::resource("/sms")
+                        .app_data(web::PayloadConfig::new(SMALL_BODY_LIMIT))
+                        .route(web::post().to(api::send_sms)),
+                )
+                .route("/notifications", web::get().to(api::list_notifications))
+                .route("/notifications/{id}", web::get().to(api::get_notification)),
         )
         .service(
             web::scope("/twilio/voice")
@@ -76,6 +84,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/gather", web::post().to(webhooks::gather))
                 .route("/status", web::post().to(webhooks::status))
                 .route("/recording", web::post().to(webhooks::recording)),
+        )
+        .service(
+            web::scope("/twilio/sms")
+                .app_data(web::PayloadConfig::new(WEBHOOK_BODY_LIMIT))
+                .route("/incoming", web::post().to(webhooks_sms::incoming))
+                .route("/status", web::post().to(webhooks_sms::status)),
         );
 }
 
@@ -90,7 +104,7 @@ const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     use actix_web::ResponseError;
     let (req, _) = res.into_parts();
-    let message = if req.path() == "/api/dnc" {
+    let message = if req.path() == "/api/dnc" || req.path() == "/api/sms" {
         format!(
             "the request body is over the {} KiB limit",
             SMALL_BODY_LIMIT / 1024

@@ -20,11 +20,17 @@ use crate::twiml;
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
 pub struct Signed {
     query: Vec<(String, String)>,
+    /// Every form pair, as signed.
+    pairs: Vec<(String, String)>,
     form: VoiceForm,
 }
 
 impl Signed {
-    fn query(&self, name: &str) -> Option<&str> {
+    pub(super) fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    pub(super) fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
@@ -116,6 +122,7 @@ impl FromRequest for Signed {
             Ok(Signed {
                 query,
                 form: VoiceForm::from_pairs(&params),
+                pairs: params,
             })
         })
     }
@@ -138,7 +145,7 @@ fn signed_by_twilio(
     signature::verify_any(tokens, &[url, with_fragment.as_str()], params, signature)
 }
 
-fn xml(body: String) -> HttpResponse {
+pub(super) fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 

@@ -27,6 +27,9 @@ const CAMPAIGN_CONTACTS: &str = "callflow_campaign_contacts";
 const CAMPAIGNS_LIVE: &str = "callflow_campaigns_live";
 const OUTBOX_BACKLOG: &str = "callflow_outbox_backlog";
 const OUTBOX_FAILURES: &str = "callflow_outbox_delivery_failures_total";
+const SMS_SENT: &str = "callflow_sms_sends_total";
+const SMS_STATUSES: &str = "callflow_sms_status_total";
+const SMS_RECEIVED: &str = "callflow_sms_received_total";
 
 /// Latency buckets (seconds): a callback is a few hundred microseconds, a slow
 /// Redis or a contended transition tens of milliseconds.
@@ -115,11 +118,23 @@ fn describe() {
     );
     describe_gauge!(
         OUTBOX_BACKLOG,
-        "Campaign webhook events waiting for delivery, read at scrape time"
+        "Outbox items (campaign and tenant events, texts to send) waiting, read at scrape time"
     );
     describe_counter!(
         OUTBOX_FAILURES,
-        "Failed campaign webhook deliveries, by outcome (retry or dropped)"
+        "Failed outbox deliveries (events, texts), by outcome (retry or dropped)"
+    );
+    describe_counter!(
+        SMS_SENT,
+        "Create-message requests to Twilio, by result (accepted, throttled, rejected, uncertain)"
+    );
+    describe_counter!(
+        SMS_STATUSES,
+        "Texts sent that reached a status (sent, delivered, undelivered, failed)"
+    );
+    describe_counter!(
+        SMS_RECEIVED,
+        "Incoming texts, by keyword (opt_out, opt_in, help, message)"
     );
     // Shown from the start at 0, so a rate over them is defined before the first.
     counter!(DNC_REFUSALS).absolute(0);
@@ -133,6 +148,10 @@ pub enum CallbackKind {
     Gather,
     Status,
     Recording,
+    /// A text that came in (`/twilio/sms/incoming`).
+    SmsIncoming,
+    /// A sent text's status (`/twilio/sms/status`).
+    SmsStatus,
 }
 
 impl CallbackKind {
@@ -142,6 +161,8 @@ impl CallbackKind {
             Self::Gather => "gather",
             Self::Status => "status",
             Self::Recording => "recording",
+            Self::SmsIncoming => "sms_incoming",
+            Self::SmsStatus => "sms_status",
         }
     }
 }
@@ -181,10 +202,27 @@ pub fn signature_failure() {
     counter!(SIGNATURE_FAILURES).increment(1);
 }
 
-/// A campaign webhook delivery failed: `dropped` after the last attempt, else `retry`.
+/// An outbox delivery (event or text) failed: `dropped` after the last attempt, else `retry`.
 pub fn outbox_failure(dropped: bool) {
     let outcome = if dropped { "dropped" } else { "retry" };
     counter!(OUTBOX_FAILURES, "outcome" => outcome).increment(1);
+}
+
+/// A text's create request answered: `accepted`, `throttled` (429),
+/// `rejected` or `uncertain`.
+pub fn sms_sent(result: &'static str) {
+    counter!(SMS_SENT, "result" => result).increment(1);
+}
+
+/// A text callflow sent reached a status (`sent`, `delivered`,
+/// `undelivered`, `failed`): counted once per text and status.
+pub fn sms_status(status: &'static str) {
+    counter!(SMS_STATUSES, "status" => status).increment(1);
+}
+
+/// An incoming text by what it was: `opt_out`, `opt_in`, `help`, `message`.
+pub fn sms_received(keyword: &'static str) {
+    counter!(SMS_RECEIVED, "keyword" => keyword).increment(1);
 }
 
 /// The scrape-time figures: contacts of live campaigns by state, how many

@@ -110,7 +110,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let expire = self.keep_record(record, ttl);
         let member = entry.member();
-        let log = self.run_call_log(&member, cutoff_ms, TRIM_ON_ADD);
+        let log = self.run_log(self.keys.call_log(), &member, cutoff_ms, TRIM_ON_ADD);
         tokio::try_join!(expire, log)?;
         Ok(())
     }
@@ -129,17 +129,21 @@ impl Store {
 
     /// Drops up to `max` log entries created before `cutoff_ms`; how many went.
     pub async fn trim_call_log(&self, cutoff_ms: i64, max: usize) -> Result<usize, StoreError> {
-        self.run_call_log("", cutoff_ms, max).await
+        self.run_log(self.keys.call_log(), "", cutoff_ms, max).await
     }
 
-    async fn run_call_log(
+    /// Adds `member` (when not empty) to the time-ordered log at `key` (the
+    /// call log or the notification log) and drops up to `max` entries older
+    /// than `cutoff_ms`.
+    pub(super) async fn run_log(
         &self,
+        key: String,
         member: &str,
         cutoff_ms: i64,
         max: usize,
     ) -> Result<usize, StoreError> {
         let mut inv = CALL_LOG.prepare_invoke();
-        inv.key(self.keys.call_log())
+        inv.key(key)
             .arg(member)
             .arg(format!("({}", time_prefix(cutoff_ms)))
             .arg(max);
@@ -155,9 +159,21 @@ impl Store {
         oldest_ms: i64,
         count: usize,
     ) -> Result<Vec<String>, StoreError> {
+        self.log_page(self.keys.call_log(), start, oldest_ms, count)
+            .await
+    }
+
+    /// A newest-first page of the time-ordered log at `key`.
+    pub(super) async fn log_page(
+        &self,
+        key: String,
+        start: &LogStart,
+        oldest_ms: i64,
+        count: usize,
+    ) -> Result<Vec<String>, StoreError> {
         let mut c = self.worker_conn().await;
         Ok(c.zrevrangebylex_limit(
-            self.keys.call_log(),
+            key,
             start.bound(),
             format!("[{}", time_prefix(oldest_ms)),
             0,

@@ -228,6 +228,34 @@ impl Keys {
         format!("{}:{{outbox}}:items", self.prefix)
     }
 
+    /// Hash: one text callflow sends (a notification): `d` (its JSON as
+    /// created), `status`, `rank` (how far the status has come, see
+    /// `scripts/notification_status.lua`), `error_code`, `error_message`,
+    /// `message_sid`, `updated_at` and `<status>_at`. Expires with the call
+    /// log's retention.
+    pub fn notification(&self, id: &str) -> String {
+        format!("{}:notification:{{{id}}}", self.prefix)
+    }
+
+    /// Sorted set, every member scored 0 so they sort by name: the tenant's
+    /// notification log, one `<created ms, 13 digits>:<type>:<notification id>`
+    /// per text (the call log's member format, see `call_log.rs`).
+    pub fn notifications(&self) -> String {
+        format!("{}:notifications", self.prefix)
+    }
+
+    /// String: an incoming text already handled (by its `MessageSid`), kept a
+    /// day, so a retry of Twilio's webhook changes nothing and answers nothing.
+    pub fn sms_seen(&self, message_sid: &str) -> String {
+        format!("{}:sms:seen:{{{message_sid}}}", self.prefix)
+    }
+
+    /// String: the tenant's auto-reply went to this number; expires after the
+    /// auto-reply cooldown.
+    pub fn sms_auto_replied(&self, number: &str) -> String {
+        format!("{}:sms:replied:{{{number}}}", self.prefix)
+    }
+
     /// String: what became of one `Idempotency-Key` (JSON: pending, or the first
     /// answer), by the SHA-256 of the key, so a key's characters never touch the
     /// hash tag. Kept 24 hours.

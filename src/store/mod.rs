@@ -1,6 +1,7 @@
 //! Redis persistence, split by aggregate: persisted machine records
 //! ([`records`]), the tenant's call log and record expiry ([`call_log`]), the do-not-call list ([`dnc`]), the per-number dial cap
-//! ([`dial_cap`]), campaigns, the outbox and the answers remembered for
+//! ([`dial_cap`]), campaigns, the outbox, notifications (texts sent) and
+//! incoming-text markers ([`notifications`]) and the answers remembered for
 //! idempotency keys ([`idempotency`]); what the server says of its own
 //! persistence ([`server_info`]).
 //! Every key name is in [`keys`], every Lua script in `scripts/`.
@@ -15,6 +16,7 @@ mod dnc;
 mod effects;
 mod idempotency;
 pub mod keys;
+mod notifications;
 mod numbers;
 mod outbox_store;
 mod records;
@@ -33,9 +35,11 @@ pub use campaign::{
 };
 pub use deadline::{Deadline, RESPONSE_TIMEOUT};
 pub use dial_cap::{CapCheck, CapWindow};
+pub use dnc::Lift;
 pub use effects::Effect;
 pub use idempotency::{sha256_hex, Claim};
 pub use keys::{Keys, RecordKeys};
+pub use notifications::{NotificationStatus, StatusChange, StatusUpdate};
 pub use numbers::{NumberClaim, NumberHeld};
 pub use records::{Loaded, Write, WriteOutcome, REPLY_IN_TIMELINE};
 pub use server_info::Persistence;

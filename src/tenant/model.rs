@@ -121,6 +121,11 @@ impl Zone {
     pub fn new(tz: chrono_tz::Tz) -> Self {
         Self(tz.name().to_string())
     }
+
+    /// The zone (checked when it was read).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0.parse().unwrap_or(chrono_tz::UTC)
+    }
 }
 
 /// Opening hours per weekday in the tenant's zone:

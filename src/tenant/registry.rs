@@ -143,6 +143,8 @@ impl Tenants {
             call_purpose: tenant.call_purpose.as_str().to_string(),
             numbers: tenant.numbers.clone(),
             max_cps: tenant.max_cps.map(|r| r.get()),
+            events_url: tenant.events_url.as_ref().map(|u| u.as_str().to_string()),
+            timezone: tenant.timezone.tz(),
         };
         let view = Arc::new(TenantApp {
             app: self.root.for_tenant(&settings),

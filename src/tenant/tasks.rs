@@ -109,7 +109,7 @@ fn start(app: Arc<AppState>) -> Running {
             app.clone(),
             stopped.clone(),
         )),
-        tokio::spawn(crate::campaign::events::deliver_loop(app.clone(), stopped)),
+        tokio::spawn(crate::outbox::deliver_loop(app.clone(), stopped)),
     ];
     Running { app, stop, tasks }
 }

@@ -74,6 +74,27 @@ pub struct CreateCall<'a> {
     pub machine_detection: Option<&'a str>,
 }
 
+/// The parameters of CreateMessage that callflow uses.
+#[derive(Debug, Clone)]
+pub struct CreateMessage<'a> {
+    pub to: &'a str,
+    pub from: &'a str,
+    pub body: &'a str,
+    /// Where Twilio posts the message's statuses.
+    pub status_callback: Option<&'a str>,
+}
+
+impl CreateMessage<'_> {
+    /// The form body, in Twilio's parameter names.
+    pub fn form(&self) -> Vec<(&'static str, &str)> {
+        let mut form = vec![("To", self.to), ("From", self.from), ("Body", self.body)];
+        if let Some(url) = self.status_callback {
+            form.push(("StatusCallback", url));
+        }
+        form
+    }
+}
+
 impl CreateCall<'_> {
     /// The form body, in Twilio's parameter names.
     pub fn form(&self) -> Vec<(&'static str, &str)> {
@@ -234,11 +255,26 @@ impl TwilioClient {
         from: &str,
         body: &str,
     ) -> Result<MessageResource, TwilioError> {
-        self.send(self.http.post(self.url("Messages.json")).form(&[
-            ("To", to),
-            ("From", from),
-            ("Body", body),
-        ]))
+        self.send_message(&CreateMessage {
+            to,
+            from,
+            body,
+            status_callback: None,
+        })
+        .await
+    }
+
+    /// Sends a text (`CreateMessage`). Not idempotent: an uncertain answer
+    /// is never retried blindly.
+    pub async fn send_message(
+        &self,
+        message: &CreateMessage<'_>,
+    ) -> Result<MessageResource, TwilioError> {
+        self.send(
+            self.http
+                .post(self.url("Messages.json"))
+                .form(&message.form()),
+        )
         .await
     }
 }

@@ -67,6 +67,46 @@ impl VoiceForm {
     }
 }
 
+/// The fields callflow reads from a messaging webhook: an incoming text
+/// (`SmsUrl`) or a sent text's status (`StatusCallback`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmsForm {
+    pub message_sid: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub body: Option<String>,
+    /// `STOP`, `START` or `HELP` when Twilio's Advanced Opt-Out answered.
+    pub opt_out_type: Option<String>,
+    pub message_status: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+impl SmsForm {
+    /// Reads the known fields from verified form pairs (Twilio's older `Sms*`
+    /// names too); the first value of a repeated name wins, empty values are absent.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |names: &[&str]| {
+            names.iter().find_map(|name| {
+                pairs
+                    .iter()
+                    .find(|(k, v)| k == name && !v.is_empty())
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        Self {
+            message_sid: get(&["MessageSid", "SmsSid"]),
+            from: get(&["From"]),
+            to: get(&["To"]),
+            body: get(&["Body"]),
+            opt_out_type: get(&["OptOutType"]),
+            message_status: get(&["MessageStatus", "SmsStatus"]),
+            error_code: get(&["ErrorCode"]),
+            error_message: get(&["ErrorMessage"]),
+        }
+    }
+}
+
 /// Translations of each webhook's form into the machine's [`Input`]; `None`
 /// when the form lacks what that webhook must carry.
 impl VoiceForm {

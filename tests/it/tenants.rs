@@ -229,6 +229,7 @@ const SCOPED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/campaigns/{campaign_id}/cancel"),
     ("DELETE", "/api/dnc/{number}"),
     ("DELETE", "/api/numbers/{own_number}"),
+    ("GET", "/api/notifications/{notification_id}"),
 ];
 
 /// Lists that must hold only the caller's own items.
@@ -237,6 +238,7 @@ const SCOPED_LISTS: &[&str] = &[
     "/api/calls?direction=outbound",
     "/api/numbers",
     "/api/campaigns/{campaign_id}/calls",
+    "/api/notifications",
 ];
 
 #[tokio::test]
@@ -278,6 +280,15 @@ async fn neither_tenant_can_read_or_touch_the_others_calls_campaigns_or_dnc() {
     )
     .await;
     assert_eq!(status, 201);
+    let (status, texted) = call(
+        &app,
+        &acme.token,
+        Method::POST,
+        "/api/sms",
+        Some(json!({"to": "+15557774444", "body": "See you Friday"})),
+    )
+    .await;
+    assert_eq!(status, 202, "{texted}");
 
     let fill = |route: &str| {
         route
@@ -286,6 +297,10 @@ async fn neither_tenant_can_read_or_touch_the_others_calls_campaigns_or_dnc() {
             .replace("{campaign_id}", campaign_id)
             .replace("{number}", dnc)
             .replace("{own_number}", ACME_NUMBER)
+            .replace(
+                "{notification_id}",
+                texted["notification_id"].as_str().unwrap(),
+            )
     };
     for (method, route) in SCOPED_ROUTES {
         let path = fill(route);

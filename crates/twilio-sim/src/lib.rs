@@ -1,5 +1,5 @@
 //! A Twilio stand-in for tests: the Voice REST endpoints (Calls create, update,
-//! fetch, list; Messages create; AvailablePhoneNumbers Local list;
+//! fetch, list; Messages create, with status callbacks; AvailablePhoneNumbers Local list;
 //! IncomingPhoneNumbers create, update, delete, list; the account itself)
 //! served over real HTTP on a local port, every
 //! request validated against Twilio's own OpenAPI description, and scripted
@@ -39,11 +39,16 @@
 //!   instances of your service, as a load balancer would;
 //! - [`Simulator::incoming_numbers`]: the numbers bought, with the webhook URLs
 //!   set on each; [`Simulator::add_incoming_number`]: one bought elsewhere;
+//! - [`Simulator::send_text`]: a person texts one of the account's numbers
+//!   (optionally with `OptOutType`); [`Simulator::set_message_outcome`],
+//!   [`Simulator::set_message_statuses_reordered`] and
+//!   [`Simulator::fail_next_message`]: what becomes of texts sent;
 //! - [`sign`]: compute a signature to test your own verification.
 
 mod account;
 mod callback;
 mod callee;
+mod messages;
 mod model;
 mod numbers;
 pub mod openapi;
@@ -59,6 +64,7 @@ use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
 pub use callback::{sign, CallbackClient};
+pub use messages::{InboundText, MessageOutcome, TextError, TextReply};
 pub use model::{
     CallbackChaos, CallbackLog, CallbackStats, CreateFailure, Line, Persona, RecordedRequest,
     Reply, SimCall, SimConfig, SimMessage, SimNumber,
@@ -74,6 +80,12 @@ pub(crate) struct State {
     pub index: Mutex<HashMap<String, usize>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
     pub messages: Mutex<Vec<SimMessage>>,
+    /// How the next create-message to a number fails, when a test asked.
+    pub message_failures: Mutex<HashMap<String, CreateFailure>>,
+    /// What becomes of texts to each number (default: delivered).
+    pub message_outcomes: Mutex<HashMap<String, MessageOutcome>>,
+    /// Whether each text's status callbacks go out last first.
+    pub messages_reordered: std::sync::atomic::AtomicBool,
     /// Calls ended by UpdateCall, for the callee to notice.
     pub ended: Mutex<Vec<String>>,
     /// Callback URLs under `.0` are delivered to one of `.1` (a load balancer).
@@ -137,6 +149,9 @@ impl Simulator {
             index: Mutex::default(),
             requests: Mutex::default(),
             messages: Mutex::default(),
+            message_failures: Mutex::default(),
+            message_outcomes: Mutex::default(),
+            messages_reordered: Default::default(),
             ended: Mutex::default(),
             upstreams: Mutex::default(),
             affinity: Default::default(),
@@ -158,6 +173,7 @@ impl Simulator {
                 .service(
                     web::scope("/2010-04-01/Accounts/{account}")
                         .configure(rest::routes)
+                        .configure(messages::routes)
                         .configure(numbers::routes),
                 )
         })
@@ -301,6 +317,39 @@ impl Simulator {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Makes the next create-message to `to` fail as `failure` says
+    /// (`Throttled`/`ThrottledFor`: 429; `NotPlaced`: 503; `GeoPermission`: 400).
+    pub fn fail_next_message(&self, to: &str, failure: CreateFailure) {
+        self.state
+            .message_failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(to.to_string(), failure);
+    }
+
+    /// What becomes of texts to `to` from now on.
+    pub fn set_message_outcome(&self, to: &str, outcome: MessageOutcome) {
+        self.state
+            .message_outcomes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(to.to_string(), outcome);
+    }
+
+    /// Posts each text's status callbacks last first from now on (a final
+    /// status before `sent`), as Twilio may.
+    pub fn set_message_statuses_reordered(&self, on: bool) {
+        self.state
+            .messages_reordered
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A person texts one of the account's numbers: posted to its `SmsUrl`,
+    /// signed like Twilio. The webhook's answer comes back.
+    pub async fn send_text(&self, text: &InboundText) -> Result<TextReply, TextError> {
+        messages::send_text(&self.state, text).await
     }
 
     /// The phone numbers the account holds, with the webhook URLs set on each.

@@ -181,6 +181,8 @@ pub struct SimMessage {
     pub to: String,
     pub from: String,
     pub body: String,
+    /// Where its statuses are posted, when the create named a place.
+    pub status_callback: Option<String>,
 }
 
 /// A phone number the simulated account holds (`IncomingPhoneNumbers`), with

@@ -1,5 +1,5 @@
-//! The simulated REST API: Calls (create, update, fetch, list) and Messages;
-//! phone numbers are in `numbers`.
+//! The simulated REST API: Calls (create, update, fetch, list); messages
+//! are in `messages`, phone numbers in `numbers`.
 
 // Helpers hand back ready-made error responses; their size does not matter here.
 #![allow(clippy::result_large_err)]
@@ -10,17 +10,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
 
-use crate::{
-    callee, openapi, sid, CreateFailure, Persona, RecordedRequest, SimCall, SimMessage, State,
-};
+use crate::{callee, openapi, sid, CreateFailure, Persona, RecordedRequest, SimCall, State};
 
-/// The call and message routes, relative to `/2010-04-01/Accounts/{account}`.
+/// The call routes, relative to `/2010-04-01/Accounts/{account}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/Calls.json", web::post().to(create_call))
         .route("/Calls.json", web::get().to(list_calls))
         .route("/Calls/{sid}.json", web::post().to(update_call))
-        .route("/Calls/{sid}.json", web::get().to(fetch_call))
-        .route("/Messages.json", web::post().to(create_message));
+        .route("/Calls/{sid}.json", web::get().to(fetch_call));
 }
 
 pub(crate) fn error(status: u16, code: u32, message: &str) -> HttpResponse {
@@ -328,29 +325,4 @@ async fn list_calls(
         .map(|c| call_json(&state, c))
         .collect();
     HttpResponse::Ok().json(json!({"calls": calls, "page": 0, "page_size": 50, "start": 0}))
-}
-
-async fn create_message(
-    state: web::Data<State>,
-    req: HttpRequest,
-    account: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let form = match checked_form(&state, &req, &account, &body, "CreateMessage") {
-        Ok(f) => f,
-        Err(resp) => return resp,
-    };
-    let message = SimMessage {
-        sid: sid("SM"),
-        to: get(&form, "To").unwrap_or_default().into(),
-        from: get(&form, "From").unwrap_or_default().into(),
-        body: get(&form, "Body").unwrap_or_default().into(),
-    };
-    let json = json!({"sid": message.sid, "status": "queued", "to": message.to, "from": message.from, "body": message.body});
-    state
-        .messages
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(message);
-    HttpResponse::Created().json(json)
 }

@@ -90,7 +90,7 @@ impl TryFrom<String> for QueryPhone {
 
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "String")]
-struct Instant(DateTime<Utc>);
+pub(super) struct Instant(pub(super) DateTime<Utc>);
 
 impl TryFrom<String> for Instant {
     type Error = &'static str;
@@ -101,10 +101,10 @@ impl TryFrom<String> for Instant {
     }
 }
 
-/// Calls per page: 1 to 200, 50 unless asked.
+/// Items per page: 1 to 200, 50 unless asked.
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "String")]
-struct Limit(usize);
+pub(super) struct Limit(pub(super) usize);
 
 impl Default for Limit {
     fn default() -> Self {
@@ -125,7 +125,7 @@ impl TryFrom<String> for Limit {
 /// A `next_cursor` from a page before: the log entry that page stopped at.
 #[derive(Debug, Deserialize)]
 #[serde(try_from = "String")]
-struct Cursor(CallLogEntry);
+pub(super) struct Cursor(pub(super) CallLogEntry);
 
 impl TryFrom<String> for Cursor {
     type Error = &'static str;
@@ -140,7 +140,7 @@ impl TryFrom<String> for Cursor {
     }
 }
 
-fn encode_cursor(entry: &CallLogEntry) -> String {
+pub(super) fn encode_cursor(entry: &CallLogEntry) -> String {
     URL_SAFE_NO_PAD.encode(entry.member())
 }
 

@@ -8,7 +8,9 @@ mod campaigns;
 mod dnc;
 mod fields;
 mod idempotency;
+mod notifications;
 mod numbers;
+mod sms;
 mod stats;
 
 use actix_web::HttpRequest;
@@ -23,7 +25,9 @@ pub use call_log::list_calls;
 pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
 pub use dnc::{add_dnc, get_dnc, remove_dnc};
+pub use notifications::{get_notification, list_notifications};
 pub use numbers::{acquire_number, list_numbers, release_number, search_numbers};
+pub use sms::send_sms;
 pub use stats::stats;
 
 use super::ApiError;
