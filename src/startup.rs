@@ -70,6 +70,10 @@ impl Application {
         store.ping().await?;
         let settler = Arc::new(crate::campaign::settle::CampaignListener);
         let root = AppState::new(settings, store, flows, Some(settler));
+        // Inbound call events: logged here; the missed-call text and the
+        // tenant's event relay listen beside it.
+        root.inbound_listeners
+            .add(Arc::new(crate::app::inbound::LogListener));
         let tenants = Arc::new(Tenants::new(root.clone()));
         crate::tenant::bootstrap::run(&tenants).await?;
         let service = tenants

@@ -9,6 +9,7 @@ mod call_props;
 pub mod calls;
 pub mod dial_gate;
 pub mod effects;
+pub mod inbound;
 mod error;
 pub mod numbers;
 pub mod outbound;
@@ -18,5 +19,6 @@ pub mod transition;
 
 pub use calls::{Dialed, NewCall, PlacedCall};
 pub use error::ServiceError;
+pub use inbound::{InboundCallEvent, InboundListener};
 pub use outbound::{CallInput, OutboundCalls};
 pub use state::{AppState, CallListener, DncEntry, TenantSettings};

@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
+use super::inbound::{InboundLine, InboundListeners, InboundRecord};
 use super::ServiceError;
 use crate::call::CallRecord;
 use crate::clock::Clock;
@@ -46,6 +47,8 @@ pub struct TenantSettings {
     pub numbers: Vec<E164>,
     /// Its share of the account's dial rate (calls per second), when set.
     pub max_cps: Option<f64>,
+    /// How its numbers answer calls that come in.
+    pub inbound: InboundLine,
 }
 
 /// The application as one tenant sees it: its store view (keys under its
@@ -63,6 +66,12 @@ pub struct AppState {
     /// This instance's last version of each call (see `record_cache`).
     pub(crate) calls: RecordCache<CallRecord>,
     pub(crate) listener: Option<Arc<dyn CallListener>>,
+    /// How this tenant's numbers answer calls that come in.
+    pub inbound: InboundLine,
+    /// This instance's last version of each inbound call.
+    pub(crate) inbound_calls: RecordCache<InboundRecord>,
+    /// Told of inbound call events; shared by every tenant's view.
+    pub inbound_listeners: Arc<InboundListeners>,
     /// Flow versions this process has saved to the store (see `save_flow_once`).
     saved_flows: Mutex<HashSet<String>>,
     /// Callbacks of this tenant handled by this process, for `/api/stats`.
@@ -93,6 +102,9 @@ impl AppState {
             renderer,
             calls: RecordCache::default(),
             listener,
+            inbound: InboundLine::default(),
+            inbound_calls: RecordCache::default(),
+            inbound_listeners: Arc::default(),
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: std::time::Instant::now(),
@@ -130,6 +142,9 @@ impl AppState {
             flows: self.flows.clone(),
             calls: RecordCache::default(),
             listener: self.listener.clone(),
+            inbound: tenant.inbound.clone(),
+            inbound_calls: RecordCache::default(),
+            inbound_listeners: self.inbound_listeners.clone(),
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: self.started,

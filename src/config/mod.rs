@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::phone::E164;
 
+pub mod duration;
 pub mod tenants_file;
 mod vars;
 pub use tenants_file::{FileTenant, TenantsFile};
@@ -130,6 +131,9 @@ pub struct Settings {
     /// Tenants loaded at startup (`TENANTS_FILE`).
     pub tenants_file: Option<TenantsFile>,
     pub api_rate: ApiRate,
+    /// A missed caller gets the tenant's missed-call text at most once per
+    /// this long (service clock): `MISSED_CALL_SMS_COOLDOWN`, e.g. `24h`, `90s`.
+    pub missed_call_sms_cooldown: std::time::Duration,
 }
 
 /// API rate limits, shared by every instance (kept in Redis).
@@ -245,6 +249,15 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         None => None,
     };
     let api_rate = api_rate(&vars)?;
+    let missed_call_sms_cooldown = vars.parsed(
+        "MISSED_CALL_SMS_COOLDOWN",
+        std::time::Duration::from_secs(24 * 3600),
+        |v| duration::parse(v).ok().filter(|d| d.as_secs() >= 1),
+        |v| match duration::parse(v) {
+            Err(reason) => format!("{reason}"),
+            Ok(_) => format!("'{v}' must be at least 1s"),
+        },
+    )?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
         return Err(bad(
@@ -315,6 +328,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         jwt_secret,
         tenants_file,
         api_rate,
+        missed_call_sms_cooldown,
     })
 }
 

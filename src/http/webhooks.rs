@@ -20,11 +20,11 @@ use crate::twiml;
 /// A callback whose `X-Twilio-Signature` matched, with its query and form.
 pub struct Signed {
     query: Vec<(String, String)>,
-    form: VoiceForm,
+    pub(super) form: VoiceForm,
 }
 
 impl Signed {
-    fn query(&self, name: &str) -> Option<&str> {
+    pub(super) fn query(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k == name)
@@ -138,7 +138,7 @@ fn signed_by_twilio(
     signature::verify_any(tokens, &[url, with_fragment.as_str()], params, signature)
 }
 
-fn xml(body: String) -> HttpResponse {
+pub(super) fn xml(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/xml").body(body)
 }
 
@@ -267,12 +267,23 @@ pub async fn gather(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse
     run(&tenants, CallbackKind::Gather, &signed, input).await
 }
 
+/// A status callback: an outbound call's carries our call id; an inbound
+/// call's (the number's `StatusCallback`) carries none and is found by its CallSid.
 pub async fn status(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
+    if signed.query("call_id").is_none() && signed.form.is_inbound() {
+        let input = signed.form.inbound_status();
+        return super::webhooks_inbound::run(&tenants, CallbackKind::Status, &signed, input).await;
+    }
     let input = signed.form.status();
     run(&tenants, CallbackKind::Status, &signed, input).await
 }
 
 pub async fn recording(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
+    if signed.query("call_id").is_none() && signed.form.is_inbound() {
+        let input = signed.form.inbound_recording();
+        return super::webhooks_inbound::run(&tenants, CallbackKind::Recording, &signed, input)
+            .await;
+    }
     let input = signed.form.recording();
     run(&tenants, CallbackKind::Recording, &signed, input).await
 }

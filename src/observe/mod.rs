@@ -133,6 +133,11 @@ pub enum CallbackKind {
     Gather,
     Status,
     Recording,
+    InboundCall,
+    InboundMenu,
+    InboundDial,
+    InboundVoicemail,
+    InboundTranscription,
 }
 
 impl CallbackKind {
@@ -142,6 +147,11 @@ impl CallbackKind {
             Self::Gather => "gather",
             Self::Status => "status",
             Self::Recording => "recording",
+            Self::InboundCall => "inbound",
+            Self::InboundMenu => "inbound_menu",
+            Self::InboundDial => "inbound_dial",
+            Self::InboundVoicemail => "inbound_voicemail",
+            Self::InboundTranscription => "inbound_transcription",
         }
     }
 }

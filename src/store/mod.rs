@@ -14,6 +14,7 @@ mod dial_cap;
 mod dnc;
 mod effects;
 mod idempotency;
+mod inbound;
 pub mod keys;
 mod numbers;
 mod outbox_store;
