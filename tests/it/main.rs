@@ -19,6 +19,8 @@ mod durable_redis;
 mod egress;
 mod fault_suite;
 mod helpers;
+mod inbound;
+mod inbound_helpers;
 mod limits;
 mod number_ownership;
 mod numbers;

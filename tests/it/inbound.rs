@@ -1,0 +1,359 @@
+//! Inbound calls end to end: a caller dials the salon's number through the
+//! simulator, callflow answers over HTTP with real Redis, and the call log and
+//! the listener show what happened.
+
+use serde_json::{json, Value};
+use twilio_sim::{Caller, CallbackChaos, Persona, Reply};
+
+use crate::inbound_helpers::{call_id, salon, Salon, ANA, BEN, NIGHT};
+use callflow::app::inbound::InboundCallEvent;
+
+fn digits(d: &str) -> Reply {
+    Reply::Digits(d.into())
+}
+
+/// Presses 1 (book: ring the salon).
+fn books() -> Caller {
+    Caller {
+        replies: vec![digits("1")],
+        ..Caller::default()
+    }
+}
+
+fn people(strategy: &str) -> Value {
+    json!({
+        "forward_to": [
+            {"number": ANA, "name": "Ana", "timeout_s": 15},
+            {"number": BEN, "name": "Ben"},
+        ],
+        "ring_strategy": strategy,
+    })
+}
+
+fn dialed(call: &twilio_sim::SimCall) -> Vec<String> {
+    call.callbacks
+        .iter()
+        .flat_map(|c| twilio_sim::parse_twiml(&c.body).unwrap_or_default())
+        .filter_map(|v| match v {
+            twilio_sim::TwimlVerb::Dial { numbers, .. } => Some(numbers.join(",")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn in_hours_simultaneous_rings_everyone_and_logs_who_answered() {
+    let s = salon(people("simultaneous")).await;
+    s.app.sim.set_persona(ANA, Persona::NoAnswer);
+    let call = s.call(books()).await;
+    assert_eq!(dialed(&call), vec![format!("{ANA},{BEN}")]);
+    let logged = s
+        .logged_when(&call.sid, |c| c["answered_by"] == "Ben")
+        .await;
+    assert_eq!(logged["disposition"], "answered", "{logged}");
+    assert_eq!(logged["reason"], "setup_appointment");
+    assert_eq!(logged["answered_by"], "Ben", "{logged}");
+    assert_eq!(logged["status"], "completed");
+    assert_eq!(logged["direction"], "inbound");
+    assert_eq!(
+        s.events.kinds(&call_id(&call.sid)),
+        vec!["call.incoming", "call.completed"]
+    );
+}
+
+#[tokio::test]
+async fn in_hours_sequential_rings_one_after_the_other() {
+    let s = salon(people("sequential")).await;
+    s.app.sim.set_persona(ANA, Persona::Busy);
+    let call = s.call(books()).await;
+    assert_eq!(dialed(&call), vec![ANA.to_string(), BEN.to_string()]);
+    // Ana rings for her own timeout.
+    let first = call.callbacks.iter().find(|c| c.body.contains("<Dial")).unwrap();
+    assert!(first.body.contains("timeout=\"15\""), "{}", first.body);
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "answered");
+    assert_eq!(logged["answered_by"], "Ben");
+}
+
+#[tokio::test]
+async fn no_answer_takes_a_message_and_its_transcription_arrives_later() {
+    let s = salon(json!({})).await;
+    s.app.sim.set_persona(ANA, Persona::NoAnswer);
+    let caller = Caller {
+        message_secs: 12,
+        transcription: Some("Hi, it's Jo, please call me back about Friday.".into()),
+        ..books()
+    };
+    let call = s.call(caller).await;
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "voicemail", "{logged}");
+    assert!(logged["recording_url"]
+        .as_str()
+        .is_some_and(|u| u.contains("/Recordings/RE")));
+    assert_eq!(
+        logged["transcription"],
+        "Hi, it's Jo, please call me back about Friday."
+    );
+    let id = call_id(&call.sid);
+    assert_eq!(
+        s.events.kinds(&id),
+        vec![
+            "call.incoming",
+            "call.missed",
+            "voicemail.received",
+            "call.completed",
+            "voicemail.received"
+        ]
+    );
+    let events = s.events.of(&id);
+    assert!(matches!(
+        &events[2],
+        InboundCallEvent::VoicemailReceived { transcription: None, recording_url: Some(_), .. }
+    ));
+    assert!(matches!(
+        &events[4],
+        InboundCallEvent::VoicemailReceived { transcription: Some(t), .. } if t.contains("Friday")
+    ));
+}
+
+#[tokio::test]
+async fn busy_and_no_message_is_missed() {
+    let s = salon(json!({})).await;
+    s.app.sim.set_persona(ANA, Persona::Busy);
+    let call = s.call(books()).await;
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "missed", "{logged}");
+    assert_eq!(
+        s.events.kinds(&call_id(&call.sid)),
+        vec!["call.incoming", "call.missed", "call.completed"]
+    );
+}
+
+#[tokio::test]
+async fn out_of_hours_takes_a_message_or_rings_the_after_hours_number() {
+    let s = salon(json!({"timezone": "America/New_York"})).await;
+    let caller = Caller {
+        message_secs: 5,
+        ..Caller::default()
+    };
+    let call = s.call(caller).await;
+    assert!(dialed(&call).is_empty());
+    let first = &call.callbacks[0].body;
+    assert!(first.contains("We are closed right now.") && first.contains("<Record"), "{first}");
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "voicemail");
+    assert!(logged.get("transcription").is_none(), "{logged}");
+
+    let s = salon(json!({"timezone": "America/New_York", "after_hours_forward_to": NIGHT})).await;
+    let call = s.call(Caller::default()).await;
+    assert_eq!(dialed(&call), vec![NIGHT.to_string()]);
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "answered");
+    assert_eq!(logged["answered_by"], "+1***-***-4199");
+}
+
+#[tokio::test]
+async fn a_menu_option_that_says_the_hours_is_menu_info_with_its_reason() {
+    let s = salon(json!({})).await;
+    let caller = Caller {
+        replies: vec![digits("4"), Reply::HangUp],
+        ..Caller::default()
+    };
+    let call = s.call(caller).await;
+    let heard: Vec<_> = call
+        .transcript
+        .iter()
+        .filter_map(|l| match l {
+            twilio_sim::Line::Said(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(heard.iter().any(|t| t.contains("We are open Monday to Friday")), "{heard:?}");
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "menu_info", "{logged}");
+    assert_eq!(logged["reason"], "get_hours");
+}
+
+#[tokio::test]
+async fn a_menu_option_by_speech_forwards_with_its_reason() {
+    let s = salon(json!({})).await;
+    let caller = Caller {
+        replies: vec![Reply::Speech("I need to cancel my appointment".into())],
+        ..Caller::default()
+    };
+    let call = s.call(caller).await;
+    assert_eq!(dialed(&call), vec![ANA.to_string()]);
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "answered");
+    assert_eq!(logged["reason"], "cancel_appointment");
+    assert_eq!(logged["answered_by"], "+1***-***-4101");
+}
+
+#[tokio::test]
+async fn a_caller_who_hangs_up_while_it_rings_abandoned_the_call() {
+    let s = salon(json!({})).await;
+    let caller = Caller {
+        hangs_up_while_ringing: true,
+        ..books()
+    };
+    let call = s.call(caller).await;
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "abandoned", "{logged}");
+    // At the menu, too.
+    let call = s
+        .call(Caller {
+            replies: vec![Reply::HangUp],
+            ..Caller::default()
+        })
+        .await;
+    assert_eq!(s.logged(&call.sid).await["disposition"], "abandoned");
+}
+
+#[tokio::test]
+async fn duplicated_and_reordered_callbacks_change_nothing_more() {
+    let s = salon(json!({})).await;
+    s.app.sim.set_callback_chaos(CallbackChaos {
+        duplicate_every: 1,
+        reorder_every: 0,
+    });
+    s.app.sim.set_persona(ANA, Persona::NoAnswer);
+    // The final status arrives before the record action and the dial action of an answer.
+    let caller = Caller {
+        message_secs: 8,
+        transcription: Some("Call me".into()),
+        status_first: true,
+        ..books()
+    };
+    let call = s.call(caller).await;
+    assert!(s.app.sim.callback_stats().duplicates >= 5);
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["disposition"], "voicemail", "{logged}");
+    assert_eq!(logged["transcription"], "Call me");
+    let kinds = s.events.kinds(&call_id(&call.sid));
+    assert_eq!(kinds.iter().filter(|k| **k == "call.incoming").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| **k == "call.missed").count(), 1, "{kinds:?}");
+
+    s.app.sim.set_persona(ANA, Persona::Interested);
+    let call = s
+        .call(Caller {
+            status_first: true,
+            ..books()
+        })
+        .await;
+    let logged = s.logged(&call.sid).await;
+    // Abandoned by the status callback's guess, answered by the late dial action.
+    assert_eq!(logged["disposition"], "answered", "{logged}");
+    let completed: Vec<_> = s
+        .events
+        .of(&call_id(&call.sid))
+        .into_iter()
+        .filter_map(|e| match e {
+            InboundCallEvent::Completed { disposition, .. } => Some(disposition.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(completed, vec!["abandoned", "answered"]);
+}
+
+async fn post(s: &Salon, path: &str, params: &[(&str, &str)]) -> (u16, String) {
+    let client = twilio_sim::CallbackClient::new(crate::helpers::AUTH_TOKEN);
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    client
+        .post(&format!("{}{path}", s.app.base_url), &params)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_number_no_tenant_holds_gets_a_polite_goodbye() {
+    let s = salon(json!({})).await;
+    let (status, body) = post(
+        &s,
+        "/twilio/voice/inbound",
+        &[
+            ("CallSid", "CA0000000000000000000000000000dead"),
+            ("From", "+15550004501"),
+            ("To", "+15550009999"),
+            ("Direction", "inbound"),
+            ("CallStatus", "ringing"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains("<Say") && body.contains("<Hangup/>"), "{body}");
+    let page = s.list("/api/calls?direction=inbound").await;
+    assert_eq!(page["calls"].as_array().unwrap().len(), 0);
+    // Unsigned: refused before anything is read.
+    let resp = s
+        .app
+        .http
+        .post(format!("{}/twilio/voice/inbound", s.app.base_url))
+        .form(&[("To", crate::inbound_helpers::LINE)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}
+
+#[tokio::test]
+async fn a_callback_through_another_tenants_number_changes_nothing() {
+    let s = salon(json!({})).await;
+    s.app.sim.set_persona(ANA, Persona::NoAnswer);
+    let other = "+15550004002";
+    crate::tenants::create_tenant(
+        &s.app,
+        json!({"id": "barber", "name": "Barber", "company_name": "Barber Joe", "numbers": [other]}),
+    )
+    .await;
+    let call = s
+        .call(Caller {
+            message_secs: 3,
+            ..books()
+        })
+        .await;
+    let before = s.logged(&call.sid).await;
+    assert_eq!(before["disposition"], "voicemail");
+    let id = call_id(&call.sid);
+    for (path, extra) in [
+        (format!("/twilio/voice/inbound/transcription?call_id={id}"), [("TranscriptionStatus", "completed"), ("TranscriptionText", "forged")]),
+        ("/twilio/voice/status".to_string(), [("CallStatus", "busy"), ("CallDuration", "1")]),
+    ] {
+        let mut params = vec![
+            ("CallSid", call.sid.as_str()),
+            ("From", crate::inbound_helpers::CALLER),
+            ("To", other),
+            ("Direction", "inbound"),
+        ];
+        params.extend(extra);
+        let (status, body) = post(&s, &path, &params).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let after = s.logged(&call.sid).await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn status_callbacks_find_the_call_by_its_call_sid() {
+    let s = salon(json!({})).await;
+    let call = s.call(Caller {
+        replies: vec![digits("4"), Reply::HangUp],
+        ..Caller::default()
+    })
+    .await;
+    let status = call
+        .callbacks
+        .iter()
+        .find(|c| c.url.ends_with("/twilio/voice/status"))
+        .expect("a status callback");
+    assert!(!status.url.contains("call_id"));
+    let logged = s.logged(&call.sid).await;
+    assert_eq!(logged["status"], "completed");
+    assert!(logged["ended_at"].is_string(), "{logged}");
+    assert!(logged["duration_s"].is_u64(), "{logged}");
+    // The call by its CallSid through the API, too.
+    let got = s.list(&format!("/api/calls/{}", call.sid)).await;
+    assert_eq!(got["direction"], "inbound", "{got}");
+}
