@@ -139,7 +139,9 @@ impl AnsweredBy {
     fn shown(self) -> String {
         match self {
             AnsweredBy::Word(word) => word,
-            AnsweredBy::Person { name: Some(name), .. } => name,
+            AnsweredBy::Person {
+                name: Some(name), ..
+            } => name,
             AnsweredBy::Person { number, .. } => crate::phone::mask(&number),
         }
     }

@@ -80,7 +80,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/inbound", web::post().to(webhooks_inbound::incoming))
                 .route("/inbound/menu", web::post().to(webhooks_inbound::menu))
                 .route("/inbound/dial", web::post().to(webhooks_inbound::dial))
-                .route("/inbound/voicemail", web::post().to(webhooks_inbound::voicemail))
+                .route(
+                    "/inbound/voicemail",
+                    web::post().to(webhooks_inbound::voicemail),
+                )
                 .route(
                     "/inbound/transcription",
                     web::post().to(webhooks_inbound::transcription),

@@ -107,8 +107,16 @@ async fn answer(
     signed: &Signed,
     input: Option<InboundInput>,
 ) -> (&'static str, HttpResponse) {
-    let voice_doc = input.as_ref().is_some_and(InboundInput::expects_voice_reply);
-    let nothing = || if voice_doc { goodbye() } else { xml(twiml::empty()) };
+    let voice_doc = input
+        .as_ref()
+        .is_some_and(InboundInput::expects_voice_reply);
+    let nothing = || {
+        if voice_doc {
+            goodbye()
+        } else {
+            xml(twiml::empty())
+        }
+    };
     let Some(view) = tenant_of(tenants, signed) else {
         return ("unknown_tenant", nothing());
     };

@@ -334,9 +334,7 @@ impl<'de> Deserialize<'de> for ForwardTo {
                     }
                     people.push(person);
                     if people.len() > MAX_PEOPLE {
-                        return Err(A::Error::custom(format!(
-                            "at most {MAX_PEOPLE} people"
-                        )));
+                        return Err(A::Error::custom(format!("at most {MAX_PEOPLE} people")));
                     }
                 }
                 if people.is_empty() {

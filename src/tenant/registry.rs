@@ -226,10 +226,7 @@ fn inbound_line(tenant: &Tenant) -> InboundLine {
         ring_strategy: tenant.ring_strategy,
         after_hours: tenant.after_hours_forward_to.clone(),
         hours: tenant.business_hours.open_hours(),
-        timezone: tenant
-            .timezone
-            .clone()
-            .tz(),
+        timezone: tenant.timezone.clone().tz(),
         voicemail_greeting: tenant
             .voicemail_greeting
             .as_ref()

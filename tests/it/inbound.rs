@@ -3,7 +3,7 @@
 //! the listener show what happened.
 
 use serde_json::{json, Value};
-use twilio_sim::{Caller, CallbackChaos, Persona, Reply};
+use twilio_sim::{CallbackChaos, Caller, Persona, Reply};
 
 use crate::inbound_helpers::{call_id, salon, Salon, ANA, BEN, NIGHT};
 use callflow::app::inbound::InboundCallEvent;
@@ -68,7 +68,11 @@ async fn in_hours_sequential_rings_one_after_the_other() {
     let call = s.call(books()).await;
     assert_eq!(dialed(&call), vec![ANA.to_string(), BEN.to_string()]);
     // Ana rings for her own timeout.
-    let first = call.callbacks.iter().find(|c| c.body.contains("<Dial")).unwrap();
+    let first = call
+        .callbacks
+        .iter()
+        .find(|c| c.body.contains("<Dial"))
+        .unwrap();
     assert!(first.body.contains("timeout=\"15\""), "{}", first.body);
     let logged = s.logged(&call.sid).await;
     assert_eq!(logged["disposition"], "answered");
@@ -108,7 +112,11 @@ async fn no_answer_takes_a_message_and_its_transcription_arrives_later() {
     let events = s.events.of(&id);
     assert!(matches!(
         &events[2],
-        InboundCallEvent::VoicemailReceived { transcription: None, recording_url: Some(_), .. }
+        InboundCallEvent::VoicemailReceived {
+            transcription: None,
+            recording_url: Some(_),
+            ..
+        }
     ));
     assert!(matches!(
         &events[4],
@@ -134,12 +142,15 @@ async fn out_of_hours_takes_a_message_or_rings_the_after_hours_number() {
     let s = salon(json!({"timezone": "America/New_York"})).await;
     let caller = Caller {
         message_secs: 5,
-        ..Caller::default()
+        ..books()
     };
     let call = s.call(caller).await;
     assert!(dialed(&call).is_empty());
-    let first = &call.callbacks[0].body;
-    assert!(first.contains("We are closed right now.") && first.contains("<Record"), "{first}");
+    let menu = &call.callbacks[1].body;
+    assert!(
+        menu.contains("We are closed right now.") && menu.contains("<Record"),
+        "{menu}"
+    );
     let logged = s.logged(&call.sid).await;
     assert_eq!(logged["disposition"], "voicemail");
     assert!(logged.get("transcription").is_none(), "{logged}");
@@ -168,7 +179,12 @@ async fn a_menu_option_that_says_the_hours_is_menu_info_with_its_reason() {
             _ => None,
         })
         .collect();
-    assert!(heard.iter().any(|t| t.contains("We are open Monday to Friday")), "{heard:?}");
+    assert!(
+        heard
+            .iter()
+            .any(|t| t.contains("We are open Monday to Friday")),
+        "{heard:?}"
+    );
     let logged = s.logged(&call.sid).await;
     assert_eq!(logged["disposition"], "menu_info", "{logged}");
     assert_eq!(logged["reason"], "get_hours");
@@ -230,8 +246,16 @@ async fn duplicated_and_reordered_callbacks_change_nothing_more() {
     assert_eq!(logged["disposition"], "voicemail", "{logged}");
     assert_eq!(logged["transcription"], "Call me");
     let kinds = s.events.kinds(&call_id(&call.sid));
-    assert_eq!(kinds.iter().filter(|k| **k == "call.incoming").count(), 1, "{kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| **k == "call.missed").count(), 1, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "call.incoming").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "call.missed").count(),
+        1,
+        "{kinds:?}"
+    );
 
     s.app.sim.set_persona(ANA, Persona::Interested);
     let call = s
@@ -283,7 +307,10 @@ async fn a_number_no_tenant_holds_gets_a_polite_goodbye() {
     )
     .await;
     assert_eq!(status, 200);
-    assert!(body.contains("<Say") && body.contains("<Hangup/>"), "{body}");
+    assert!(
+        body.contains("<Say") && body.contains("<Hangup/>"),
+        "{body}"
+    );
     let page = s.list("/api/calls?direction=inbound").await;
     assert_eq!(page["calls"].as_array().unwrap().len(), 0);
     // Unsigned: refused before anything is read.
@@ -318,8 +345,17 @@ async fn a_callback_through_another_tenants_number_changes_nothing() {
     assert_eq!(before["disposition"], "voicemail");
     let id = call_id(&call.sid);
     for (path, extra) in [
-        (format!("/twilio/voice/inbound/transcription?call_id={id}"), [("TranscriptionStatus", "completed"), ("TranscriptionText", "forged")]),
-        ("/twilio/voice/status".to_string(), [("CallStatus", "busy"), ("CallDuration", "1")]),
+        (
+            format!("/twilio/voice/inbound/transcription?call_id={id}"),
+            [
+                ("TranscriptionStatus", "completed"),
+                ("TranscriptionText", "forged"),
+            ],
+        ),
+        (
+            "/twilio/voice/status".to_string(),
+            [("CallStatus", "busy"), ("CallDuration", "1")],
+        ),
     ] {
         let mut params = vec![
             ("CallSid", call.sid.as_str()),
@@ -338,11 +374,12 @@ async fn a_callback_through_another_tenants_number_changes_nothing() {
 #[tokio::test]
 async fn status_callbacks_find_the_call_by_its_call_sid() {
     let s = salon(json!({})).await;
-    let call = s.call(Caller {
-        replies: vec![digits("4"), Reply::HangUp],
-        ..Caller::default()
-    })
-    .await;
+    let call = s
+        .call(Caller {
+            replies: vec![digits("4"), Reply::HangUp],
+            ..Caller::default()
+        })
+        .await;
     let status = call
         .callbacks
         .iter()
@@ -355,5 +392,17 @@ async fn status_callbacks_find_the_call_by_its_call_sid() {
     assert!(logged["duration_s"].is_u64(), "{logged}");
     // The call by its CallSid through the API, too.
     let got = s.list(&format!("/api/calls/{}", call.sid)).await;
-    assert_eq!(got["direction"], "inbound", "{got}");
+    assert_eq!(got["call"]["direction"], "inbound", "{got}");
+    assert_eq!(got["call"]["reason"], "get_hours", "{got}");
+    assert_eq!(got["call"]["from"], "+1***-***-4501", "{got}");
+    let events: Vec<&str> = got["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        vec!["created", "incoming", "menu:1", "status:completed"]
+    );
 }

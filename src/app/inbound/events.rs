@@ -108,12 +108,20 @@ pub struct LogListener;
 impl InboundListener for LogListener {
     fn on_event(&self, _app: &Arc<AppState>, event: InboundCallEvent) {
         match &event {
-            InboundCallEvent::Incoming { call_id, caller, .. }
-            | InboundCallEvent::Missed { call_id, caller, .. }
-            | InboundCallEvent::MenuText { call_id, caller, .. }
+            InboundCallEvent::Incoming {
+                call_id, caller, ..
+            }
+            | InboundCallEvent::Missed {
+                call_id, caller, ..
+            }
+            | InboundCallEvent::MenuText {
+                call_id, caller, ..
+            }
             | InboundCallEvent::VoicemailReceived {
                 call_id, caller, ..
-            } => tracing::info!(call_id, caller = %caller.masked(), event = event.kind(), "inbound call event"),
+            } => {
+                tracing::info!(call_id, caller = %caller.masked(), event = event.kind(), "inbound call event")
+            }
             InboundCallEvent::Completed {
                 call_id,
                 caller,

@@ -84,7 +84,10 @@ mod tests {
         let t = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
         hours.add(2, t(9), t(17));
         InboundLine {
-            people: vec![Ringee::number("+15550000101"), Ringee::number("+15550000102")],
+            people: vec![
+                Ringee::number("+15550000101"),
+                Ringee::number("+15550000102"),
+            ],
             ring_strategy: RingStrategy::RoundRobin,
             hours,
             timezone: chrono_tz::America::Los_Angeles,

@@ -108,7 +108,8 @@ pub async fn answer_call(app: &Arc<AppState>, new: NewInbound<'_>) -> Result<Str
         };
         match app.store.transition(&keys, write).await? {
             WriteOutcome::Written { version } => {
-                app.inbound_calls.put(&call_id, version, decision.next.clone());
+                app.inbound_calls
+                    .put(&call_id, version, decision.next.clone());
             }
             WriteOutcome::AlreadyHandled(reply) => return Ok(reply),
             WriteOutcome::Late => return Err(ServiceError::TooLate),

@@ -8,6 +8,7 @@ mod campaigns;
 mod dnc;
 mod fields;
 mod idempotency;
+mod inbound_call;
 mod numbers;
 mod stats;
 
