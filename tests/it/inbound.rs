@@ -406,3 +406,105 @@ async fn status_callbacks_find_the_call_by_its_call_sid() {
         vec!["created", "incoming", "menu:1", "status:completed"]
     );
 }
+
+#[tokio::test]
+async fn round_robin_rotates_across_two_instances() {
+    use crate::helpers::{behind_one_address, settings, start_sim};
+    use callflow::startup::Application;
+    let redis = callflow::redis_server::RedisServer::start().expect("redis-server starts");
+    let sim = start_sim().await;
+    let (mut env, port_a, port_b) = behind_one_address(&sim, &redis.url());
+    env.insert("ADMIN_TOKEN", crate::tenants::ADMIN_TOKEN.into());
+    let public = env["PUBLIC_BASE_URL"].clone();
+    let mut instances = Vec::new();
+    let events = std::sync::Arc::new(crate::inbound_helpers::Recorder::default());
+    for port in [port_a, port_b] {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let app = Application::build(settings(&env), &redis.url(), listener)
+            .await
+            .expect("app builds");
+        app.tenants.root().inbound_listeners.add(events.clone());
+        tokio::spawn(app.server);
+        instances.push((app.tenants, app.stop));
+    }
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("http://127.0.0.1:{port_a}/api/admin/tenants"))
+        .bearer_auth(crate::tenants::ADMIN_TOKEN)
+        .json(&json!({
+            "id": "salon", "name": "Salon", "company_name": "Salon Bella",
+            "numbers": [crate::inbound_helpers::LINE], "timezone": "America/Los_Angeles",
+            "business_hours": crate::inbound_helpers::hours(),
+            "forward_to": [{"number": ANA}, {"number": BEN}], "ring_strategy": "round_robin",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // B learns of the new tenant as its periodic refresh would.
+    instances[1].0.refresh().await.unwrap();
+    sim.add_number(twilio_sim::SimNumber {
+        voice_url: Some(format!("{public}/twilio/voice/inbound")),
+        status_callback: Some(format!("{public}/twilio/voice/status")),
+        ..twilio_sim::SimNumber::new(crate::inbound_helpers::LINE)
+    });
+    let mut first_rung = Vec::new();
+    for _ in 0..4 {
+        let sid = sim
+            .place_inbound(crate::inbound_helpers::CALLER, crate::inbound_helpers::LINE, books())
+            .unwrap();
+        let call = sim
+            .wait_finished(&sid, std::time::Duration::from_secs(20))
+            .await
+            .unwrap();
+        first_rung.push(dialed(&call)[0].clone());
+    }
+    assert_eq!(first_rung, vec![ANA, BEN, ANA, BEN]);
+    for (tenants, _) in &instances {
+        let handled = tenants.get("salon").unwrap().app.callbacks.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(handled > 0, "each instance handled some of the calls' callbacks");
+    }
+}
+
+#[tokio::test]
+async fn the_missed_call_text_is_due_once_per_cooldown_and_never_to_a_do_not_call_number() {
+    use callflow::app::inbound::missed_call_text_due;
+    use callflow::phone::E164;
+    let s = crate::inbound_helpers::salon_with(json!({}), |env| {
+        env.insert("MISSED_CALL_SMS_COOLDOWN", "90s".into());
+        // The service clock runs 100 times faster: 90 s of it pass in 0.9 s.
+        env.insert("CALLFLOW_CLOCK_SPEED", "100".into());
+        env.insert("DISPATCH_LEASE_SECS", "1000".into());
+    })
+    .await;
+    let app = s.app.tenants.get("salon").unwrap().app.clone();
+    assert_eq!(app.settings.missed_call_sms_cooldown.as_secs(), 90);
+    let jo = E164::parse("+15550004601").unwrap();
+    assert!(missed_call_text_due(&app, &jo).await);
+    assert!(!missed_call_text_due(&app, &jo).await);
+    // Per caller, per tenant.
+    let kim = E164::parse("+15550004602").unwrap();
+    assert!(missed_call_text_due(&app, &kim).await);
+    // Never to a do-not-call number.
+    let dnc = E164::parse("+15550004603").unwrap();
+    app.add_to_dnc(&dnc, "api").await.unwrap();
+    assert!(!missed_call_text_due(&app, &dnc).await);
+    // A tenant without a missed-call text owes none.
+    let (_, _) = crate::tenants::create_tenant(
+        &s.app,
+        json!({"id": "quiet", "name": "Quiet", "company_name": "Quiet Co", "numbers": ["+15550004003"]}),
+    )
+    .await;
+    let quiet = s.app.tenants.get("quiet").unwrap().app.clone();
+    assert!(!missed_call_text_due(&quiet, &E164::parse("+15550004604").unwrap()).await);
+    // The cooldown lapses with 90 s of the service clock.
+    let mut due_again = false;
+    for _ in 0..60 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if missed_call_text_due(&app, &jo).await {
+            due_again = true;
+            break;
+        }
+    }
+    assert!(due_again, "due again once the cooldown is over");
+}
