@@ -451,7 +451,11 @@ async fn round_robin_rotates_across_two_instances() {
     let mut first_rung = Vec::new();
     for _ in 0..4 {
         let sid = sim
-            .place_inbound(crate::inbound_helpers::CALLER, crate::inbound_helpers::LINE, books())
+            .place_inbound(
+                crate::inbound_helpers::CALLER,
+                crate::inbound_helpers::LINE,
+                books(),
+            )
             .unwrap();
         let call = sim
             .wait_finished(&sid, std::time::Duration::from_secs(20))
@@ -461,8 +465,16 @@ async fn round_robin_rotates_across_two_instances() {
     }
     assert_eq!(first_rung, vec![ANA, BEN, ANA, BEN]);
     for (tenants, _) in &instances {
-        let handled = tenants.get("salon").unwrap().app.callbacks.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(handled > 0, "each instance handled some of the calls' callbacks");
+        let handled = tenants
+            .get("salon")
+            .unwrap()
+            .app
+            .callbacks
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            handled > 0,
+            "each instance handled some of the calls' callbacks"
+        );
     }
 }
 

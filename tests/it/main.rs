@@ -21,6 +21,7 @@ mod fault_suite;
 mod helpers;
 mod inbound;
 mod inbound_helpers;
+mod inbound_round_trips;
 mod limits;
 mod number_ownership;
 mod numbers;
