@@ -557,6 +557,83 @@ mod tests {
     }
 
     #[test]
+    fn forward_to_is_one_number_or_a_list_of_people() {
+        let one = fields(serde_json::json!({"forward_to": "+14155550199"})).unwrap();
+        let Some(Some(ForwardTo::One(n))) = &one.forward_to else {
+            panic!("one number")
+        };
+        assert_eq!(n.as_str(), "+14155550199");
+        // Shown back as it was given.
+        assert_eq!(
+            serde_json::to_value(one.forward_to.unwrap()).unwrap(),
+            serde_json::json!("+14155550199")
+        );
+        let people = fields(serde_json::json!({
+            "forward_to": [{"number": "+14155550101", "name": "Ana", "timeout_s": 15},
+                           {"number": "+14155550102"}],
+            "ring_strategy": "round_robin",
+            "after_hours_forward_to": "+14155550199",
+        }))
+        .unwrap();
+        let Some(Some(f)) = &people.forward_to else {
+            panic!("people")
+        };
+        assert_eq!(f.people().len(), 2);
+        assert_eq!(f.people()[0].timeout_s.map(RingSecs::get), Some(15));
+        assert_eq!(people.ring_strategy, Some(RingStrategy::RoundRobin));
+        let path = |json: serde_json::Value| {
+            let text = json.to_string();
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize::<_, TenantFields>(de)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        for (bad, field) in [
+            (serde_json::json!({"forward_to": "555"}), "forward_to"),
+            (serde_json::json!({"forward_to": []}), "forward_to"),
+            (
+                serde_json::json!({"forward_to": [{"number": "x"}]}),
+                "forward_to[0].number",
+            ),
+            (
+                serde_json::json!({"forward_to": [{"number": "+14155550101", "timeout_s": 2}]}),
+                "forward_to[0].timeout_s",
+            ),
+            (
+                serde_json::json!({"forward_to": [{"number": "+14155550101", "phone": 1}]}),
+                "forward_to[0]",
+            ),
+            (
+                serde_json::json!({"ring_strategy": "random"}),
+                "ring_strategy",
+            ),
+        ] {
+            let e = path(bad.clone());
+            assert!(e.starts_with(field), "{bad}: {e}");
+        }
+        // Records stored before these fields existed still read.
+        let mut t = fields(serde_json::json!({"id": "a", "name": "A", "company_name": "A"}))
+            .unwrap()
+            .create(
+                Defaults {
+                    timezone: chrono_tz::UTC,
+                    call_purpose: "x",
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        t.forward_to = Some(ForwardTo::One(E164::parse("+14155550199").unwrap()));
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("ring_strategy");
+        json.as_object_mut()
+            .unwrap()
+            .remove("after_hours_forward_to");
+        let back: Tenant = serde_json::from_value(json).unwrap();
+        assert_eq!(back, t);
+    }
+
+    #[test]
     fn a_change_can_clear_optional_fields_and_leaves_the_rest() {
         let now = Utc::now();
         let defaults = || Defaults {

@@ -109,6 +109,25 @@ async fn no_answer_takes_a_message_and_its_transcription_arrives_later() {
             "voicemail.received"
         ]
     );
+    // The transcription's callback, as answered (nothing for the caller to hear).
+    let words = call
+        .callbacks
+        .iter()
+        .find(|c| c.url.contains("/inbound/transcription"))
+        .expect("the transcription was posted");
+    let mut snap = insta::Settings::clone_current();
+    snap.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    snap.set_prepend_module_to_snapshot(false);
+    snap.set_omit_expression(true);
+    snap.bind(|| {
+        insta::assert_snapshot!(
+            "inbound__transcription_arrived",
+            format!(
+                "ended (voicemail) + transcription:completed -> ended (voicemail)\nside effects: transcription kept: {}\n\n{}",
+                logged["transcription"], words.body
+            )
+        )
+    });
     let events = s.events.of(&id);
     assert!(matches!(
         &events[2],
