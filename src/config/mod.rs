@@ -254,7 +254,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         std::time::Duration::from_secs(24 * 3600),
         |v| duration::parse(v).ok().filter(|d| d.as_secs() >= 1),
         |v| match duration::parse(v) {
-            Err(reason) => format!("{reason}"),
+            Err(reason) => reason,
             Ok(_) => format!("'{v}' must be at least 1s"),
         },
     )?;
