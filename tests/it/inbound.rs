@@ -539,3 +539,45 @@ async fn the_missed_call_text_is_due_once_per_cooldown_and_never_to_a_do_not_cal
     }
     assert!(due_again, "due again once the cooldown is over");
 }
+
+#[tokio::test]
+async fn a_bad_forward_list_is_refused_naming_the_field() {
+    let s = salon(json!({})).await;
+    for (body, field) in [
+        (
+            json!({"forward_to": [{"number": "555"}]}),
+            "forward_to[0].number",
+        ),
+        (
+            json!({"forward_to": [{"number": ANA, "timeout_s": 1}]}),
+            "forward_to[0].timeout_s",
+        ),
+        (json!({"ring_strategy": "loudest"}), "ring_strategy"),
+        (
+            json!({"after_hours_forward_to": "tomorrow"}),
+            "after_hours_forward_to",
+        ),
+    ] {
+        let resp =
+            crate::tenants::admin(&s.app, reqwest::Method::PATCH, "/api/admin/tenants/salon")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(resp.status(), 400, "{body}");
+        let error: Value = resp.json().await.unwrap();
+        assert!(error.to_string().contains(field), "{body}: {error}");
+    }
+    let resp = crate::tenants::admin(&s.app, reqwest::Method::PATCH, "/api/admin/tenants/salon")
+        .json(&json!({"forward_to": [{"number": ANA, "name": "Ana"}], "ring_strategy": "round_robin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let changed: Value = resp.json().await.unwrap();
+    assert_eq!(
+        changed["tenant"]["forward_to"][0]["name"], "Ana",
+        "{changed}"
+    );
+    assert_eq!(changed["tenant"]["ring_strategy"], "round_robin");
+}
