@@ -2,7 +2,7 @@
 //! tenant's numbers.
 
 use crate::flow::InboundFlow;
-use crate::inbound::{InboundEffect, InboundPrompt};
+use crate::inbound::{InboundEffect, InboundPrompt, Ringee};
 use crate::twiml::{Dial, Gather, Record, Response, Say, Verb};
 
 /// What rendering one inbound call needs besides its flow.
@@ -15,8 +15,8 @@ pub struct InboundCall<'a> {
     pub company: &'a str,
     /// The number that was called (`{callback_number}`).
     pub called: &'a str,
-    /// The numbers each forward leg dials (see `inbound::legs`).
-    pub legs: &'a [Vec<String>],
+    /// The people each forward leg rings (see `inbound::legs`).
+    pub legs: &'a [Vec<Ringee>],
     /// The tenant's own voicemail greeting, said instead of the flow's.
     pub voicemail_greeting: Option<&'a str>,
 }
@@ -91,17 +91,23 @@ impl InboundRenderer {
                 }
                 InboundEffect::Forward { leg } => {
                     flush(&mut response, &mut pending);
-                    let numbers = call.legs.get(*leg as usize).cloned().unwrap_or_default();
-                    if numbers.is_empty() {
+                    let people = call.legs.get(*leg as usize).map_or(&[][..], Vec::as_slice);
+                    if people.is_empty() {
                         // The machine only forwards to legs it was told exist.
                         response.push(Verb::Hangup);
                         continue;
                     }
+                    // Everyone on the leg rings as long as the longest-ringing of them.
+                    let timeout_secs = people
+                        .iter()
+                        .map(|p| p.timeout_secs.unwrap_or(flow.ring_timeout_secs))
+                        .max()
+                        .unwrap_or(flow.ring_timeout_secs);
                     response.push(Verb::Dial(Dial {
                         action: format!("{}&leg={leg}", inbound_url(base, "dial", call.call_id)),
-                        timeout_secs: flow.ring_timeout_secs,
+                        timeout_secs,
                         caller_id: None,
-                        numbers,
+                        numbers: people.iter().map(|p| p.number.clone()).collect(),
                     }));
                 }
                 InboundEffect::Record => {

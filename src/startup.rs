@@ -73,6 +73,12 @@ impl Application {
         store.ping().await?;
         let settler = Arc::new(crate::campaign::settle::CampaignListener);
         let root = AppState::new(settings, store, flows, templates, Some(settler));
+        // Inbound call events: logged, and their texts and the tenant's
+        // events queued (never in the webhook's reply path).
+        root.inbound_listeners
+            .add(Arc::new(crate::app::inbound::LogListener));
+        root.inbound_listeners
+            .add(Arc::new(crate::sms::inbound_calls::InboundCallOutcomes));
         let tenants = Arc::new(Tenants::new(root.clone()));
         crate::tenant::bootstrap::run(&tenants).await?;
         let service = tenants

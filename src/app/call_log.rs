@@ -76,6 +76,10 @@ pub struct LoggedCall {
     /// Inbound calls: the voicemail's transcription, once it arrives.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transcription: Option<String>,
+    /// Who answered: an inbound call's person who took it (their name, else
+    /// their number masked); an outbound call's `AnsweredBy` (`human`, `machine_start`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
 }
 
 /// A page, and where the next one starts (`None`: nothing older is left).
@@ -114,6 +118,33 @@ struct Summary {
     reason: Option<String>,
     #[serde(default)]
     transcription: Option<String>,
+    #[serde(default)]
+    answered_by: Option<AnsweredBy>,
+}
+
+/// `answered_by` as either machine stores it: outbound, Twilio's word;
+/// inbound, the person who took the call.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum AnsweredBy {
+    Word(String),
+    Person {
+        number: String,
+        #[serde(default)]
+        name: Option<String>,
+    },
+}
+
+impl AnsweredBy {
+    fn shown(self) -> String {
+        match self {
+            AnsweredBy::Word(word) => word,
+            AnsweredBy::Person {
+                name: Some(name), ..
+            } => name,
+            AnsweredBy::Person { number, .. } => crate::phone::mask(&number),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,6 +266,7 @@ fn logged(app: &AppState, s: Summary) -> LoggedCall {
         campaign_id: s.campaign.map(|c| c.campaign_id),
         reason: s.reason,
         transcription: s.transcription,
+        answered_by: s.answered_by.map(AnsweredBy::shown),
     }
 }
 

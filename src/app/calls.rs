@@ -261,6 +261,65 @@ async fn load_record(app: &AppState, call_id: &str) -> Result<(CallRecord, u64),
     Ok((parse_record(&json)?, loaded.version))
 }
 
+/// A call of either direction, with its version and timeline.
+pub enum AnyCall {
+    Outbound(Box<CallRecord>, u64, Vec<TimelineEntry>),
+    Inbound(Box<super::inbound::InboundRecord>, u64, Vec<TimelineEntry>),
+}
+
+/// The direction a stored record says it has (records from before
+/// directions existed are outbound).
+#[derive(serde::Deserialize)]
+struct DirectionOnly {
+    #[serde(default)]
+    direction: Direction,
+}
+
+/// A call of either direction and its timeline, by our id or by Twilio's CallSid.
+pub async fn get_any_call(app: &AppState, id: &str) -> Result<AnyCall, ServiceError> {
+    let call_id = call_id_of(app, id).await?;
+    let keys = app.store.keys().call_record(&call_id);
+    let loaded = app.store.load(&keys, "").await?;
+    let json = loaded.record.ok_or(ServiceError::NotFound)?;
+    let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("call record: {e}"));
+    let direction = serde_json::from_str::<DirectionOnly>(&json)
+        .map_err(corrupt)?
+        .direction;
+    let timeline = timeline_of(app, &call_id).await?;
+    Ok(match direction {
+        Direction::Outbound => {
+            AnyCall::Outbound(Box::new(parse_record(&json)?), loaded.version, timeline)
+        }
+        Direction::Inbound => AnyCall::Inbound(
+            Box::new(serde_json::from_str(&json).map_err(corrupt)?),
+            loaded.version,
+            timeline,
+        ),
+    })
+}
+
+async fn call_id_of(app: &AppState, id: &str) -> Result<String, ServiceError> {
+    if id.starts_with("CA") {
+        return app
+            .store
+            .call_id_for_sid(id)
+            .await?
+            .ok_or(ServiceError::NotFound);
+    }
+    Ok(id.to_string())
+}
+
+async fn timeline_of(app: &AppState, call_id: &str) -> Result<Vec<TimelineEntry>, ServiceError> {
+    let keys = app.store.keys().call_record(call_id);
+    Ok(app
+        .store
+        .timeline(&keys)
+        .await?
+        .iter()
+        .map(|e| serde_json::from_str(e).map_err(|e| StoreError::Corrupt(format!("timeline: {e}"))))
+        .collect::<Result<Vec<TimelineEntry>, _>>()?)
+}
+
 /// A call and its timeline, by our id or by Twilio's CallSid.
 pub async fn get_call(
     app: &AppState,

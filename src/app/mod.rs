@@ -10,6 +10,7 @@ pub mod calls;
 pub mod dial_gate;
 pub mod effects;
 mod error;
+pub mod inbound;
 pub mod notifications;
 pub mod numbers;
 pub mod outbound;
@@ -20,5 +21,6 @@ pub mod transition;
 
 pub use calls::{Dialed, NewCall, PlacedCall};
 pub use error::ServiceError;
+pub use inbound::{InboundCallEvent, InboundListener};
 pub use outbound::{CallInput, OutboundCalls};
 pub use state::{AppState, CallListener, DncEntry, TenantSettings};

@@ -31,16 +31,20 @@ pub enum NotificationType {
     MissedCall,
     /// An outbound call's follow-up (its flow's template).
     FollowUp,
+    /// A text an inbound caller chose in the menu (e.g. a booking link).
+    MenuText,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 3] = [Self::Api, Self::MissedCall, Self::FollowUp];
+    pub const ALL: [NotificationType; 4] =
+        [Self::Api, Self::MissedCall, Self::FollowUp, Self::MenuText];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Api => "api",
             Self::MissedCall => "missed_call",
             Self::FollowUp => "follow_up",
+            Self::MenuText => "menu_text",
         }
     }
 

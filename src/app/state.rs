@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
+use super::inbound::{InboundLine, InboundListeners, InboundRecord};
 use super::ServiceError;
 use crate::call::CallRecord;
 use crate::clock::Clock;
@@ -52,6 +53,8 @@ pub struct TenantSettings {
     /// Its zone (texts say instants in the recipient's zone when the number
     /// tells it, else in this one).
     pub timezone: chrono_tz::Tz,
+    /// How its numbers answer calls that come in.
+    pub inbound: InboundLine,
 }
 
 /// The application as one tenant sees it: its store view (keys under its
@@ -78,6 +81,12 @@ pub struct AppState {
     /// The tenant's share of the account's dial rate (calls a second), kept
     /// besides `TWILIO_MAX_CPS` (see `app::pace`).
     pub tenant_max_cps: Option<f64>,
+    /// How this tenant's numbers answer calls that come in.
+    pub inbound: InboundLine,
+    /// This instance's last version of each inbound call.
+    pub(crate) inbound_calls: RecordCache<InboundRecord>,
+    /// Told of inbound call events; shared by every tenant's view.
+    pub inbound_listeners: Arc<InboundListeners>,
     /// Flow versions this process has saved to the store (see `save_flow_once`).
     saved_flows: Mutex<HashSet<String>>,
     /// Callbacks of this tenant handled by this process, for `/api/stats`.
@@ -114,6 +123,9 @@ impl AppState {
             calls: RecordCache::default(),
             listener,
             tenant_max_cps: None,
+            inbound: InboundLine::default(),
+            inbound_calls: RecordCache::default(),
+            inbound_listeners: Arc::default(),
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: std::time::Instant::now(),
@@ -152,6 +164,9 @@ impl AppState {
             calls: RecordCache::default(),
             listener: self.listener.clone(),
             tenant_max_cps: tenant.max_cps,
+            inbound: tenant.inbound.clone(),
+            inbound_calls: RecordCache::default(),
+            inbound_listeners: self.inbound_listeners.clone(),
             saved_flows: Default::default(),
             callbacks: Default::default(),
             started: self.started,

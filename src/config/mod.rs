@@ -134,6 +134,9 @@ pub struct Settings {
     /// A sender gets the tenant's `sms_auto_reply` at most once per this long
     /// (`SMS_AUTO_REPLY_COOLDOWN`, e.g. `24h`, `90s`; service clock).
     pub sms_auto_reply_cooldown: std::time::Duration,
+    /// A missed caller gets the tenant's missed-call text at most once per
+    /// this long (service clock): `MISSED_CALL_SMS_COOLDOWN`, e.g. `24h`, `90s`.
+    pub missed_call_sms_cooldown: std::time::Duration,
 }
 
 /// API rate limits, shared by every instance (kept in Redis).
@@ -253,15 +256,19 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         None => None,
     };
     let api_rate = api_rate(&vars)?;
-    let sms_auto_reply_cooldown = vars.parsed(
-        "SMS_AUTO_REPLY_COOLDOWN",
-        std::time::Duration::from_secs(24 * 3600),
-        |v| duration::parse(v).ok().filter(|d| d.as_secs() >= 1),
-        |v| match duration::parse(v) {
-            Err(reason) => reason,
-            Ok(_) => format!("'{v}' must be at least 1s"),
-        },
-    )?;
+    let cooldown = |name| {
+        vars.parsed(
+            name,
+            std::time::Duration::from_secs(24 * 3600),
+            |v| duration::parse(v).ok().filter(|d| d.as_secs() >= 1),
+            |v| match duration::parse(v) {
+                Err(reason) => reason,
+                Ok(_) => format!("'{v}' must be at least 1s"),
+            },
+        )
+    };
+    let sms_auto_reply_cooldown = cooldown("SMS_AUTO_REPLY_COOLDOWN")?;
+    let missed_call_sms_cooldown = cooldown("MISSED_CALL_SMS_COOLDOWN")?;
     // The lease runs on the service clock, which may run faster than real time.
     if (lease as f64 / clock.speed()) < 2.0 * twilio.timeout.as_secs_f64() {
         return Err(bad(
@@ -333,6 +340,7 @@ pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, Con
         tenants_file,
         api_rate,
         sms_auto_reply_cooldown,
+        missed_call_sms_cooldown,
     })
 }
 

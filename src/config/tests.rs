@@ -163,3 +163,24 @@ fn tenant_settings_are_checked() {
     env.insert("API_RATE_LIMIT_PER_S", "0");
     assert_eq!(load(&env).unwrap().api_rate.per_token_per_s, 0.0);
 }
+
+#[test]
+fn missed_call_sms_cooldown_takes_the_campaign_notation() {
+    let s = load(&base()).unwrap();
+    assert_eq!(
+        s.missed_call_sms_cooldown,
+        std::time::Duration::from_secs(86_400)
+    );
+    let mut env = base();
+    env.insert("MISSED_CALL_SMS_COOLDOWN", "90s");
+    let s = load(&env).unwrap();
+    assert_eq!(
+        s.missed_call_sms_cooldown,
+        std::time::Duration::from_secs(90)
+    );
+    for bad in ["90", "1.5h", "0s", "soon"] {
+        env.insert("MISSED_CALL_SMS_COOLDOWN", bad);
+        let e = load(&env).unwrap_err();
+        assert_eq!(e.name, "MISSED_CALL_SMS_COOLDOWN", "{bad}");
+    }
+}

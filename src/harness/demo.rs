@@ -115,6 +115,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let _stop = app.stop;
+    let tenants = app.tenants.clone();
     tokio::spawn(app.server);
 
     if campaign {
@@ -213,6 +214,8 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         "\nDo-not-call list after the demo: +1***-***-0003 on list = {}",
         on_dnc["on_list"]
     );
+    let base_url = format!("http://127.0.0.1:{port}");
+    super::demo_inbound::run(&tenants, &sim, &api, &base_url, &env["TWILIO_VOICE_NUMBER"]).await?;
     sim.stop();
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod demo;
 #[cfg(feature = "demo")]
 mod demo_campaign;
+mod demo_inbound;
 #[cfg(feature = "bench")]
 pub mod redis_cluster;
 #[cfg(feature = "demo")]

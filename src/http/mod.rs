@@ -10,6 +10,7 @@ mod health;
 mod metrics;
 mod request_id;
 mod webhooks;
+mod webhooks_inbound;
 mod webhooks_sms;
 
 use actix_web::dev::ServiceResponse;
@@ -83,7 +84,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/incoming", web::post().to(webhooks::incoming))
                 .route("/gather", web::post().to(webhooks::gather))
                 .route("/status", web::post().to(webhooks::status))
-                .route("/recording", web::post().to(webhooks::recording)),
+                .route("/recording", web::post().to(webhooks::recording))
+                .route("/inbound", web::post().to(webhooks_inbound::incoming))
+                .route("/inbound/menu", web::post().to(webhooks_inbound::menu))
+                .route("/inbound/dial", web::post().to(webhooks_inbound::dial))
+                .route(
+                    "/inbound/voicemail",
+                    web::post().to(webhooks_inbound::voicemail),
+                )
+                .route(
+                    "/inbound/transcription",
+                    web::post().to(webhooks_inbound::transcription),
+                ),
         )
         .service(
             web::scope("/twilio/sms")

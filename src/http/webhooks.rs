@@ -22,7 +22,7 @@ pub struct Signed {
     query: Vec<(String, String)>,
     /// Every form pair, as signed.
     pairs: Vec<(String, String)>,
-    form: VoiceForm,
+    pub(super) form: VoiceForm,
 }
 
 impl Signed {
@@ -274,12 +274,23 @@ pub async fn gather(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse
     run(&tenants, CallbackKind::Gather, &signed, input).await
 }
 
+/// A status callback: an outbound call's carries our call id; an inbound
+/// call's (the number's `StatusCallback`) carries none and is found by its CallSid.
 pub async fn status(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
+    if signed.query("call_id").is_none() && signed.form.is_inbound() {
+        let input = signed.form.inbound_status();
+        return super::webhooks_inbound::run(&tenants, CallbackKind::Status, &signed, input).await;
+    }
     let input = signed.form.status();
     run(&tenants, CallbackKind::Status, &signed, input).await
 }
 
 pub async fn recording(tenants: web::Data<Tenants>, signed: Signed) -> HttpResponse {
+    if signed.query("call_id").is_none() && signed.form.is_inbound() {
+        let input = signed.form.inbound_recording();
+        return super::webhooks_inbound::run(&tenants, CallbackKind::Recording, &signed, input)
+            .await;
+    }
     let input = signed.form.recording();
     run(&tenants, CallbackKind::Recording, &signed, input).await
 }

@@ -7,11 +7,15 @@
 pub mod disposition;
 pub mod effect;
 pub mod event;
+pub mod hours;
+pub mod input;
 pub mod machine;
 pub mod ring;
 
 pub use disposition::InboundDisposition;
 pub use effect::{CallReason, InboundEffect, InboundPrompt};
 pub use event::{DialOutcome, InboundEvent, MenuPick};
+pub use hours::OpenHours;
+pub use input::InboundInput;
 pub use machine::{advance, InboundRules, InboundState, InboundStep, Route};
-pub use ring::{legs, RingStrategy};
+pub use ring::{legs, RingStrategy, Ringee};

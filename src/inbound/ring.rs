@@ -16,9 +16,31 @@ pub enum RingStrategy {
     RoundRobin,
 }
 
-/// The numbers each forward leg dials. `turn` is the call's place in the
+/// One person a forward leg rings, as kept with the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ringee {
+    /// E.164.
+    pub number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How long their phone rings (else the flow's ring timeout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u32>,
+}
+
+impl Ringee {
+    pub fn number(number: &str) -> Self {
+        Self {
+            number: number.to_string(),
+            name: None,
+            timeout_secs: None,
+        }
+    }
+}
+
+/// The people each forward leg rings. `turn` is the call's place in the
 /// rotation (a counter shared by every instance); only `round_robin` uses it.
-pub fn legs(strategy: RingStrategy, people: &[String], turn: u64) -> Vec<Vec<String>> {
+pub fn legs<T: Clone>(strategy: RingStrategy, people: &[T], turn: u64) -> Vec<Vec<T>> {
     if people.is_empty() {
         return Vec::new();
     }
@@ -68,6 +90,6 @@ mod tests {
 
     #[test]
     fn nobody_to_ring_is_no_leg() {
-        assert!(legs(RingStrategy::Sequential, &[], 0).is_empty());
+        assert!(legs::<String>(RingStrategy::Sequential, &[], 0).is_empty());
     }
 }

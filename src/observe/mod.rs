@@ -152,6 +152,11 @@ pub enum CallbackKind {
     SmsIncoming,
     /// A sent text's status (`/twilio/sms/status`).
     SmsStatus,
+    InboundCall,
+    InboundMenu,
+    InboundDial,
+    InboundVoicemail,
+    InboundTranscription,
 }
 
 impl CallbackKind {
@@ -163,6 +168,11 @@ impl CallbackKind {
             Self::Recording => "recording",
             Self::SmsIncoming => "sms_incoming",
             Self::SmsStatus => "sms_status",
+            Self::InboundCall => "inbound",
+            Self::InboundMenu => "inbound_menu",
+            Self::InboundDial => "inbound_dial",
+            Self::InboundVoicemail => "inbound_voicemail",
+            Self::InboundTranscription => "inbound_transcription",
         }
     }
 }

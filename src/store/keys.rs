@@ -98,6 +98,24 @@ impl Keys {
         }
     }
 
+    /// An inbound call's record keys: the same as an outbound call's, so the
+    /// call log and `GET /api/calls/{id}` read calls of both directions alike.
+    pub fn inbound_call_record(&self, call_id: &str) -> RecordKeys {
+        self.call_record(call_id)
+    }
+
+    /// String (counter): the tenant's round-robin rotation of inbound calls,
+    /// shared by every instance.
+    pub fn ring_turn(&self) -> String {
+        format!("{}:inbound:ring-turn", self.prefix)
+    }
+
+    /// String with a TTL: the missed-call text was sent to `caller` within
+    /// the cooldown (`MISSED_CALL_SMS_COOLDOWN`).
+    pub fn missed_text(&self, caller: &str) -> String {
+        format!("{}:inbound:missed-text:{{{caller}}}", self.prefix)
+    }
+
     /// String: Twilio CallSid -> our call id.
     pub fn call_sid(&self, call_sid: &str) -> String {
         format!("{}:sid:{{{call_sid}}}", self.prefix)

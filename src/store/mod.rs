@@ -15,6 +15,7 @@ mod dial_cap;
 mod dnc;
 mod effects;
 mod idempotency;
+mod inbound;
 pub mod keys;
 mod notifications;
 mod numbers;

@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::inbound::RingStrategy;
 use crate::phone::E164;
 
 pub const MAX_ID_LEN: usize = 64;
@@ -122,7 +123,7 @@ impl Zone {
         Self(tz.name().to_string())
     }
 
-    /// The zone (checked when it was read).
+    /// The zone (checked when read, so it parses).
     pub fn tz(&self) -> chrono_tz::Tz {
         self.0.parse().unwrap_or(chrono_tz::UTC)
     }
@@ -162,6 +163,25 @@ impl TryFrom<BTreeMap<String, Vec<(String, String)>>> for BusinessHours {
             }
         }
         Ok(Self(days))
+    }
+}
+
+impl BusinessHours {
+    /// The spans as the inbound line reads them (checked when read, so every one parses).
+    pub fn open_hours(&self) -> crate::inbound::OpenHours {
+        let mut hours = crate::inbound::OpenHours::default();
+        for (day, spans) in &self.0 {
+            let Some(index) = DAYS.iter().position(|d| d == day) else {
+                continue;
+            };
+            for (start, end) in spans {
+                let time = |t: &str| NaiveTime::parse_from_str(t, "%H:%M").ok();
+                if let (Some(s), Some(e)) = (time(start), time(end)) {
+                    hours.add(index, s, e);
+                }
+            }
+        }
+        hours
     }
 }
 
@@ -221,6 +241,112 @@ impl<const MAX: u32> Rate<MAX> {
     }
 }
 
+/// How long one person's phone rings, in seconds (`<Dial timeout>`): 5 to 600.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct RingSecs(u32);
+
+impl TryFrom<u32> for RingSecs {
+    type Error = &'static str;
+    fn try_from(v: u32) -> Result<Self, Self::Error> {
+        if (5..=600).contains(&v) {
+            Ok(Self(v))
+        } else {
+            Err("must be a whole number of seconds from 5 to 600")
+        }
+    }
+}
+
+impl From<RingSecs> for u32 {
+    fn from(r: RingSecs) -> Self {
+        r.0
+    }
+}
+
+impl RingSecs {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// One person an inbound call rings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub number: E164,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    /// How long their phone rings (else the inbound flow's `ring_timeout_secs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<RingSecs>,
+}
+
+/// The most people one tenant's calls ring.
+pub const MAX_PEOPLE: usize = 10;
+
+/// Who the tenant's inbound calls ring: one number (`"+1..."`, the original
+/// form, kept as it was given) or a list of people (`[{"number": "+1...",
+/// "name": "Ana", "timeout_s": 20}]`) rung as the tenant's `ring_strategy` says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ForwardTo {
+    One(E164),
+    People(Vec<Person>),
+}
+
+impl ForwardTo {
+    /// Everyone to ring, in the order given.
+    pub fn people(&self) -> Vec<Person> {
+        match self {
+            ForwardTo::One(number) => vec![Person {
+                number: number.clone(),
+                name: None,
+                timeout_s: None,
+            }],
+            ForwardTo::People(people) => people.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ForwardTo {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = ForwardTo;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a phone number in E.164 or a list of people ({\"number\", \"name\", \"timeout_s\"})")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ForwardTo, E> {
+                E164::parse(v).map(ForwardTo::One).map_err(E::custom)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ForwardTo, A::Error> {
+                use serde::de::Error;
+                let mut people: Vec<Person> = Vec::new();
+                while let Some(person) = seq.next_element::<Person>()? {
+                    if people.iter().any(|p| p.number == person.number) {
+                        return Err(A::Error::custom(format!(
+                            "{} is listed twice",
+                            person.number.masked()
+                        )));
+                    }
+                    people.push(person);
+                    if people.len() > MAX_PEOPLE {
+                        return Err(A::Error::custom(format!("at most {MAX_PEOPLE} people")));
+                    }
+                }
+                if people.is_empty() {
+                    return Err(A::Error::custom("must name at least one person"));
+                }
+                Ok(ForwardTo::People(people))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 /// A tenant as stored (JSON under `cf:<id>:tenant`) and shown by the admin API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -232,8 +358,14 @@ pub struct Tenant {
     /// Its Twilio numbers (held in the global ownership index); the first is
     /// the caller ID of its calls unless a call names another.
     pub numbers: Vec<E164>,
-    /// The phone its inbound calls ring.
-    pub forward_to: Option<E164>,
+    /// Who its inbound calls ring in business hours.
+    pub forward_to: Option<ForwardTo>,
+    /// How the people in `forward_to` are rung (one number: it alone).
+    #[serde(default)]
+    pub ring_strategy: RingStrategy,
+    /// The number rung outside business hours (none: voicemail).
+    #[serde(default)]
+    pub after_hours_forward_to: Option<E164>,
     pub business_hours: BusinessHours,
     pub voicemail_greeting: Option<Message>,
     pub missed_call_sms: Option<Message>,
@@ -271,7 +403,11 @@ pub struct TenantFields {
     #[serde(default)]
     pub numbers: Option<Vec<E164>>,
     #[serde(default, deserialize_with = "nullable")]
-    pub forward_to: Option<Option<E164>>,
+    pub forward_to: Option<Option<ForwardTo>>,
+    #[serde(default)]
+    pub ring_strategy: Option<RingStrategy>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub after_hours_forward_to: Option<Option<E164>>,
     #[serde(default)]
     pub business_hours: Option<BusinessHours>,
     #[serde(default, deserialize_with = "nullable")]
@@ -326,6 +462,8 @@ impl TenantFields {
             timezone: Zone::new(defaults.timezone),
             numbers: Vec::new(),
             forward_to: None,
+            ring_strategy: RingStrategy::default(),
+            after_hours_forward_to: None,
             business_hours: BusinessHours::default(),
             voicemail_greeting: None,
             missed_call_sms: None,
@@ -355,6 +493,8 @@ impl Tenant {
         set(&mut self.timezone, f.timezone);
         set(&mut self.numbers, f.numbers.map(dedup));
         set(&mut self.forward_to, f.forward_to);
+        set(&mut self.ring_strategy, f.ring_strategy);
+        set(&mut self.after_hours_forward_to, f.after_hours_forward_to);
         set(&mut self.business_hours, f.business_hours);
         set(&mut self.voicemail_greeting, f.voicemail_greeting);
         set(&mut self.missed_call_sms, f.missed_call_sms);
@@ -414,6 +554,83 @@ mod tests {
         ] {
             assert!(fields(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn forward_to_is_one_number_or_a_list_of_people() {
+        let one = fields(serde_json::json!({"forward_to": "+14155550199"})).unwrap();
+        let Some(Some(ForwardTo::One(n))) = &one.forward_to else {
+            panic!("one number")
+        };
+        assert_eq!(n.as_str(), "+14155550199");
+        // Shown back as it was given.
+        assert_eq!(
+            serde_json::to_value(one.forward_to.unwrap()).unwrap(),
+            serde_json::json!("+14155550199")
+        );
+        let people = fields(serde_json::json!({
+            "forward_to": [{"number": "+14155550101", "name": "Ana", "timeout_s": 15},
+                           {"number": "+14155550102"}],
+            "ring_strategy": "round_robin",
+            "after_hours_forward_to": "+14155550199",
+        }))
+        .unwrap();
+        let Some(Some(f)) = &people.forward_to else {
+            panic!("people")
+        };
+        assert_eq!(f.people().len(), 2);
+        assert_eq!(f.people()[0].timeout_s.map(RingSecs::get), Some(15));
+        assert_eq!(people.ring_strategy, Some(RingStrategy::RoundRobin));
+        let path = |json: serde_json::Value| {
+            let text = json.to_string();
+            let de = &mut serde_json::Deserializer::from_str(&text);
+            serde_path_to_error::deserialize::<_, TenantFields>(de)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        for (bad, field) in [
+            (serde_json::json!({"forward_to": "555"}), "forward_to"),
+            (serde_json::json!({"forward_to": []}), "forward_to"),
+            (
+                serde_json::json!({"forward_to": [{"number": "x"}]}),
+                "forward_to[0].number",
+            ),
+            (
+                serde_json::json!({"forward_to": [{"number": "+14155550101", "timeout_s": 2}]}),
+                "forward_to[0].timeout_s",
+            ),
+            (
+                serde_json::json!({"forward_to": [{"number": "+14155550101", "phone": 1}]}),
+                "forward_to[0]",
+            ),
+            (
+                serde_json::json!({"ring_strategy": "random"}),
+                "ring_strategy",
+            ),
+        ] {
+            let e = path(bad.clone());
+            assert!(e.starts_with(field), "{bad}: {e}");
+        }
+        // Records stored before these fields existed still read.
+        let mut t = fields(serde_json::json!({"id": "a", "name": "A", "company_name": "A"}))
+            .unwrap()
+            .create(
+                Defaults {
+                    timezone: chrono_tz::UTC,
+                    call_purpose: "x",
+                },
+                Utc::now(),
+            )
+            .unwrap();
+        t.forward_to = Some(ForwardTo::One(E164::parse("+14155550199").unwrap()));
+        let mut json = serde_json::to_value(&t).unwrap();
+        json.as_object_mut().unwrap().remove("ring_strategy");
+        json.as_object_mut()
+            .unwrap()
+            .remove("after_hours_forward_to");
+        let back: Tenant = serde_json::from_value(json).unwrap();
+        assert_eq!(back, t);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use super::model::Tenant;
+use crate::app::inbound::InboundLine;
 use crate::app::{AppState, TenantSettings};
+use crate::inbound::Ringee;
 use crate::store::StoreError;
 
 /// One tenant and the application as it sees it.
@@ -145,6 +147,7 @@ impl Tenants {
             max_cps: tenant.max_cps.map(|r| r.get()),
             events_url: tenant.events_url.as_ref().map(|u| u.as_str().to_string()),
             timezone: tenant.timezone.tz(),
+            inbound: inbound_line(&tenant),
         };
         let view = Arc::new(TenantApp {
             app: self.root.for_tenant(&settings),
@@ -203,6 +206,37 @@ impl Tenants {
             self.remove(&id);
         }
         Ok(())
+    }
+}
+
+/// How the tenant's numbers answer calls, in the core's terms.
+fn inbound_line(tenant: &Tenant) -> InboundLine {
+    let people = tenant
+        .forward_to
+        .as_ref()
+        .map(|f| f.people())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| Ringee {
+            number: p.number.as_str().to_string(),
+            name: p.name.map(|n| n.as_str().to_string()),
+            timeout_secs: p.timeout_s.map(|t| t.get()),
+        })
+        .collect();
+    InboundLine {
+        people,
+        ring_strategy: tenant.ring_strategy,
+        after_hours: tenant.after_hours_forward_to.clone(),
+        hours: tenant.business_hours.open_hours(),
+        timezone: tenant.timezone.clone().tz(),
+        voicemail_greeting: tenant
+            .voicemail_greeting
+            .as_ref()
+            .map(|m| m.as_str().to_string()),
+        missed_call_sms: tenant
+            .missed_call_sms
+            .as_ref()
+            .map(|m| m.as_str().to_string()),
     }
 }
 

@@ -31,6 +31,8 @@ pub struct CallResource {
     pub status: String,
     #[serde(default)]
     pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
     /// RFC 2822, as Twilio writes it.
     #[serde(default)]
     pub date_created: Option<String>,

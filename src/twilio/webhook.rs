@@ -3,6 +3,7 @@
 //! into the call machine's [`Input`].
 
 use crate::call::Input;
+use crate::inbound::InboundInput;
 
 /// The pairs of a form body (`application/x-www-form-urlencoded`), in order;
 /// `None` when the body is not one.
@@ -25,6 +26,13 @@ pub struct VoiceForm {
     pub from: Option<String>,
     pub to: Option<String>,
     pub direction: Option<String>,
+    pub dial_call_status: Option<String>,
+    pub dial_call_sid: Option<String>,
+    pub dial_call_duration: Option<u32>,
+    pub recording_url: Option<String>,
+    pub recording_duration: Option<u32>,
+    pub transcription_text: Option<String>,
+    pub transcription_status: Option<String>,
 }
 
 impl VoiceForm {
@@ -49,6 +57,13 @@ impl VoiceForm {
             from: get("From"),
             to: get("To"),
             direction: get("Direction"),
+            dial_call_status: get("DialCallStatus"),
+            dial_call_sid: get("DialCallSid"),
+            dial_call_duration: get("DialCallDuration").and_then(|v| v.parse().ok()),
+            recording_url: get("RecordingUrl"),
+            recording_duration: get("RecordingDuration").and_then(|v| v.parse().ok()),
+            transcription_text: get("TranscriptionText"),
+            transcription_status: get("TranscriptionStatus"),
         }
     }
 
@@ -141,6 +156,70 @@ impl VoiceForm {
         Some(Input::Recording {
             sid: self.recording_sid.clone()?,
             status: self.recording_status.clone()?,
+        })
+    }
+}
+
+/// Translations of the inbound webhooks' forms into the inbound call's
+/// [`InboundInput`]; `None` when the form lacks what that webhook must carry.
+impl VoiceForm {
+    /// Whether Twilio says the call came in (a status callback for a call
+    /// placed by us says `outbound-api` or `outbound-dial`).
+    pub fn is_inbound(&self) -> bool {
+        self.direction.as_deref().is_some_and(|d| d == "inbound")
+    }
+
+    /// The menu's `<Gather action>`; `turn` comes from the action URL's query.
+    pub fn inbound_menu(&self, turn: Option<&str>) -> Option<InboundInput> {
+        Some(InboundInput::Menu {
+            turn: turn?.parse().ok()?,
+            speech: self.speech_result.clone(),
+            digits: self.digits.clone(),
+        })
+    }
+
+    /// The `<Dial action>`; `leg` comes from the action URL's query.
+    pub fn inbound_dial(&self, leg: Option<&str>) -> Option<InboundInput> {
+        Some(InboundInput::Dial {
+            leg: leg?.parse().ok()?,
+            status: self.dial_call_status.clone()?,
+            dial_call_sid: self.dial_call_sid.clone(),
+            duration_secs: self.dial_call_duration,
+        })
+    }
+
+    /// The voicemail's `<Record action>` (no `RecordingDuration`: nothing recorded).
+    pub fn inbound_recorded(&self) -> InboundInput {
+        InboundInput::Recorded {
+            sid: self.recording_sid.clone(),
+            url: self.recording_url.clone(),
+            seconds: self.recording_duration.unwrap_or(0),
+        }
+    }
+
+    /// The `transcribeCallback`.
+    pub fn inbound_transcription(&self) -> Option<InboundInput> {
+        Some(InboundInput::Transcription {
+            text: self.transcription_text.clone(),
+            status: self.transcription_status.clone()?,
+        })
+    }
+
+    /// The number's `StatusCallback`.
+    pub fn inbound_status(&self) -> Option<InboundInput> {
+        Some(InboundInput::Status {
+            status: self.call_status.clone()?,
+            sequence: self.sequence_number,
+            duration_secs: self.call_duration,
+        })
+    }
+
+    /// A `recordingStatusCallback` for an inbound call.
+    pub fn inbound_recording(&self) -> Option<InboundInput> {
+        Some(InboundInput::Recording {
+            sid: self.recording_sid.clone()?,
+            status: self.recording_status.clone()?,
+            url: self.recording_url.clone(),
         })
     }
 }

@@ -31,4 +31,27 @@ fn demo_prints_every_persona_and_its_outcome() {
         assert!(row.contains(disposition), "{row}");
     }
     assert!(stdout.contains("on list = true"), "{stdout}");
+    for (caller, shows) in [
+        (
+            "books, Ana answers",
+            ["answered", "setup_appointment", "Ana"],
+        ),
+        (
+            "books, nobody answers",
+            ["missed", "setup_appointment", "-"],
+        ),
+        (
+            "leaves a message",
+            ["voicemail", "other", "can I move Friday"],
+        ),
+        ("asks for the hours", ["menu_info", "get_hours", "-"]),
+    ] {
+        let row = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(caller))
+            .unwrap_or_else(|| panic!("no row for {caller}:\n{stdout}"));
+        for s in shows {
+            assert!(row.contains(s), "{row}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use callflow::flow::InboundFlow;
 use callflow::inbound::{
     advance, legs, DialOutcome, InboundEvent, InboundRules, InboundState, MenuPick, RingStrategy,
-    Route,
+    Ringee, Route,
 };
 use callflow::render_inbound::{InboundCall, InboundRenderer};
 
@@ -22,8 +22,10 @@ fn settings() -> insta::Settings {
     s
 }
 
-fn people() -> Vec<String> {
-    ["+15550000101", "+15550000102"].map(String::from).to_vec()
+fn people() -> Vec<Ringee> {
+    ["+15550000101", "+15550000102"]
+        .map(Ringee::number)
+        .to_vec()
 }
 
 fn event_name(event: &InboundEvent) -> String {

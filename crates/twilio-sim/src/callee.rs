@@ -25,6 +25,30 @@ fn affinity_slot(url: &str) -> usize {
         .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize))
 }
 
+/// Where a callback to `url` goes: `url` itself, or the upstreams of a load
+/// balancer in the order it tries them.
+pub(crate) fn targets(state: &State, url: &str) -> Vec<String> {
+    match &*state.upstreams.lock().unwrap_or_else(|p| p.into_inner()) {
+        Some((public, upstreams)) if url.starts_with(public.as_str()) && !upstreams.is_empty() => {
+            let start = if state.affinity.load(Ordering::Relaxed) {
+                affinity_slot(url)
+            } else {
+                NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed)
+            };
+            (0..upstreams.len())
+                .map(|i| {
+                    format!(
+                        "{}{}",
+                        upstreams[(start + i) % upstreams.len()],
+                        &url[public.len()..]
+                    )
+                })
+                .collect()
+        }
+        _ => vec![url.to_string()],
+    }
+}
+
 struct Run {
     state: Arc<State>,
     call: SimCall,
@@ -115,32 +139,7 @@ impl Run {
         url: &str,
         params: Vec<(String, String)>,
     ) -> Option<(u16, String)> {
-        let targets: Vec<String> = match &*self
-            .state
-            .upstreams
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-        {
-            Some((public, upstreams))
-                if url.starts_with(public.as_str()) && !upstreams.is_empty() =>
-            {
-                let start = if self.state.affinity.load(Ordering::Relaxed) {
-                    affinity_slot(url)
-                } else {
-                    NEXT_UPSTREAM.fetch_add(1, Ordering::Relaxed)
-                };
-                (0..upstreams.len())
-                    .map(|i| {
-                        format!(
-                            "{}{}",
-                            upstreams[(start + i) % upstreams.len()],
-                            &url[public.len()..]
-                        )
-                    })
-                    .collect()
-            }
-            _ => vec![url.to_string()],
-        };
+        let targets = targets(&self.state, url);
         let token = uuid::Uuid::new_v4().simple().to_string();
         let mut last = None;
         for backoff in [0u64, 50, 200, 500] {
@@ -354,7 +353,10 @@ impl Run {
                         self.log(Line::Hangup);
                         return;
                     }
-                    TwimlVerb::Pause | TwimlVerb::Other(_) => {}
+                    TwimlVerb::Pause
+                    | TwimlVerb::Other(_)
+                    | TwimlVerb::Dial { .. }
+                    | TwimlVerb::Record { .. } => {}
                 }
             }
             // The end of a document ends the call.

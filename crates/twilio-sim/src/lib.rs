@@ -43,11 +43,15 @@
 //!   (optionally with `OptOutType`); [`Simulator::set_message_outcome`],
 //!   [`Simulator::set_message_statuses_reordered`] and
 //!   [`Simulator::fail_next_message`]: what becomes of texts sent;
+//! - [`Simulator::place_inbound`]: a [`Caller`] dials one of the account's
+//!   numbers (menu choices, forwarded phones that answer or not, a message
+//!   left and its transcription later);
 //! - [`sign`]: compute a signature to test your own verification.
 
 mod account;
 mod callback;
 mod callee;
+mod caller;
 mod messages;
 mod model;
 mod numbers;
@@ -64,6 +68,7 @@ use actix_web::{web, App, HttpServer};
 use tokio::sync::Notify;
 
 pub use callback::{sign, CallbackClient};
+pub use caller::Caller;
 pub use messages::{InboundText, MessageOutcome, TextError, TextReply};
 pub use model::{
     CallbackChaos, CallbackLog, CallbackStats, CreateFailure, Line, Persona, RecordedRequest,
@@ -400,6 +405,16 @@ impl Simulator {
             .numbers_failure
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = Some(failure);
+    }
+
+    /// A caller dials the account's number `to` from `from` and does as
+    /// `caller` says: the number's Voice URL is posted and its TwiML followed,
+    /// the phones a `<Dial>` rings answer or not as their personas say (see
+    /// [`set_persona`](Self::set_persona)). The CallSid, or `None` when the
+    /// account holds no such number. [`wait_finished`](Self::wait_finished)
+    /// waits for the end (every callback delivered).
+    pub fn place_inbound(&self, from: &str, to: &str, caller: Caller) -> Option<String> {
+        caller::place(&self.state, from, to, caller)
     }
 
     pub fn stop(&self) {

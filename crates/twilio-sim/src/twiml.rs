@@ -16,6 +16,18 @@ pub enum TwimlVerb {
         status_callback: Option<String>,
     },
     Redirect(String),
+    /// `<Dial action timeout><Number>...</Number></Dial>`.
+    Dial {
+        action: String,
+        timeout_secs: u32,
+        numbers: Vec<String>,
+    },
+    /// `<Record action maxLength transcribe transcribeCallback/>`.
+    Record {
+        action: String,
+        max_length_secs: u32,
+        transcribe_callback: Option<String>,
+    },
     Pause,
     Hangup,
     Other(String),
@@ -36,6 +48,7 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
     // Text being collected for the current <Say>/<Redirect>, and the open <Gather>.
     let mut text: Option<String> = None;
     let mut gather: Option<TwimlVerb> = None;
+    let mut dial: Option<TwimlVerb> = None;
     let mut depth_tag: Vec<String> = Vec::new();
     loop {
         let event = reader
@@ -45,7 +58,9 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 match name.as_str() {
-                    "Say" | "Redirect" => text = Some(String::new()),
+                    "Say" | "Redirect" | "Number" => text = Some(String::new()),
+                    "Dial" => dial = Some(dial_verb(&e)),
+                    "Record" => verbs.push(record_verb(&e)),
                     "Gather" => {
                         gather = Some(TwimlVerb::Gather {
                             action: attr(&e, "action").unwrap_or_default(),
@@ -63,6 +78,7 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                 let verb = match name.as_str() {
                     "Hangup" => Some(TwimlVerb::Hangup),
+                    "Record" => Some(record_verb(&e)),
                     "Pause" => Some(TwimlVerb::Pause),
                     "Recording" if depth_tag.last().map(String::as_str) == Some("Start") => {
                         Some(TwimlVerb::StartRecording {
@@ -113,7 +129,14 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
                         text.take().unwrap_or_default().trim().to_string(),
                     )),
                     "Gather" => verbs.extend(gather.take()),
-                    "Response" | "Start" => {}
+                    "Number" => {
+                        let number = text.take().unwrap_or_default().trim().to_string();
+                        if let Some(TwimlVerb::Dial { numbers, .. }) = dial.as_mut() {
+                            numbers.push(number);
+                        }
+                    }
+                    "Dial" => verbs.extend(dial.take()),
+                    "Response" | "Start" | "Record" => {}
                     other => verbs.push(TwimlVerb::Other(other.to_string())),
                 }
             }
@@ -122,6 +145,27 @@ pub fn parse_twiml(xml: &str) -> Result<Vec<TwimlVerb>, String> {
         }
     }
     Ok(verbs)
+}
+
+fn dial_verb(e: &BytesStart) -> TwimlVerb {
+    TwimlVerb::Dial {
+        action: attr(e, "action").unwrap_or_default(),
+        timeout_secs: attr(e, "timeout")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(30),
+        numbers: Vec::new(),
+    }
+}
+
+fn record_verb(e: &BytesStart) -> TwimlVerb {
+    let transcribe = attr(e, "transcribe").as_deref() == Some("true");
+    TwimlVerb::Record {
+        action: attr(e, "action").unwrap_or_default(),
+        max_length_secs: attr(e, "maxLength")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(3600),
+        transcribe_callback: attr(e, "transcribeCallback").filter(|_| transcribe),
+    }
 }
 
 /// Resolves a possibly relative URL against the document's URL.

@@ -348,10 +348,16 @@ struct CallDetail<'a> {
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
 pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let (record, version, timeline) = calls::get_call(&service, &id).await?;
-    Ok(HttpResponse::Ok().json(CallDetail {
-        call: CallView::new(&record, version),
-        summary: PlacedCall::from(&record),
-        timeline,
-    }))
+    match calls::get_any_call(&service, &id).await? {
+        calls::AnyCall::Outbound(record, version, timeline) => {
+            Ok(HttpResponse::Ok().json(CallDetail {
+                call: CallView::new(&record, version),
+                summary: PlacedCall::from(&*record),
+                timeline,
+            }))
+        }
+        calls::AnyCall::Inbound(record, version, timeline) => Ok(HttpResponse::Ok().json(
+            super::inbound_call::InboundDetail::new(&record, version, timeline),
+        )),
+    }
 }

@@ -8,6 +8,7 @@ mod campaigns;
 mod dnc;
 mod fields;
 mod idempotency;
+mod inbound_call;
 mod notifications;
 mod numbers;
 mod sms;
