@@ -54,6 +54,12 @@ pub fn token_rate(tenant: &str, token_id: &str) -> String {
     format!("{GLOBAL}:rate:token:{{{tenant}:{token_id}}}")
 }
 
+/// String: one console session (JSON: who logged in, the tenant shown, the
+/// CSRF token), expiring with the session. The id is 256 random bits.
+pub fn console_session(id: &str) -> String {
+    format!("{GLOBAL}:console:session:{{{id}}}")
+}
+
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
@@ -190,6 +196,12 @@ impl Keys {
         format!("{}:campaigns:live", self.prefix)
     }
 
+    /// Sorted set: campaign id -> when it was created (epoch ms, service
+    /// clock): every campaign of the tenant, finished ones too, for listing.
+    pub fn campaign_index(&self) -> String {
+        format!("{}:campaigns:all", self.prefix)
+    }
+
     /// String: the account-wide next dial slot (epoch ms).
     pub fn account_pace(&self) -> String {
         format!("{}:pace:account", self.prefix)
@@ -309,6 +321,7 @@ mod tests {
             token_index(),
             ip_rate("::1"),
             token_rate("a", "t"),
+            console_session("s"),
         ] {
             assert!(
                 key.starts_with("cf-global:") && !key.starts_with("cf:"),
