@@ -11,6 +11,7 @@ mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
 mod cluster;
+mod console;
 mod demo;
 mod dial_gate;
 mod doctor;
