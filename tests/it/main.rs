@@ -12,6 +12,7 @@ mod campaign_windows;
 mod campaigns;
 mod cluster;
 mod console;
+mod console_browser;
 mod demo;
 mod dial_gate;
 mod doctor;

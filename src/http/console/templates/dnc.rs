@@ -59,7 +59,7 @@ pub fn dnc(
             @match lookup {
                 Lookup::None => {}
                 Lookup::OnList(e) => {
-                    p.result #lookup role="status" { strong { (e.number) } " is on the list (added "
+                    div.result #lookup role="status" { strong { (e.number) } " is on the list (added "
                         (maybe_time(e.added_at.as_ref())) " by " (e.source.as_deref().unwrap_or("?")) "). "
                         (remove_form(&e.number, chrome.csrf)) }
                 }
