@@ -78,6 +78,7 @@ try {
   step("the campaign's page: the progress bar moves");
   const page = await laptop.newPage();
   await page.goto(`${base}/console/campaigns`);
+  await page.screenshot({ path: join(shots, "campaigns.png"), fullPage: true });
   await page.getByRole("link", { name: id }).click();
   await page.waitForURL(`${base}/console/campaigns/${id}`);
   const total = contacts.length;
@@ -107,6 +108,9 @@ try {
     total,
     { timeout: 90_000 },
   );
+  // Its status changed with it: the page shows the new one by itself.
+  await page.locator('[data-page-status="completed"]').waitFor();
+  check(await page.getByRole("button", { name: "Cancel" }).isDisabled(), "nothing left to cancel");
   await page.screenshot({ path: join(shots, "campaign-done.png"), fullPage: true });
 
   step("a call's timeline");

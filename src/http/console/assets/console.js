@@ -10,6 +10,13 @@ document.addEventListener("DOMContentLoaded", function () {
     source.addEventListener("update", function (e) {
       el.innerHTML = e.data;
       el.setAttribute("data-updated", String(Date.now()));
+      // A new status (paused elsewhere, completed) changes the buttons: reload.
+      var now = el.querySelector("[data-status]");
+      var shown = document.querySelector("[data-page-status]");
+      if (now && shown && now.getAttribute("data-status") !== shown.getAttribute("data-page-status")) {
+        source.close();
+        window.location.reload();
+      }
     });
     window.addEventListener("pagehide", function () { source.close(); });
   });

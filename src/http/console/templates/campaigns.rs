@@ -4,7 +4,7 @@
 
 use maud::{html, Markup};
 
-use super::{badge, csrf_field, page, Chrome};
+use super::{badge, csrf_field, page, stamp, Chrome};
 use crate::campaign::model::{CampaignStatus, WaitingReason};
 use crate::campaign::status::{CampaignView, ContactView};
 
@@ -52,7 +52,7 @@ pub fn list(views: &[CampaignView], chrome: &Chrome<'_>) -> Markup {
                                     td { (badge(v.status.as_str())) }
                                     td { (v.flow.as_deref().unwrap_or("–")) }
                                     td { (v.counts.done) " / " (v.counts.total) " done" }
-                                    td { (v.created_at.as_deref().unwrap_or("–")) }
+                                    td { (stamp(v.created_at.as_deref())) }
                                 }
                             }
                         }
@@ -70,10 +70,12 @@ pub fn detail(p: &Progress, chrome: &Chrome<'_>) -> Markup {
         &title,
         Some(chrome),
         html! {
-            section.card aria-labelledby="actions-h" {
+            section.card aria-labelledby="actions-h" data-page-status=(v.status.as_str()) {
                 h2 #actions-h { "Status " (badge(v.status.as_str())) }
                 p { "Flow " strong { (v.flow.as_deref().unwrap_or("–")) } " version " (v.flow_version.as_deref().unwrap_or("–"))
-                    " · created " (v.created_at.as_deref().unwrap_or("–")) }
+                    " · created " (stamp(v.created_at.as_deref()))
+                    @if let Some(t) = v.completed_at.as_deref() { " · completed " (stamp(Some(t))) }
+                    @if let Some(t) = v.canceled_at.as_deref() { " · canceled " (stamp(Some(t))) } }
                 div.actions {
                     @for (action, label, allowed) in [
                         ("pause", "Pause", v.status == CampaignStatus::Running),
@@ -102,7 +104,7 @@ pub fn progress(p: &Progress) -> Markup {
     let pct = |n: u64| n as f64 * 100.0 / total;
     let done_pct = (pct(c.done) * 10.0).round() / 10.0;
     html! {
-        section.card aria-labelledby="progress-h" {
+        section.card aria-labelledby="progress-h" data-status=(p.view.status.as_str()) {
             h2 #progress-h { "Progress" }
             div.bar role="progressbar" aria-label="Contacts done" aria-valuemin="0"
                 aria-valuemax=(c.total) aria-valuenow=(c.done)

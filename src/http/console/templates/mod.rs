@@ -118,6 +118,14 @@ pub fn maybe_time(t: Option<&DateTime<Utc>>) -> Markup {
     }
 }
 
+/// A time stored as RFC 3339 text (a campaign's stamps), shown like [`time`].
+pub fn stamp(t: Option<&str>) -> Markup {
+    match t.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+        Some(t) => time(&t.with_timezone(&Utc)),
+        None => html! { (t.unwrap_or("–")) },
+    }
+}
+
 /// A duration in seconds as `1h 02m 03s`, `2m 05s` or `7s`.
 pub fn duration(secs: i64) -> String {
     let secs = secs.max(0);
