@@ -501,6 +501,12 @@ async fn console_session_ends_when_its_token_is_revoked_and_cookies_are_strict()
     acme.get("/console/campaigns")
         .await
         .assert(200, "logged in");
+    let mut stream = acme
+        .request(Method::GET, "/console/live/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
     let resp = crate::tenants::admin(
         &app,
         Method::DELETE,
@@ -517,6 +523,12 @@ async fn console_session_ends_when_its_token_is_revoked_and_cookies_are_strict()
         "{}",
         after.body
     );
+    // A live view open at the time stops too.
+    let ended = tokio::time::timeout(Duration::from_secs(20), async {
+        while stream.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the open stream ended with the session");
 }
 
 #[tokio::test]

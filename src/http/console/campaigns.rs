@@ -125,11 +125,14 @@ pub async fn events(
     status::view(&viewer, &id).await?;
     let slot = sse::Slot::claim(&viewer.session.id)?;
     let app = viewer.app();
+    let session = std::rc::Rc::new(viewer.session);
     let id = id.into_inner();
     Ok(sse::stream(&req, slot, PROGRESS_EVERY, move || {
-        let app = app.clone();
-        let id = id.clone();
-        async move { Ok(view::progress(&progress(&app, &id).await?).into_string()) }
+        let (app, session, id) = (app.clone(), session.clone(), id.clone());
+        async move {
+            session.still_open().await?;
+            Ok(view::progress(&progress(&app, &id).await?).into_string())
+        }
     }))
 }
 

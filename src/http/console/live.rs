@@ -70,8 +70,12 @@ pub async fn page(viewer: Viewer) -> Result<HttpResponse, ConsoleError> {
 pub async fn events(req: HttpRequest, viewer: Viewer) -> Result<HttpResponse, ConsoleError> {
     let slot = sse::Slot::claim(&viewer.session.id)?;
     let app = viewer.app();
+    let session = std::rc::Rc::new(viewer.session);
     Ok(sse::stream(&req, slot, EVERY, move || {
-        let app = app.clone();
-        async move { Ok(view::table(&live_calls(&app).await?).into_string()) }
+        let (app, session) = (app.clone(), session.clone());
+        async move {
+            session.still_open().await?;
+            Ok(view::table(&live_calls(&app).await?).into_string())
+        }
     }))
 }

@@ -57,7 +57,7 @@ pub async fn login(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, C
         ));
     };
     let admin = matches!(login, Login::Admin { .. });
-    let stored = Stored::new(login);
+    let stored = Stored::new(login, token);
     let next = match stored.tenant() {
         Some(_) => "/console/campaigns",
         None => "/console/tenant",

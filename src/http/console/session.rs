@@ -37,19 +37,37 @@ pub enum Login {
     Admin { tenant: Option<String> },
 }
 
+/// What a session opened by a configured token (`API_TOKEN`, `ADMIN_TOKEN`)
+/// keeps of it: its SHA-256, so a changed setting ends the session.
+pub fn configured_hash(token: &str) -> String {
+    crate::tenant::tokens::token_hash(token)
+}
+
 /// A session as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stored {
     pub login: Login,
+    /// For a login with `API_TOKEN` or `ADMIN_TOKEN`: the token's SHA-256.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configured_sha256: Option<String>,
     pub csrf: String,
     /// Epoch seconds.
     pub expires_at: i64,
 }
 
 impl Stored {
-    pub fn new(login: Login) -> Self {
+    pub fn new(login: Login, token: &str) -> Self {
+        let configured = matches!(
+            login,
+            Login::Admin { .. }
+                | Login::Tenant {
+                    credential: Credential::Configured,
+                    ..
+                }
+        );
         Self {
             login,
+            configured_sha256: configured.then(|| configured_hash(token)),
             csrf: new_secret(),
             expires_at: Utc::now().timestamp() + SESSION_SECS as i64,
         }
@@ -114,6 +132,18 @@ impl Session {
     async fn load(req: &HttpRequest) -> Result<Session, ConsoleError> {
         let tenants = auth::tenants(req).map_err(|_| ConsoleError::LoggedOut)?;
         let id = cookie_value(req).ok_or(ConsoleError::LoggedOut)?;
+        Session::find(tenants, id).await
+    }
+
+    /// Whether this session still holds (not ended, not expired, its
+    /// credential still good): a live stream asks before each update.
+    pub async fn still_open(&self) -> Result<(), ConsoleError> {
+        Session::find(self.tenants.clone(), self.id.clone())
+            .await
+            .map(|_| ())
+    }
+
+    async fn find(tenants: Arc<Tenants>, id: String) -> Result<Session, ConsoleError> {
         let root = tenants.root().clone();
         let json = root
             .store
@@ -152,11 +182,16 @@ fn cookie_value(req: &HttpRequest) -> Option<String> {
 
 /// Whether the credential that opened the session is still good.
 async fn still_holds(root: &AppState, stored: &Stored) -> Result<bool, ConsoleError> {
+    let is_current = |current: Option<&str>| {
+        current.is_some_and(|t| stored.configured_sha256.as_deref() == Some(&configured_hash(t)))
+    };
     let Login::Tenant { tenant, credential } = &stored.login else {
-        return Ok(root.settings.admin_token.is_some());
+        return Ok(is_current(
+            root.settings.admin_token.as_ref().map(|t| t.expose()),
+        ));
     };
     Ok(match credential {
-        Credential::Configured => true,
+        Credential::Configured => is_current(Some(root.settings.api_token.expose())),
         Credential::Jwt { exp } => *exp > Utc::now().timestamp().max(0) as u64,
         Credential::Issued { sha256 } => root
             .store
