@@ -34,8 +34,10 @@ pub async fn login(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, C
     let LoginForm { token } = form::typed(form::fields(raw)?)?;
     let token = token.trim();
     let login = if auth::is_admin_token(&root, token) {
+        // With one tenant there is nothing to pick.
+        let all = tenants.all();
         Some(Login::Admin {
-            tenant: (tenants.all().len() == 1).then(|| tenants.all()[0].tenant.id.clone()),
+            tenant: (all.len() == 1).then(|| all[0].tenant.id.clone()),
         })
     } else {
         match auth::identify(&root, &tenants, token).await {
