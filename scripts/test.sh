@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, TwiML snapshots and the integration tests against
 # a real redis-server and the Twilio simulator, for the whole workspace (callflow
-# and its crates twilio-sim and callflow-bench). Installs redis-server if missing.
+# and its crates twilio-sim and callflow-bench). Installs redis-server, and
+# Chromium with Node.js for the console's browser test, if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-redis.sh
+# The console's browser test: Chromium, Node.js and playwright-core.
+bash scripts/ensure-browser.sh
 if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
 fi

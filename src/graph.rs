@@ -1,12 +1,36 @@
 //! `callflow flows graph`: the call machine as a Mermaid state diagram,
-//! discovered by running the machine itself over every state, event and rule set.
+//! discovered by running the machine itself over every state, event and rule
+//! set; the console draws the same edges.
 
 use std::collections::BTreeMap;
 
 use crate::call::samples::{sample_events, sample_states};
 use crate::call::{advance, CallState, Rules, VoicemailAction};
 
-pub fn mermaid() -> String {
+/// The machine's transitions: (from, to) -> the events that take it, in a
+/// stable order. Built once (it runs the machine over every sample).
+pub fn edges() -> &'static BTreeMap<(String, String), Vec<String>> {
+    static EDGES: std::sync::LazyLock<BTreeMap<(String, String), Vec<String>>> =
+        std::sync::LazyLock::new(discover);
+    &EDGES
+}
+
+/// The states in the order a call meets them, for drawing.
+pub const STATES: [&str; 11] = [
+    "queued",
+    "dialing",
+    "ringing",
+    "identify",
+    "consent",
+    "record",
+    "pitch",
+    "gather",
+    "opt_out",
+    "voicemail",
+    "ended",
+];
+
+fn discover() -> BTreeMap<(String, String), Vec<String>> {
     // (from, to) -> event labels, in a stable order.
     let mut edges: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut add = |from: &str, to: &str, label: String| {
@@ -46,8 +70,12 @@ pub fn mermaid() -> String {
             }
         }
     }
+    edges
+}
+
+pub fn mermaid() -> String {
     let mut out = String::from("stateDiagram-v2\n    [*] --> queued\n");
-    for ((from, to), labels) in &edges {
+    for ((from, to), labels) in edges() {
         if labels.is_empty() {
             continue;
         }

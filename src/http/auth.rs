@@ -70,7 +70,7 @@ async fn limit(app: &AppState, key: &str, per_s: f64, burst: u32) -> Result<(), 
 /// The per-address limit, for the client's address: the TCP peer, unless
 /// the peer is one of `TRUSTED_PROXIES` (headers can be forged, so only a
 /// trusted balancer's `X-Forwarded-For` is read).
-async fn limit_address(app: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+pub(super) async fn limit_address(app: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
     let rate = &app.settings.api_rate;
     let Some(peer) = req.peer_addr() else {
         return Ok(());
@@ -114,7 +114,7 @@ fn client_address<'a>(
     client
 }
 
-fn tenants(req: &HttpRequest) -> Result<Arc<Tenants>, ApiError> {
+pub(super) fn tenants(req: &HttpRequest) -> Result<Arc<Tenants>, ApiError> {
     req.app_data::<web::Data<Tenants>>()
         .map(|t| t.clone().into_inner())
         .ok_or(ApiError::Unauthorized)
@@ -131,7 +131,9 @@ impl FromRequest for Tenant {
             let root = tenants.root().clone();
             limit_address(&root, &req).await?;
             let token = bearer(&req).ok_or(ApiError::Unauthorized)?;
-            let (tenant_id, limiter) = identify(&root, &tenants, &token).await?;
+            let Identity {
+                tenant_id, limiter, ..
+            } = identify(&root, &tenants, &token).await?;
             let view = tenants
                 .resolve(&tenant_id)
                 .await?
@@ -147,15 +149,39 @@ impl FromRequest for Tenant {
     }
 }
 
+/// Whose a credential is, and how to tell later that it still holds.
+pub(super) struct Identity {
+    pub tenant_id: String,
+    /// The name of its rate limiter.
+    pub limiter: String,
+    pub kind: Credential,
+}
+
+/// The kind of a tenant credential.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(super) enum Credential {
+    /// `API_TOKEN`: the configured tenant's.
+    Configured,
+    /// An issued token, by its SHA-256 (revoking it ends what it opened).
+    Issued { sha256: String },
+    /// A JWT, good until `exp` (epoch seconds).
+    Jwt { exp: u64 },
+}
+
 /// The tenant a credential belongs to, and the name of its rate limiter.
-async fn identify(
+pub(super) async fn identify(
     root: &AppState,
     tenants: &Tenants,
     token: &str,
-) -> Result<(String, String), ApiError> {
+) -> Result<Identity, ApiError> {
     // API_TOKEN: the configured tenant's, checked here in constant time.
     if same(token, root.settings.api_token.expose()) {
-        return Ok((tenants.configured_id().to_string(), "api-token".to_string()));
+        return Ok(Identity {
+            tenant_id: tenants.configured_id().to_string(),
+            limiter: "api-token".to_string(),
+            kind: Credential::Configured,
+        });
     }
     if looks_like_jwt(token) {
         let secret = root
@@ -168,14 +194,31 @@ async fn identify(
             JwtError::Invalid => ApiError::Unauthorized,
         })?;
         // One limiter for all of a tenant's JWTs: they are minted freely.
-        return Ok((claims.tenant_id, "jwt".to_string()));
+        return Ok(Identity {
+            tenant_id: claims.tenant_id,
+            limiter: "jwt".to_string(),
+            kind: Credential::Jwt { exp: claims.exp },
+        });
     }
+    let sha256 = token_hash(token);
     let owner = root
         .store
-        .token_owner(&token_hash(token))
+        .token_owner(&sha256)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    Ok((owner.tenant, owner.token_id))
+    Ok(Identity {
+        tenant_id: owner.tenant,
+        limiter: owner.token_id,
+        kind: Credential::Issued { sha256 },
+    })
+}
+
+/// Whether `token` is `ADMIN_TOKEN` (never, when none is set).
+pub(super) fn is_admin_token(root: &AppState, token: &str) -> bool {
+    root.settings
+        .admin_token
+        .as_ref()
+        .is_some_and(|expected| same(token, expected.expose()))
 }
 
 impl FromRequest for Admin {
@@ -188,13 +231,8 @@ impl FromRequest for Admin {
             let tenants = tenants(&req)?;
             let root = tenants.root().clone();
             limit_address(&root, &req).await?;
-            let expected = root
-                .settings
-                .admin_token
-                .as_ref()
-                .ok_or(ApiError::Unauthorized)?;
             match bearer(&req) {
-                Some(token) if same(&token, expected.expose()) => Ok(Admin),
+                Some(token) if is_admin_token(&root, &token) => Ok(Admin),
                 _ => Err(ApiError::Unauthorized),
             }
         })

@@ -1,10 +1,12 @@
 //! The HTTP surface: `/api` (JSON, a tenant's bearer token or JWT; `/api/admin`:
 //! `ADMIN_TOKEN`), `/twilio` (signed webhooks, TwiML), health checks and
-//! `/metrics`; every request gets a request id. Handlers are thin: parse, call
+//! `/metrics`, and the operator console (`/console`, HTML); every request gets
+//! a request id. Handlers are thin: parse, call
 //! the service, answer.
 
 mod api;
 mod auth;
+mod console;
 mod error;
 mod health;
 mod metrics;
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
         .route("/metrics", web::get().to(metrics::metrics))
+        .configure(console::routes)
         .service(
             web::scope("/api")
                 // Campaigns of 100,000+ contacts arrive in one request.

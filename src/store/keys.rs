@@ -66,6 +66,12 @@ pub fn account_sent() -> String {
     format!("{GLOBAL}:pace:account:sent")
 }
 
+/// String: one console session (JSON: who logged in, the tenant shown, the
+/// CSRF token), expiring with the session. The id is 256 random bits.
+pub fn console_session(id: &str) -> String {
+    format!("{GLOBAL}:console:session:{{{id}}}")
+}
+
 impl Keys {
     pub fn new(tenant: &str) -> Self {
         Self {
@@ -225,6 +231,12 @@ impl Keys {
         format!("{}:pace:tenant", self.prefix)
     }
 
+    /// Sorted set: campaign id -> when it was created (epoch ms, service
+    /// clock): every campaign of the tenant, finished ones too, for listing.
+    pub fn campaign_index(&self) -> String {
+        format!("{}:campaigns:all", self.prefix)
+    }
+
     /// Sorted set: one number's recent dials (unique members, scored by the service
     /// clock's epoch ms), for the per-number cap. Tagged by the number, so the cap
     /// script touches one slot whichever campaign or call dials.
@@ -367,6 +379,7 @@ mod tests {
             token_index(),
             ip_rate("::1"),
             token_rate("a", "t"),
+            console_session("s"),
         ] {
             assert!(
                 key.starts_with("cf-global:") && !key.starts_with("cf:"),

@@ -9,6 +9,7 @@
 mod call_log;
 mod campaign;
 mod conn;
+mod console;
 mod contact_hold;
 mod deadline;
 mod dial_cap;

@@ -27,6 +27,12 @@ pub fn new_api_token() -> String {
     format!("{TOKEN_PREFIX}{}", b64.encode(random::<32>()))
 }
 
+/// A new unguessable value (256 random bits, base64url): a console session
+/// id or its CSRF token.
+pub fn new_secret() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::<32>())
+}
+
 /// A new token id: not secret, names a token for revocation.
 pub fn new_token_id() -> String {
     let hex: String = random::<8>().iter().map(|b| format!("{b:02x}")).collect();

@@ -11,6 +11,8 @@ mod campaign_scale;
 mod campaign_windows;
 mod campaigns;
 mod cluster;
+mod console;
+mod console_browser;
 mod demo;
 mod dial_gate;
 mod doctor;

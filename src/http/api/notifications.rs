@@ -53,7 +53,7 @@ impl TryFrom<String> for TypeParam {
     fn try_from(s: String) -> Result<Self, Self::Error> {
         NotificationType::parse(&s)
             .map(Self)
-            .ok_or("must be api, missed_call or follow_up")
+            .ok_or("must be api, missed_call, follow_up or menu_text")
     }
 }
 

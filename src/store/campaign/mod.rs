@@ -89,6 +89,7 @@ impl Store {
         // its settings are in (two commands: the keys live in different slots).
         let _: () = c.hset_multiple(k.campaign(id), fields).await?;
         let _: () = c.sadd(k.campaigns_live(), id).await?;
+        let _: () = c.zadd(k.campaign_index(), id, now_ms).await?;
         Ok(())
     }
 
