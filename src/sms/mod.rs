@@ -4,6 +4,7 @@
 //! ([`status`]). The pure parts (keywords, templates) are `messaging`; the
 //! notification records are `app::notifications`.
 
+pub mod follow_up;
 pub mod incoming;
 pub mod send;
 pub mod status;
