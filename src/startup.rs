@@ -27,6 +27,8 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
     #[error("compliance data: {0}")]
     ComplianceData(#[from] crate::compliance::DataError),
+    #[error("flow {0}: follow_up_sms: template '{1}' does not exist in FLOWS_DIR/sms")]
+    FollowUp(String, String),
     #[error("text template {0}")]
     Templates(#[from] crate::messaging::TemplateError),
     #[error("{0}")]
@@ -69,10 +71,20 @@ impl Application {
         crate::observe::install();
         let flows = load_flows(&settings)?;
         let templates = crate::messaging::Templates::load_dir(&settings.flows_dir.join("sms"))?;
+        for flow in flows.ids().iter().filter_map(|id| flows.current(id)) {
+            if let Some(id) = flow.follow_up_sms.as_deref() {
+                if templates.get(id).is_none() {
+                    return Err(StartupError::FollowUp(flow.id.clone(), id.to_string()));
+                }
+            }
+        }
         let store = Store::connect(redis_url, &settings.tenant).await?;
         store.ping().await?;
-        let settler = Arc::new(crate::campaign::settle::CampaignListener);
-        let root = AppState::new(settings, store, flows, templates, Some(settler));
+        let listeners: Vec<Arc<dyn crate::app::CallListener>> = vec![
+            Arc::new(crate::campaign::settle::CampaignListener),
+            Arc::new(crate::sms::follow_up::FollowUpListener),
+        ];
+        let root = AppState::new(settings, store, flows, templates, Some(Arc::new(listeners)));
         // Inbound call events: logged, and their texts and the tenant's
         // events queued (never in the webhook's reply path).
         root.inbound_listeners

@@ -31,6 +31,17 @@ pub trait CallListener: Send + Sync {
     fn call_finished<'a>(&'a self, app: &'a AppState, record: &'a CallRecord) -> BoxFuture<'a, ()>;
 }
 
+/// Several listeners, told in order.
+impl CallListener for Vec<Arc<dyn CallListener>> {
+    fn call_finished<'a>(&'a self, app: &'a AppState, record: &'a CallRecord) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            for listener in self {
+                listener.call_finished(app, record).await;
+            }
+        })
+    }
+}
+
 /// A do-not-call entry as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DncEntry {

@@ -27,6 +27,9 @@ pub struct Flow {
     prompts: BTreeMap<String, String>,
     /// Declared per-call variables and their defaults ("" = required).
     pub variables: BTreeMap<String, String>,
+    /// The text template sent after a call that ends `interested`, if any
+    /// (checked against the templates at startup).
+    pub follow_up_sms: Option<String>,
 }
 
 /// The hash that identifies one text of a flow.
@@ -106,6 +109,7 @@ impl Flow {
             intents,
             prompts: raw.prompts,
             variables: raw.variables,
+            follow_up_sms: raw.follow_up_sms,
         })
     }
 

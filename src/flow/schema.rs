@@ -55,6 +55,10 @@ pub(super) struct FlowToml {
     pub(super) intents: IntentsToml,
     #[serde(default)]
     pub(super) variables: BTreeMap<String, String>,
+    /// The text template (`FLOWS_DIR/sms/<id>.toml`) sent after a call that
+    /// ends `interested`; none: no text.
+    #[serde(default)]
+    pub(super) follow_up_sms: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use callflow_bench::api_client::ApiClient;
-use twilio_sim::{Line, Persona, SimConfig, Simulator};
+use twilio_sim::{InboundText, Line, Persona, SimConfig, SimNumber, Simulator};
 
 use super::demo_campaign::CAMPAIGN_CLOCK_SPEED;
 use super::table::print_table;
@@ -18,6 +18,10 @@ use crate::startup::Application;
 const ACCOUNT_SID: &str = "ACdeadbeef000000000000000000000000";
 const AUTH_TOKEN: &str = "demo-auth-token";
 const CAMPAIGN_CLOCK_START: &str = "2026-01-14T12:45:00Z";
+/// The demo business's number (calls and texts).
+const SERVICE_NUMBER: &str = "+15550009999";
+/// Someone who texts STOP, then is called.
+const TEXTER: &str = "+15550100011";
 
 fn personas() -> Vec<(&'static str, &'static str, Option<&'static str>, Persona)> {
     vec![
@@ -86,7 +90,7 @@ pub async fn run(campaign: bool) -> Result<(), String> {
         ("API_TOKEN", api_token.clone()),
         ("TWILIO_ACCOUNT_SID", ACCOUNT_SID.into()),
         ("TWILIO_AUTH_TOKEN", AUTH_TOKEN.into()),
-        ("TWILIO_VOICE_NUMBER", "+15550009999".into()),
+        ("TWILIO_VOICE_NUMBER", SERVICE_NUMBER.into()),
         ("TWILIO_API_BASE_URL", sim.base_url()),
         ("COMPANY_NAME", company.clone()),
         ("CALL_PURPOSE", purpose),
@@ -216,6 +220,43 @@ pub async fn run(campaign: bool) -> Result<(), String> {
     );
     let base_url = format!("http://127.0.0.1:{port}");
     super::demo_inbound::run(&tenants, &sim, &api, &base_url, &env["TWILIO_VOICE_NUMBER"]).await?;
+    stop_by_text(&sim, &api, port).await?;
     sim.stop();
+    Ok(())
+}
+
+/// Someone texts STOP to the business: listed at once, and a later call to
+/// that number is refused.
+async fn stop_by_text(sim: &Simulator, api: &ApiClient, port: u16) -> Result<(), String> {
+    let mut number = SimNumber::new(SERVICE_NUMBER);
+    number.sms_url = Some(format!("http://127.0.0.1:{port}/twilio/sms/incoming"));
+    number.sms_method = Some("POST".into());
+    sim.add_number(number);
+    let reply = sim
+        .send_text(&InboundText {
+            from: TEXTER.into(),
+            to: SERVICE_NUMBER.into(),
+            body: "STOP".into(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let answer = reply
+        .body
+        .split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map_or("(nothing)", |(text, _)| text);
+    println!(
+        "\n{} texts \"STOP\"; callflow answers: {answer}",
+        crate::phone::mask(TEXTER)
+    );
+    let (status, refused) = api
+        .post("/api/calls/outbound", &json!({"to": TEXTER}))
+        .await?;
+    println!(
+        "A call to {} afterwards: HTTP {status}, {}",
+        crate::phone::mask(TEXTER),
+        refused["error"]["message"].as_str().unwrap_or("placed")
+    );
     Ok(())
 }

@@ -66,6 +66,23 @@ impl Keyword {
     }
 }
 
+impl Keyword {
+    /// What a text is, given Twilio's `OptOutType` too: Twilio's Advanced
+    /// Opt-Out may be set up with keywords of its own (another language, a
+    /// custom word), and its verdict wins over the body.
+    pub fn of_text(body: &str, opt_out_type: Option<&str>) -> Keyword {
+        match opt_out_type
+            .map(|t| t.trim().to_ascii_uppercase())
+            .as_deref()
+        {
+            Some("STOP") => Keyword::OptOut,
+            Some("START") => Keyword::OptIn,
+            Some("HELP") => Keyword::Help,
+            _ => Keyword::of(body),
+        }
+    }
+}
+
 /// Whether callflow sends its own answer to a keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply {
@@ -129,6 +146,15 @@ mod tests {
         ] {
             assert_eq!(Keyword::of(body), Keyword::Message, "{body:?}");
         }
+    }
+
+    #[test]
+    fn twilios_opt_out_type_wins_over_the_body() {
+        assert_eq!(Keyword::of_text("ARRET", Some("STOP")), Keyword::OptOut);
+        assert_eq!(Keyword::of_text("hello", Some("start")), Keyword::OptIn);
+        assert_eq!(Keyword::of_text("AYUDA", Some("HELP")), Keyword::Help);
+        assert_eq!(Keyword::of_text("stop", None), Keyword::OptOut);
+        assert_eq!(Keyword::of_text("hi", Some("")), Keyword::Message);
     }
 
     #[test]

@@ -121,6 +121,11 @@ impl SmsTemplate {
         })
     }
 
+    /// Whether the template reads the variable `name`.
+    pub fn uses(&self, name: &str) -> bool {
+        self.required.iter().any(|r| r == name) || self.defaults.contains_key(name)
+    }
+
     /// The message for `variables`, instants said in `zone`. Errors name the
     /// variable (`variables.<name>`) or `body` (too long once filled in).
     pub fn render(

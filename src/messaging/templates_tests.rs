@@ -104,5 +104,12 @@ fn the_shipped_templates_load() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/flows/sms");
     let templates = Templates::load_dir(dir.as_ref()).unwrap();
     let ids: Vec<&str> = templates.ids().collect();
-    assert_eq!(ids, ["appointment_confirmation", "appointment_reminder"]);
+    assert_eq!(
+        ids,
+        [
+            "appointment_confirmation",
+            "appointment_reminder",
+            "booking_follow_up"
+        ]
+    );
 }

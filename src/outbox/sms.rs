@@ -147,7 +147,7 @@ pub(super) async fn give_up(app: &AppState, id: &str) {
                 app,
                 &text,
                 None,
-                "not sent: Twilio kept refusing for now (429)",
+                "not sent: gave up after repeated attempts (Twilio kept answering 429, or the store failed)",
             )
             .await?;
         }

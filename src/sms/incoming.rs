@@ -52,17 +52,16 @@ pub async fn handle(
     text: &IncomingText,
     auto_reply: Option<&str>,
 ) -> Result<Answer, StoreError> {
-    let keyword = Keyword::of(&text.body);
+    let keyword = Keyword::of_text(&text.body, text.opt_out_type.as_deref());
     crate::observe::sms_received(keyword_name(keyword));
     let from = text.from.masked();
     // The do-not-call write first (idempotent): a retry after a failure here
     // still makes it, and only then is the text marked handled.
-    let change = match keyword {
-        Keyword::OptOut => Some(
-            app.add_to_dnc(&text.from, SMS_SOURCE)
-                .await
-                .map(|_| Lift::NotListed)?,
-        ),
+    let lift = match keyword {
+        Keyword::OptOut => {
+            app.add_to_dnc(&text.from, SMS_SOURCE).await?;
+            None
+        }
         Keyword::OptIn => Some(app.store.dnc_lift(text.from.as_str(), SMS_SOURCE).await?),
         Keyword::Help | Keyword::Message => None,
     };
@@ -89,12 +88,12 @@ pub async fn handle(
             format!("{company}: you are unsubscribed and will not get more calls or texts from us. Reply START to resubscribe.")
         }
         Keyword::OptIn => {
-            let lifted = change == Some(Lift::Lifted);
+            let lifted = lift == Some(Lift::Lifted);
             tracing::info!(from = %from, lifted, twilio_answered = !ours, "opt-in by text");
             let mut data = data;
             data["lifted"] = json!(lifted);
             emit_logged(app, EventType::SmsOptIn, data).await;
-            if change == Some(Lift::Kept) {
+            if lift == Some(Lift::Kept) {
                 format!("{company}: your number stays on our do-not-contact list as you asked us. Contact us to change this.")
             } else {
                 format!("{company}: you are subscribed again. Reply HELP for help, STOP to unsubscribe.")

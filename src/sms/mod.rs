@@ -4,6 +4,7 @@
 //! ([`status`]). The pure parts (keywords, templates) are `messaging`; the
 //! notification records are `app::notifications`.
 
+pub mod follow_up;
 pub mod inbound_calls;
 pub mod incoming;
 pub mod send;

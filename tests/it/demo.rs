@@ -54,4 +54,11 @@ fn demo_prints_every_persona_and_its_outcome() {
             assert!(row.contains(s), "{row}");
         }
     }
+    // A STOP by text, then a call to that number: refused.
+    assert!(
+        stdout.contains("texts \"STOP\"; callflow answers:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unsubscribed"), "{stdout}");
+    assert!(stdout.contains("afterwards: HTTP 409"), "{stdout}");
 }

@@ -154,6 +154,10 @@ async fn when_twilio_answered_the_keyword_callflow_records_it_and_stays_silent()
     assert_eq!(dnc_source(&app, from).await, None);
     let reply = text(&app, from, VOICE_NUMBER, "help", Some("HELP")).await;
     assert_eq!(message_of(&reply.body), None, "{}", reply.body);
+    // A keyword Twilio was set up to know (another language): its verdict counts.
+    let reply = text(&app, from, VOICE_NUMBER, "ARRET", Some("STOP")).await;
+    assert_eq!(message_of(&reply.body), None, "{}", reply.body);
+    assert_eq!(dnc_source(&app, from).await.as_deref(), Some("sms"));
 }
 
 #[tokio::test]

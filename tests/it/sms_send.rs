@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use twilio_sim::{CreateFailure, MessageOutcome};
+use twilio_sim::{CreateFailure, MessageOutcome, Persona};
 
 use crate::helpers::{TestApp, VOICE_NUMBER};
 use crate::sms::spawn;
@@ -324,4 +324,64 @@ async fn statuses_never_move_back_and_failures_keep_twilios_error() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+/// A copy of the shipped flows whose outbound flow sends its follow-up text.
+fn flows_with_follow_up() -> std::path::PathBuf {
+    let src = crate::helpers::flows_dir();
+    let dir = std::env::temp_dir().join(format!(
+        "callflow-followup-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(dir.join("sms")).unwrap();
+    for sub in ["", "sms"] {
+        for entry in std::fs::read_dir(src.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|x| x == "toml") {
+                let text = std::fs::read_to_string(&path).unwrap().replace(
+                    "# follow_up_sms = \"booking_follow_up\"",
+                    "follow_up_sms = \"booking_follow_up\"",
+                );
+                std::fs::write(dir.join(sub).join(path.file_name().unwrap()), text).unwrap();
+            }
+        }
+    }
+    dir
+}
+
+#[tokio::test]
+async fn an_interested_call_gets_the_flows_follow_up_text() {
+    let flows = flows_with_follow_up();
+    let app = crate::sms::spawn_with(|env| {
+        env.insert("FLOWS_DIR", flows.display().to_string());
+    })
+    .await;
+    let (yes, no) = ("+15557100001", "+15557100002");
+    let (_, call) = app.run_call(yes, Some("Ada"), Persona::Interested).await;
+    assert_eq!(call["call"]["disposition"], "interested");
+    let (_, call) = app.run_call(no, None, Persona::Busy).await;
+    assert_eq!(call["call"]["disposition"], "busy");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let listed = loop {
+        let resp = app
+            .api(Method::GET, "/api/notifications?type=follow_up")
+            .send()
+            .await
+            .unwrap();
+        let listed: Value = resp.json().await.unwrap();
+        if listed["notifications"][0]["status"] == "delivered" {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "{listed}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let texts = listed["notifications"].as_array().unwrap();
+    assert_eq!(texts.len(), 1, "{listed}");
+    assert_eq!(texts[0]["to_number"], yes);
+    assert_eq!(texts[0]["template"], "booking_follow_up");
+    assert!(texts[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("pick a time this week"));
+    assert!(app.sim.messages().iter().all(|m| m.to != no));
 }
