@@ -143,7 +143,7 @@ pub async fn create_record(
         callee_state: new.state.map(|s| s.code().to_string()),
         scheduled_at: None,
     };
-    let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None);
+    let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None, None);
     transition::create(&OutboundCalls(app), &call_id, &record, entry).await?;
     let logged = CallLogEntry {
         at_ms: now.timestamp_millis(),

@@ -38,6 +38,7 @@ mod snapshots;
 mod snapshots_inbound;
 mod tenants;
 mod tenants_file;
+mod transcripts;
 mod twilio_rest;
 mod unreadable_state;
 mod webhooks;

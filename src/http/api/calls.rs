@@ -1,5 +1,5 @@
 //! `POST /api/calls/outbound` (one call, or a campaign with `contacts`) and
-//! `GET /api/calls/{id}`.
+//! `GET /api/calls/{id}` (the record, its timeline and its transcript).
 
 use std::collections::BTreeMap;
 
@@ -15,7 +15,8 @@ use super::request;
 use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{
-    ApiFailure, CallRecord, CallState, CampaignLink, Direction, Disposition, TimelineEntry,
+    ApiFailure, CallRecord, CallState, CampaignLink, Direction, Disposition, Intent, Prompt,
+    TimelineEntry,
 };
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
@@ -343,7 +344,49 @@ impl<'a> CallView<'a> {
 struct CallDetail<'a> {
     call: CallView<'a>,
     summary: PlacedCall,
-    timeline: Vec<TimelineEntry>,
+    timeline: &'a [TimelineEntry],
+    transcript: Vec<TranscriptTurn<'a>>,
+}
+
+/// One question and its answer, oldest first.
+#[derive(Debug, Serialize)]
+struct TranscriptTurn<'a> {
+    /// The `<Gather>` answered.
+    turn: u32,
+    /// When the answer arrived.
+    at: DateTime<Utc>,
+    /// The question's words.
+    prompt: Option<&'a str>,
+    /// The question by the flow's prompt key.
+    prompt_key: Option<&'static str>,
+    /// The callee's speech as Twilio heard it (at most 500 characters).
+    heard: Option<&'a str>,
+    /// Twilio's confidence in `heard`, 0 to 1.
+    confidence: Option<f64>,
+    /// The keys pressed.
+    digits: Option<&'a str>,
+    /// What the answer was read as.
+    intent: Intent,
+}
+
+/// The gathers' answers from a call's timeline.
+fn transcript(timeline: &[TimelineEntry]) -> Vec<TranscriptTurn<'_>> {
+    timeline
+        .iter()
+        .filter_map(|entry| {
+            let heard = entry.heard.as_ref()?;
+            Some(TranscriptTurn {
+                turn: heard.turn,
+                at: entry.at,
+                prompt: heard.prompt_text.as_deref(),
+                prompt_key: heard.prompt.map(Prompt::key),
+                heard: heard.speech.as_deref(),
+                confidence: heard.confidence.map(|c| c.value()),
+                digits: heard.digits.as_deref(),
+                intent: heard.intent,
+            })
+        })
+        .collect()
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
@@ -352,6 +395,7 @@ pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(CallDetail {
         call: CallView::new(&record, version),
         summary: PlacedCall::from(&record),
-        timeline,
+        transcript: transcript(&timeline),
+        timeline: &timeline,
     }))
 }
