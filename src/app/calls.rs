@@ -261,19 +261,29 @@ async fn load_record(app: &AppState, call_id: &str) -> Result<(CallRecord, u64),
     Ok((parse_record(&json)?, loaded.version))
 }
 
+/// Our call id for `id`: itself, or the call of a Twilio CallSid.
+async fn call_id_of(app: &AppState, id: &str) -> Result<String, ServiceError> {
+    if id.starts_with("CA") {
+        app.store
+            .call_id_for_sid(id)
+            .await?
+            .ok_or(ServiceError::NotFound)
+    } else {
+        Ok(id.to_string())
+    }
+}
+
+/// A call's record, by our id or by Twilio's CallSid.
+pub async fn find(app: &AppState, id: &str) -> Result<CallRecord, ServiceError> {
+    record(app, &call_id_of(app, id).await?).await
+}
+
 /// A call and its timeline, by our id or by Twilio's CallSid.
 pub async fn get_call(
     app: &AppState,
     id: &str,
 ) -> Result<(CallRecord, u64, Vec<TimelineEntry>), ServiceError> {
-    let call_id = if id.starts_with("CA") {
-        app.store
-            .call_id_for_sid(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?
-    } else {
-        id.to_string()
-    };
+    let call_id = call_id_of(app, id).await?;
     let keys = app.store.keys().call_record(&call_id);
     let (record, version) = load_record(app, &call_id).await?;
     let timeline = app

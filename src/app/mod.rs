@@ -12,6 +12,7 @@ pub mod effects;
 mod error;
 pub mod numbers;
 pub mod outbound;
+pub mod recording;
 pub mod single;
 mod state;
 pub mod transition;

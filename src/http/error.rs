@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::app::dial_gate::Hold;
 use crate::app::numbers::NumbersError;
+use crate::app::recording::RecordingError;
 use crate::app::ServiceError;
 use crate::campaign::create::input::FieldError;
 use crate::campaign::status::CampaignError;
@@ -40,6 +41,8 @@ pub enum ApiError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     Numbers(#[from] NumbersError),
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
     /// The body is over the route's limit; it was not read.
     #[error("{0}")]
     TooLarge(String),
@@ -116,7 +119,14 @@ impl ApiError {
                 return (StatusCode::CONFLICT, detail);
             }
             ApiError::Numbers(e) => return numbers_reply(e),
-            ApiError::Campaign(CampaignError::Service(e)) | ApiError::Service(e) => e,
+            ApiError::Recording(RecordingError::NotFound) => return not_found(self.to_string()),
+            ApiError::Recording(RecordingError::Upstream(_)) => {
+                let detail = ErrorDetail::new("twilio_unavailable", self.to_string());
+                return (StatusCode::BAD_GATEWAY, detail);
+            }
+            ApiError::Campaign(CampaignError::Service(e))
+            | ApiError::Service(e)
+            | ApiError::Recording(RecordingError::Service(e)) => e,
         };
         match service {
             ServiceError::Store(e) => unavailable(e),

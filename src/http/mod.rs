@@ -55,6 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     web::post().to(api::steer_campaign),
                 )
                 .route("/calls/{id}", web::get().to(api::get_call))
+                .route("/calls/{id}/recording", web::get().to(api::get_recording))
                 .service(
                     // A number to list: no reason to read megabytes for it.
                     web::resource("/dnc")

@@ -26,6 +26,7 @@ mod numbers_api;
 mod observe;
 mod one_call_per_number;
 mod personas;
+mod recordings;
 mod redis_faults;
 mod redis_restart;
 mod replays;

@@ -9,6 +9,7 @@ mod dnc;
 mod fields;
 mod idempotency;
 mod numbers;
+mod recording;
 mod stats;
 
 use actix_web::HttpRequest;
@@ -24,6 +25,7 @@ pub use calls::{create_outbound, get_call};
 pub use campaigns::{get_campaign, list_campaign_calls, steer_campaign};
 pub use dnc::{add_dnc, get_dnc, remove_dnc};
 pub use numbers::{acquire_number, list_numbers, release_number, search_numbers};
+pub use recording::get_recording;
 pub use stats::stats;
 
 use super::ApiError;
