@@ -25,6 +25,7 @@ mod numbers;
 mod numbers_api;
 mod observe;
 mod one_call_per_number;
+mod openapi;
 mod personas;
 mod recordings;
 mod redis_faults;
