@@ -280,8 +280,9 @@ async fn the_description_is_valid_openapi_by_a_validator() {
         .expect("openapi-spec-validator runs");
     let said =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{said}");
-    assert!(said.contains("OK"), "{said}");
+    let head: String = said.chars().take(2_000).collect();
+    assert!(out.status.success(), "{head}");
+    assert!(said.contains("OK"), "{head}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -298,15 +299,15 @@ async fn fuzz(app: &TestApp, token: &str, paths: &str, seed: &str) -> (bool, Str
         .arg(format!("Authorization: Bearer {token}"))
         .arg("--include-path-regex")
         .arg(paths)
-        .args(["--max-examples", "15", "--seed", seed])
+        .args(["--max-examples", "10", "--seed", seed])
         .args(["--phases", "examples,coverage,fuzzing"])
         .args([
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
         ])
-        .args(["--request-timeout", "10"])
-        .env("NO_COLOR", "1")
-        .env("SCHEMATHESIS_HOOKS", "")
+        .args(["--request-timeout", "10", "--max-time", "75"])
+        .args(["--generation-database", "none", "--no-color"])
+        .current_dir(std::env::temp_dir())
         .kill_on_drop(true)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -329,10 +330,24 @@ async fn a_fuzzer_driven_by_the_description_finds_no_5xx_and_no_schema_break() {
         env.insert("API_RATE_LIMIT_PER_S", "0".into());
     })
     .await;
-    let (ok, said) = fuzz(&app, API_TOKEN, "^/api/(?!admin)", "1").await;
-    assert!(ok, "tenant routes:\n{said}");
-    let (ok, said) = fuzz(&app, ADMIN_TOKEN, "^/api/admin", "2").await;
-    assert!(ok, "admin routes:\n{said}");
+    for (token, paths, seed) in [
+        (API_TOKEN, "^/api/(?!admin)", "1"),
+        (ADMIN_TOKEN, "^/api/admin", "2"),
+    ] {
+        let (ok, said) = fuzz(&app, token, paths, seed).await;
+        let tail: String = said
+            .lines()
+            .rev()
+            .take(40)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
+        eprintln!("schemathesis on {paths}:\n{tail}");
+        assert!(ok, "schemathesis on {paths}:\n{said}");
+        assert!(said.contains("passed"), "it ran cases: {tail}");
+    }
     // The fuzzer never reached past the simulator: every Twilio request it
     // caused was one the simulator saw.
     assert!(app

@@ -143,7 +143,7 @@ enum Action {
     tag = "campaigns",
     params(
         ("id" = String, Path, description = "The campaign id"),
-        ("action" = Action, Path, description = "`pause`, `resume` or `cancel`"),
+        ("action" = inline(Action), Path, description = "`pause`, `resume` or `cancel`"),
     ),
     responses(
         (status = 200, description = "The campaign after the change", body = Object),
