@@ -188,3 +188,52 @@ impl Heard {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_bounded_and_empty_text_counts_as_none() {
+        let long = "ü".repeat(MAX_SPEECH_CHARS + 20);
+        let c = Confidence::parse("0.5");
+        let heard = Heard::new(
+            2,
+            Some(Prompt::Pitch),
+            Some(&long),
+            c,
+            Some(""),
+            Intent::Unclear,
+        );
+        assert_eq!(
+            heard.speech.as_ref().unwrap().chars().count(),
+            MAX_SPEECH_CHARS
+        );
+        assert_eq!(heard.confidence, c);
+        assert_eq!(heard.digits, None);
+        let keys = Heard::new(
+            1,
+            None,
+            Some("  "),
+            c,
+            Some(&"9".repeat(40)),
+            Intent::OptOut,
+        );
+        assert_eq!(keys.speech, None);
+        assert_eq!(keys.confidence, None, "no confidence without speech");
+        assert_eq!(keys.digits.unwrap().len(), MAX_DIGITS);
+    }
+
+    #[test]
+    fn confidence_is_a_number_from_zero_to_one() {
+        assert_eq!(
+            Confidence::parse("0.9381").map(Confidence::value),
+            Some(0.9381)
+        );
+        assert_eq!(Confidence::parse("1").map(Confidence::value), Some(1.0));
+        assert_eq!(Confidence::parse("-0").map(Confidence::value), Some(0.0));
+        for bad in ["", "abc", "1.5", "-0.1", "NaN", "inf"] {
+            assert_eq!(Confidence::parse(bad), None, "{bad}");
+        }
+    }
+}
