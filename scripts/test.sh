@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, TwiML snapshots and the integration tests against
 # a real redis-server and the Twilio simulator, for the whole workspace (callflow
-# and its crates twilio-sim and callflow-bench). Installs redis-server, and
-# Chromium with Node.js for the console's browser test, if missing.
+# and its crates twilio-sim and callflow-bench). Installs what the tests need
+# when it is missing: redis-server; Chromium with Node.js and playwright-core for
+# the console's browser test; the Python tools the API description's tests run
+# (openapi-spec-validator, schemathesis) in a virtual environment under target/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-redis.sh
-# The console's browser test: Chromium, Node.js and playwright-core.
 bash scripts/ensure-browser.sh
+bash scripts/python-tools.sh
 if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all -- --check
 fi

@@ -118,6 +118,7 @@ impl Gen {
                 },
                 speech: speech.clone(),
                 digits: digits.clone(),
+                confidence: None,
             },
         }
     }
@@ -229,6 +230,7 @@ fn intent_of(record: &CallRecord, input: &Input) -> Option<Intent> {
             turn,
             speech,
             digits,
+            ..
         } if *turn == record.turn => Some(
             flow()
                 .intents

@@ -143,7 +143,7 @@ pub async fn create_record(
         callee_state: new.state.map(|s| s.code().to_string()),
         scheduled_at: None,
     };
-    let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None);
+    let entry = timeline_entry(now, "created", &record, &record, Vec::new(), None, None);
     transition::create(&OutboundCalls(app), &call_id, &record, entry).await?;
     let logged = CallLogEntry {
         at_ms: now.timestamp_millis(),
@@ -320,19 +320,17 @@ async fn timeline_of(app: &AppState, call_id: &str) -> Result<Vec<TimelineEntry>
         .collect::<Result<Vec<TimelineEntry>, _>>()?)
 }
 
+/// A call's record, by our id or by Twilio's CallSid.
+pub async fn find(app: &AppState, id: &str) -> Result<CallRecord, ServiceError> {
+    record(app, &call_id_of(app, id).await?).await
+}
+
 /// A call and its timeline, by our id or by Twilio's CallSid.
 pub async fn get_call(
     app: &AppState,
     id: &str,
 ) -> Result<(CallRecord, u64, Vec<TimelineEntry>), ServiceError> {
-    let call_id = if id.starts_with("CA") {
-        app.store
-            .call_id_for_sid(id)
-            .await?
-            .ok_or(ServiceError::NotFound)?
-    } else {
-        id.to_string()
-    };
+    let call_id = call_id_of(app, id).await?;
     let keys = app.store.keys().call_record(&call_id);
     let (record, version) = load_record(app, &call_id).await?;
     let timeline = app

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod numbers;
 pub mod outbound;
 pub mod pace;
+pub mod recording;
 pub mod single;
 mod state;
 pub mod transition;

@@ -10,7 +10,7 @@ use tracing::info;
 use super::transition::{self, Decision, Machine};
 use super::{AppState, ServiceError};
 use crate::call::apply::{apply, via_names, Change};
-use crate::call::{self, CallRecord, Input, TimelineEntry};
+use crate::call::{self, CallRecord, Heard, Input, TimelineEntry};
 use crate::flow::Flow;
 use crate::record_cache::RecordCache;
 use crate::store::{RecordKeys, Store, REPLY_IN_TIMELINE};
@@ -70,6 +70,7 @@ pub(crate) fn timeline_entry(
     after: &CallRecord,
     via: Vec<String>,
     twiml: Option<String>,
+    heard: Option<Heard>,
 ) -> String {
     let entry = TimelineEntry {
         at,
@@ -78,6 +79,7 @@ pub(crate) fn timeline_entry(
         to: after.state.name().to_string(),
         via,
         twiml,
+        heard,
     };
     serde_json::to_string(&entry).expect("timeline entries serialize")
 }
@@ -157,6 +159,7 @@ impl Machine for OutboundCalls<'_> {
             step,
             event,
             changed,
+            heard,
         } = apply(
             record,
             &input.input,
@@ -174,6 +177,11 @@ impl Machine for OutboundCalls<'_> {
         };
         let entry = changed.then(|| {
             let via = step.as_ref().map(via_names).unwrap_or_default();
+            // The question's words as the callee heard them, from the record they were asked with.
+            let heard = heard.map(|mut heard| {
+                heard.prompt_text = heard.prompt.map(|p| app.renderer.text(flow, record, p));
+                heard
+            });
             timeline_entry(
                 now,
                 &event,
@@ -181,6 +189,7 @@ impl Machine for OutboundCalls<'_> {
                 &next,
                 via,
                 voice_doc.then(|| reply.clone()),
+                heard,
             )
         });
         // A voice reply is already in the timeline entry: remember it by reference.

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    advance, ApiFailure, CallRecord, CallState, CallStatus, Disposition, Effect, Event, Input,
-    Intent, Rules, Step,
+    advance, ApiFailure, CallRecord, CallState, CallStatus, Disposition, Effect, Event, Heard,
+    Input, Intent, Rules, Step,
 };
 
 /// A call record after one input: what changed, the machine's step and the
@@ -18,6 +18,8 @@ pub struct Change {
     pub event: String,
     /// Whether anything worth writing changed.
     pub changed: bool,
+    /// A gather's answer, for the transcript.
+    pub heard: Option<Heard>,
 }
 
 impl Change {
@@ -28,6 +30,7 @@ impl Change {
             step: None,
             event,
             changed: false,
+            heard: None,
         }
     }
 
@@ -85,6 +88,7 @@ pub fn apply(
     if base.call_sid.is_none() {
         base.call_sid = call_sid.map(str::to_owned);
     }
+    let mut heard = None;
     let (event, mut next, step) = match input {
         Input::Answer {
             answered_by,
@@ -107,8 +111,22 @@ pub fn apply(
         Input::Gather { turn, .. } if *turn != record.turn => {
             return Change::none(record, format!("gather:{turn}:not-current"));
         }
-        Input::Gather { speech, digits, .. } => {
-            let event = Event::Input(classify(speech.as_deref(), digits.as_deref()));
+        Input::Gather {
+            turn,
+            speech,
+            digits,
+            confidence,
+        } => {
+            let intent = classify(speech.as_deref(), digits.as_deref());
+            heard = Some(Heard::new(
+                *turn,
+                record.state.question(),
+                speech.as_deref(),
+                *confidence,
+                digits.as_deref(),
+                intent,
+            ));
+            let event = Event::Input(intent);
             let (next, step) = apply_event(&base, &event, rules, now);
             (event.name(), next, Some(step))
         }
@@ -151,6 +169,7 @@ pub fn apply(
         step,
         event,
         changed,
+        heard: heard.filter(|_| changed),
     }
 }
 
@@ -242,6 +261,7 @@ fn dial_result(record: &CallRecord, input: &Input, rules: Rules, now: DateTime<U
         record: next,
         step: None,
         event: event.to_string(),
+        heard: None,
     }
 }
 

@@ -1,7 +1,52 @@
 //! What the machine's owner learns about a call, already translated from any
 //! wire format: a callback's content, or the result of asking Twilio to dial.
 
+use serde::{Deserialize, Serialize};
+
 use super::ApiFailure;
+
+/// Twilio's `Confidence` in a speech result: a finite number from 0 to 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Confidence(f64);
+
+impl Confidence {
+    /// `None` unless `value` is a number from 0 to 1.
+    pub fn new(value: f64) -> Option<Self> {
+        // `+ 0.0` turns a negative zero into zero, so equal values compare equal.
+        (value.is_finite() && (0.0..=1.0).contains(&value)).then_some(Self(value + 0.0))
+    }
+
+    /// As Twilio sends it (`"0.9381"`); `None` when it is not a number from 0 to 1.
+    pub fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok().and_then(Self::new)
+    }
+
+    pub fn value(self) -> f64 {
+        self.0
+    }
+}
+
+impl PartialEq for Confidence {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Confidence {}
+
+impl TryFrom<f64> for Confidence {
+    type Error = &'static str;
+    fn try_from(value: f64) -> Result<Self, Self::Error> {
+        Self::new(value).ok_or("a confidence is a number from 0 to 1")
+    }
+}
+
+impl From<Confidence> for f64 {
+    fn from(c: Confidence) -> f64 {
+        c.0
+    }
+}
 
 /// One thing that happened to a call. Callbacks carry an idempotency key
 /// (a retry of the very same callback finds the first reply); the dial
@@ -18,6 +63,8 @@ pub enum Input {
         turn: u32,
         speech: Option<String>,
         digits: Option<String>,
+        /// How sure Twilio's recognizer was of `speech`.
+        confidence: Option<Confidence>,
     },
     /// A status callback (the status as Twilio spelled it).
     Status {

@@ -98,6 +98,22 @@ impl CallState {
             CallState::Identify { .. } | CallState::Consent { .. } | CallState::Gather { .. }
         )
     }
+
+    /// The question a call resting here was last asked: the first asking, or
+    /// its reprompt once the callee has been asked again.
+    pub fn question(&self) -> Option<Prompt> {
+        let pick = |attempts: u8, first, again| Some(if attempts == 0 { first } else { again });
+        match *self {
+            CallState::Identify { attempts } => {
+                pick(attempts, Prompt::Identify, Prompt::IdentifyReprompt)
+            }
+            CallState::Consent { attempts } => {
+                pick(attempts, Prompt::Consent, Prompt::ConsentReprompt)
+            }
+            CallState::Gather { attempts } => pick(attempts, Prompt::Pitch, Prompt::PitchReprompt),
+            _ => None,
+        }
+    }
 }
 
 /// Effects collected while handling one event.

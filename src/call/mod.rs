@@ -16,4 +16,4 @@ pub use effect::{Effect, Prompt};
 pub use event::{CallStatus, Event, Intent};
 pub use input::Input;
 pub use machine::{advance, CallState, Rules, Step, VoicemailAction};
-pub use record::{ApiFailure, CallRecord, CampaignLink, Direction, TimelineEntry};
+pub use record::{ApiFailure, CallRecord, CampaignLink, Direction, Heard, TimelineEntry};

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CallState, CallStatus, Disposition};
+use super::input::Confidence;
+use super::{CallState, CallStatus, Disposition, Intent, Prompt};
 use crate::phone::E164;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,4 +126,114 @@ pub struct TimelineEntry {
     pub via: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub twiml: Option<String>,
+    /// On a gather's entry: what the callee was asked and answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heard: Option<Heard>,
+}
+
+/// The longest speech text kept, in characters; the rest is cut off.
+pub const MAX_SPEECH_CHARS: usize = 500;
+/// The most keys kept of a gather's digits.
+pub const MAX_DIGITS: usize = 32;
+
+/// One answer to a `<Gather>`: kept with the transition it caused, so it
+/// expires with the call's timeline. Speech is personal data: never logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heard {
+    /// The `<Gather>` answered (the record's `turn` when it was asked).
+    pub turn: u32,
+    /// The question asked, by the flow's prompt key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Prompt>,
+    /// The question's words as the callee heard them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_text: Option<String>,
+    /// Twilio's `SpeechResult`, at most [`MAX_SPEECH_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speech: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// The keys pressed, at most [`MAX_DIGITS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+    /// What the flow read the answer as.
+    pub intent: Intent,
+}
+
+impl Heard {
+    /// The answer to the question `asked`, read as `intent`, with the text
+    /// bounded; empty speech or digits count as none.
+    pub fn new(
+        turn: u32,
+        asked: Option<Prompt>,
+        speech: Option<&str>,
+        confidence: Option<Confidence>,
+        digits: Option<&str>,
+        intent: Intent,
+    ) -> Self {
+        let bounded = |text: Option<&str>, max: usize| {
+            text.map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| t.chars().take(max).collect::<String>())
+        };
+        let speech = bounded(speech, MAX_SPEECH_CHARS);
+        Self {
+            turn,
+            prompt: asked,
+            prompt_text: None,
+            confidence: confidence.filter(|_| speech.is_some()),
+            speech,
+            digits: bounded(digits, MAX_DIGITS),
+            intent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_bounded_and_empty_text_counts_as_none() {
+        let long = "ü".repeat(MAX_SPEECH_CHARS + 20);
+        let c = Confidence::parse("0.5");
+        let heard = Heard::new(
+            2,
+            Some(Prompt::Pitch),
+            Some(&long),
+            c,
+            Some(""),
+            Intent::Unclear,
+        );
+        assert_eq!(
+            heard.speech.as_ref().unwrap().chars().count(),
+            MAX_SPEECH_CHARS
+        );
+        assert_eq!(heard.confidence, c);
+        assert_eq!(heard.digits, None);
+        let keys = Heard::new(
+            1,
+            None,
+            Some("  "),
+            c,
+            Some(&"9".repeat(40)),
+            Intent::OptOut,
+        );
+        assert_eq!(keys.speech, None);
+        assert_eq!(keys.confidence, None, "no confidence without speech");
+        assert_eq!(keys.digits.unwrap().len(), MAX_DIGITS);
+    }
+
+    #[test]
+    fn confidence_is_a_number_from_zero_to_one() {
+        assert_eq!(
+            Confidence::parse("0.9381").map(Confidence::value),
+            Some(0.9381)
+        );
+        assert_eq!(Confidence::parse("1").map(Confidence::value), Some(1.0));
+        assert_eq!(Confidence::parse("-0").map(Confidence::value), Some(0.0));
+        for bad in ["", "abc", "1.5", "-0.1", "NaN", "inf"] {
+            assert_eq!(Confidence::parse(bad), None, "{bad}");
+        }
+    }
 }

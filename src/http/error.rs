@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::app::dial_gate::Hold;
 use crate::app::numbers::NumbersError;
+use crate::app::recording::RecordingError;
 use crate::app::ServiceError;
 use crate::campaign::create::input::FieldError;
 use crate::campaign::status::CampaignError;
@@ -40,12 +41,18 @@ pub enum ApiError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     Numbers(#[from] NumbersError),
+    #[error(transparent)]
+    Recording(#[from] RecordingError),
     /// The body is over the route's limit; it was not read.
     #[error("{0}")]
     TooLarge(String),
     /// A text refused (do-not-call).
     #[error(transparent)]
     Sms(crate::sms::SmsError),
+    /// An answer of the HTTP layer itself (an unreadable payload, a method or
+    /// media type it does not take), in the API's shape.
+    #[error("{message}")]
+    Http { status: StatusCode, message: String },
     /// An `Idempotency-Key` used before with another body.
     #[error("Idempotency-Key: this key was used with a different request body")]
     KeyReused,
@@ -64,6 +71,15 @@ impl ApiError {
 
     pub fn too_large(message: String) -> Self {
         Self::TooLarge(message)
+    }
+
+    /// An error answer the HTTP layer made with `status` (and maybe a reason).
+    pub fn from_status(status: StatusCode, message: Option<String>) -> Self {
+        let message = message
+            .filter(|m| !m.is_empty())
+            .or_else(|| status.canonical_reason().map(|r| r.to_lowercase()))
+            .unwrap_or_else(|| "request failed".into());
+        Self::Http { status, message }
     }
 
     /// The status and body for this error: the one mapping of errors to HTTP.
@@ -91,6 +107,18 @@ impl ApiError {
             }
             ApiError::Tenant(e) => return tenant_error(e),
             ApiError::NotFound(m) => return not_found(m.clone()),
+            ApiError::Http { status, .. } => {
+                let code = match status.as_u16() {
+                    404 => "not_found",
+                    405 => "method_not_allowed",
+                    408 => "request_timeout",
+                    411 => "length_required",
+                    415 => "unsupported_media_type",
+                    s if s >= 500 => "internal",
+                    _ => "invalid_request",
+                };
+                return (*status, ErrorDetail::new(code, self.to_string()));
+            }
             ApiError::TooLarge(m) => {
                 let detail = ErrorDetail {
                     field: Some("body"),
@@ -126,7 +154,14 @@ impl ApiError {
                 return (StatusCode::CONFLICT, detail);
             }
             ApiError::Numbers(e) => return numbers_reply(e),
-            ApiError::Campaign(CampaignError::Service(e)) | ApiError::Service(e) => e,
+            ApiError::Recording(RecordingError::NotFound) => return not_found(self.to_string()),
+            ApiError::Recording(RecordingError::Upstream(_)) => {
+                let detail = ErrorDetail::new("twilio_unavailable", self.to_string());
+                return (StatusCode::BAD_GATEWAY, detail);
+            }
+            ApiError::Campaign(CampaignError::Service(e))
+            | ApiError::Service(e)
+            | ApiError::Recording(RecordingError::Service(e)) => e,
         };
         match service {
             ServiceError::Store(e) => unavailable(e),
@@ -380,24 +415,36 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// `{"error": {...}}`
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every API error: `{"error": {...}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(super) struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+/// What went wrong: a stable `code`, the `field` it is about when there is
+/// one, and a sentence for people.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ErrorDetail)]
 struct ErrorDetail<'a> {
+    /// e.g. `invalid_request`, `unauthorized`, `not_found`, `payload_too_large`,
+    /// `rate_limited`, `conflict`, `unavailable`.
+    #[schema(value_type = String)]
     code: &'static str,
+    /// The request field (or header, `path`, `query`, `body`) the error is about.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     field: Option<&'a str>,
     /// Present (possibly null) on `twilio_rejected` only.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u64>)]
     twilio_code: Option<Option<u64>>,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     call_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     status: Option<&'static str>,
     /// When a held dial may be placed (RFC 3339), on `outside_calling_window` and `frequency_cap`.
     #[serde(skip_serializing_if = "Option::is_none")]

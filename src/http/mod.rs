@@ -20,6 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::web;
 
+pub use api::{document as api_document, ROUTES as API_ROUTES};
 pub use error::ApiError;
 pub use health::Lifecycle;
 pub use request_id::tag as tag_request;
@@ -33,52 +34,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::scope("/api")
                 // Campaigns of 100,000+ contacts arrive in one request.
                 .app_data(web::PayloadConfig::new(API_BODY_LIMIT))
-                .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
-                .route("/admin/tenants", web::post().to(api::create_tenant))
-                .route("/admin/tenants", web::get().to(api::list_tenants))
-                .route("/admin/tenants/{id}", web::get().to(api::get_tenant))
-                .route("/admin/tenants/{id}", web::patch().to(api::update_tenant))
-                .route("/admin/tenants/{id}", web::delete().to(api::delete_tenant))
-                .route(
-                    "/admin/tenants/{id}/tokens",
-                    web::post().to(api::issue_token),
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|e, _| ApiError::invalid("path", e.to_string()).into()),
                 )
-                .route(
-                    "/admin/tenants/{id}/tokens/{token_id}",
-                    web::delete().to(api::revoke_token),
+                .app_data(
+                    web::QueryConfig::default()
+                        .error_handler(|e, _| ApiError::invalid("query", e.to_string()).into()),
                 )
-                .route("/calls/outbound", web::post().to(api::create_outbound))
-                .route("/calls", web::get().to(api::list_calls))
-                .route("/stats", web::get().to(api::stats))
-                .route("/campaigns/{id}", web::get().to(api::get_campaign))
-                .route(
-                    "/campaigns/{id}/calls",
-                    web::get().to(api::list_campaign_calls),
+                .app_data(
+                    web::JsonConfig::default()
+                        .error_handler(|e, _| ApiError::invalid("body", e.to_string()).into()),
                 )
-                .route(
-                    "/campaigns/{id}/{action:pause|resume|cancel}",
-                    web::post().to(api::steer_campaign),
-                )
-                .route("/calls/{id}", web::get().to(api::get_call))
-                .service(
-                    // A number to list: no reason to read megabytes for it.
-                    web::resource("/dnc")
-                        .app_data(web::PayloadConfig::new(SMALL_BODY_LIMIT))
-                        .route(web::post().to(api::add_dnc)),
-                )
-                .route("/dnc/{number}", web::get().to(api::get_dnc))
-                .route("/dnc/{number}", web::delete().to(api::remove_dnc))
-                .route("/numbers/available", web::get().to(api::search_numbers))
-                .route("/numbers", web::get().to(api::list_numbers))
-                .route("/numbers", web::post().to(api::acquire_number))
-                .route("/numbers/{number}", web::delete().to(api::release_number))
-                .service(
-                    web::resource("/sms")
-                        .app_data(web::PayloadConfig::new(SMALL_BODY_LIMIT))
-                        .route(web::post().to(api::send_sms)),
-                )
-                .route("/notifications", web::get().to(api::list_notifications))
-                .route("/notifications/{id}", web::get().to(api::get_notification)),
+                .configure(api::mount)
+                .default_service(web::to(not_found))
+                // Whatever actix answers on its own is JSON too.
+                .wrap(ErrorHandlers::new().default_handler(json_error)),
         )
         .service(
             web::scope("/twilio/voice")
@@ -115,10 +86,32 @@ const SMALL_BODY_LIMIT: usize = 64 * 1024;
 /// The largest webhook body read (after its signature header was seen).
 const WEBHOOK_BODY_LIMIT: usize = 64 * 1024;
 
-/// A body over the limit answers JSON like every other API error.
-fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+/// An error answer that is not JSON yet (one of actix's own: a body over the
+/// limit, a payload that could not be read, ...) becomes the API's JSON error.
+fn json_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     use actix_web::ResponseError;
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let message = res.response().error().map(|e| e.to_string());
     let (req, _) = res.into_parts();
+    let error = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large(&req)
+    } else {
+        ApiError::from_status(status, message)
+    };
+    let res = ServiceResponse::new(req, error.error_response()).map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(res))
+}
+
+/// A body over the route's limit.
+fn too_large(req: &actix_web::HttpRequest) -> ApiError {
     let message = if req.path() == "/api/dnc" || req.path() == "/api/sms" {
         format!(
             "the request body is over the {} KiB limit",
@@ -130,9 +123,7 @@ fn too_large<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespon
             API_BODY_LIMIT / (1024 * 1024)
         )
     };
-    let resp = ApiError::too_large(message).error_response();
-    let res = ServiceResponse::new(req, resp).map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(res))
+    ApiError::too_large(message)
 }
 
 /// Unknown routes answer JSON too, never an HTML page.

@@ -121,6 +121,9 @@ impl CreateCall<'_> {
 #[derive(Clone)]
 pub struct TwilioClient {
     http: reqwest::Client,
+    /// For recording media: streamed, so bounded per read and per download
+    /// rather than by the REST timeout.
+    media: reqwest::Client,
     base: String,
     account_sid: String,
     user: String,
@@ -143,8 +146,17 @@ impl TwilioClient {
             .user_agent(concat!("callflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("static client configuration is valid");
+        let media = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .read_timeout(MEDIA_READ_TIMEOUT)
+            .timeout(MEDIA_TIMEOUT)
+            .redirect(media_redirects(&settings.api_base_url))
+            .user_agent(concat!("callflow/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("static client configuration is valid");
         Self {
             http,
+            media,
             base: settings.api_base_url.clone(),
             account_sid: settings.account_sid.clone(),
             user,
@@ -278,6 +290,121 @@ impl TwilioClient {
                 .form(&message.form()),
         )
         .await
+    }
+}
+
+/// The longest wait for the next bytes of a recording.
+const MEDIA_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a recording's download may take in all.
+const MEDIA_TIMEOUT: Duration = Duration::from_secs(600);
+/// The most redirects followed for a recording.
+const MEDIA_REDIRECTS: usize = 3;
+
+/// Redirects of a media request are followed only to the configured API base
+/// or to Twilio's own hosts over https (a `Location` elsewhere is not
+/// followed: no request to an address Twilio's answer names). reqwest drops
+/// the credentials on a redirect to another host.
+fn media_redirects(api_base: &str) -> reqwest::redirect::Policy {
+    let base = reqwest::Url::parse(api_base).ok();
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= MEDIA_REDIRECTS {
+            return attempt.error("too many redirects");
+        }
+        let url = attempt.url();
+        let same_origin = base.as_ref().is_some_and(|b| {
+            b.scheme() == url.scheme()
+                && b.host_str() == url.host_str()
+                && b.port_or_known_default() == url.port_or_known_default()
+        });
+        if same_origin || is_twilio_media_host(url) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// `https://` on `twilio.com`, `twiliocdn.com` or a host under them.
+fn is_twilio_media_host(url: &reqwest::Url) -> bool {
+    url.scheme() == "https"
+        && url.host_str().is_some_and(|h| {
+            ["twilio.com", "twiliocdn.com"]
+                .iter()
+                .any(|d| h == *d || h.ends_with(&format!(".{d}")))
+        })
+}
+
+/// Whether `sid` is a RecordingSid (`RE` and 32 hex digits): it goes in a path.
+pub fn is_recording_sid(sid: &str) -> bool {
+    sid.len() == 34 && sid.starts_with("RE") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A recording's audio on its way from Twilio, not yet read.
+pub struct Media {
+    response: reqwest::Response,
+}
+
+impl Media {
+    /// The content type Twilio gave (`audio/mpeg` for `.mp3`).
+    pub fn content_type(&self) -> Option<&str> {
+        self.response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// The body, chunk by chunk as it arrives; a failed read ends it.
+    pub fn into_stream(
+        self,
+    ) -> impl futures_util::stream::Stream<Item = Result<bytes::Bytes, reqwest::Error>> {
+        futures_util::stream::unfold(Some(self.response), |response| async move {
+            let mut response = response?;
+            match response.chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some(response))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e.without_url()), None)),
+            }
+        })
+    }
+}
+
+impl TwilioClient {
+    /// A recording's media as MP3 (`Recordings/{sid}.mp3`), fetched with the
+    /// account's credentials from the configured API base only. `Ok` once
+    /// Twilio answered 2xx; the body is read as it is streamed on.
+    pub async fn fetch_recording(&self, sid: &str) -> Result<Media, TwilioError> {
+        if !is_recording_sid(sid) {
+            return Err(TwilioError::Api {
+                status: 404,
+                code: None,
+                message: "not a RecordingSid".into(),
+                retry_after_secs: None,
+            });
+        }
+        let resp = self
+            .media
+            .get(self.url(&format!("Recordings/{sid}.mp3")))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .map_err(|e| TwilioError::Uncertain(e.without_url().to_string()))?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(Media { response: resp });
+        }
+        if status.is_server_error() || status.is_redirection() {
+            return Err(TwilioError::Uncertain(format!("HTTP {status}")));
+        }
+        Err(TwilioError::Api {
+            status: status.as_u16(),
+            code: None,
+            message: format!("HTTP {status}"),
+            retry_after_secs: None,
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! body first; only then is the form read into these types and translated
 //! into the call machine's [`Input`].
 
+use crate::call::input::Confidence;
 use crate::call::Input;
 use crate::inbound::InboundInput;
 
@@ -18,6 +19,7 @@ pub struct VoiceForm {
     pub call_status: Option<String>,
     pub answered_by: Option<String>,
     pub speech_result: Option<String>,
+    pub confidence: Option<String>,
     pub digits: Option<String>,
     pub sequence_number: Option<u32>,
     pub call_duration: Option<u32>,
@@ -49,6 +51,7 @@ impl VoiceForm {
             call_status: get("CallStatus"),
             answered_by: get("AnsweredBy"),
             speech_result: get("SpeechResult"),
+            confidence: get("Confidence"),
             digits: get("Digits"),
             sequence_number: get("SequenceNumber").and_then(|v| v.parse().ok()),
             call_duration: get("CallDuration").and_then(|v| v.parse().ok()),
@@ -139,6 +142,7 @@ impl VoiceForm {
             turn: turn?.parse().ok()?,
             speech: self.speech_result.clone(),
             digits: self.digits.clone(),
+            confidence: self.confidence.as_deref().and_then(Confidence::parse),
         })
     }
 

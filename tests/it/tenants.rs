@@ -222,6 +222,7 @@ async fn a_campaign_of_each_tenant_runs_with_its_own_caller_id() {
 const SCOPED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/calls/{call_id}"),
     ("GET", "/api/calls/{call_sid}"),
+    ("GET", "/api/calls/{call_id}/recording"),
     ("GET", "/api/campaigns/{campaign_id}"),
     ("GET", "/api/campaigns/{campaign_id}/calls"),
     ("POST", "/api/campaigns/{campaign_id}/pause"),

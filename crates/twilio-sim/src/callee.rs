@@ -242,8 +242,8 @@ impl Run {
         params.push((
             "RecordingUrl".into(),
             format!(
-                "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{rec_sid}",
-                self.state.config.account_sid
+                "{}/2010-04-01/Accounts/{}/Recordings/{rec_sid}",
+                self.state.base_url, self.state.config.account_sid
             ),
         ));
         params.push(("RecordingStartTime".into(), chrono::Utc::now().to_rfc2822()));
@@ -334,7 +334,13 @@ impl Run {
                     TwimlVerb::StartRecording { status_callback } => {
                         self.log(Line::Recording);
                         if let Some(cb) = status_callback {
-                            self.recording = Some((resolve_url(&doc_url, &cb), sid("RE")));
+                            let rec_sid = sid("RE");
+                            self.state
+                                .recordings
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .insert(rec_sid.clone());
+                            self.recording = Some((resolve_url(&doc_url, &cb), rec_sid));
                             self.recording_callback("in-progress").await;
                         }
                     }

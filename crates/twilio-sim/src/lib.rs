@@ -47,6 +47,10 @@
 //!   numbers (menu choices, forwarded phones that answer or not, a message
 //!   left and its transcription later);
 //! - [`sign`]: compute a signature to test your own verification.
+//! - [`sign`]: compute a signature to test your own verification;
+//! - fetch a recording's media at the `RecordingUrl` its callback gave
+//!   (`.wav`, `.mp3` or none; basic auth required, as Twilio's
+//!   "Enforce HTTP Auth on Media URLs" does).
 
 mod account;
 mod callback;
@@ -56,6 +60,7 @@ mod messages;
 mod model;
 mod numbers;
 pub mod openapi;
+mod recording;
 mod rest;
 mod twiml;
 
@@ -79,6 +84,10 @@ pub use twiml::{parse_twiml, resolve_url, TwimlVerb};
 /// Shared state of the simulator.
 pub(crate) struct State {
     pub config: SimConfig,
+    /// Where the simulator listens (`http://127.0.0.1:<port>`): its RecordingUrls point here.
+    pub base_url: String,
+    /// The RecordingSids of recordings made, whose media can be fetched.
+    pub recordings: Mutex<std::collections::HashSet<String>>,
     pub personas: Mutex<HashMap<String, Persona>>,
     pub calls: Mutex<Vec<SimCall>>,
     /// CallSid -> position in `calls`.
@@ -114,6 +123,13 @@ pub(crate) struct State {
 }
 
 impl State {
+    pub fn has_recording(&self, sid: &str) -> bool {
+        self.recordings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sid)
+    }
+
     pub fn with_call<R>(&self, sid: &str, f: impl FnOnce(&mut SimCall) -> R) -> Option<R> {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         let at = *self
@@ -149,6 +165,8 @@ impl Simulator {
         let state = Arc::new(State {
             callbacks: CallbackClient::new(&config.auth_token),
             config,
+            base_url: format!("http://127.0.0.1:{port}"),
+            recordings: Mutex::default(),
             personas: Mutex::default(),
             calls: Mutex::default(),
             index: Mutex::default(),
@@ -179,6 +197,7 @@ impl Simulator {
                     web::scope("/2010-04-01/Accounts/{account}")
                         .configure(rest::routes)
                         .configure(messages::routes)
+                        .configure(recording::routes)
                         .configure(numbers::routes),
                 )
         })

@@ -50,6 +50,7 @@ pub(super) fn timeline_entry(
         to: after.state.name().to_string(),
         via,
         twiml,
+        heard: None,
     };
     serde_json::to_string(&entry).expect("timeline entries serialize")
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::parse_body;
 use crate::http::auth::Admin;
+use crate::http::error::ErrorBody;
 use crate::http::ApiError;
 use crate::tenant::admin::{self, TokenInfo};
 use crate::tenant::model::TenantFields;
@@ -53,6 +54,17 @@ fn path_id(id: &str) -> Result<&str, ApiError> {
 
 /// `POST /api/admin/tenants`: 201 with the tenant, its first token and its
 /// events secret (both shown this once).
+#[utoipa::path(
+    post,
+    path = "/api/admin/tenants",
+    security(("admin_token" = [])),
+    tag = "admin",
+    request_body(content = Object, description = "The tenant: `id`, `company_name`, `call_purpose`, `numbers`, optional limits"),
+    responses(
+        (status = 201, description = "Created: the tenant, its first API token and its events secret, shown this once", body = Object),
+        (status = 409, description = "The id or a number is taken", body = ErrorBody),
+    ),
+)]
 pub async fn create_tenant(
     _: Admin,
     tenants: web::Data<Tenants>,
@@ -64,6 +76,13 @@ pub async fn create_tenant(
 }
 
 /// `GET /api/admin/tenants`.
+#[utoipa::path(
+    get,
+    path = "/api/admin/tenants",
+    security(("admin_token" = [])),
+    tag = "admin",
+    responses((status = 200, description = "`{\"tenants\": [...]}`", body = Object)),
+)]
 pub async fn list_tenants(_: Admin, tenants: web::Data<Tenants>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(TenantList {
         tenants: admin::list(&tenants).await?,
@@ -71,6 +90,14 @@ pub async fn list_tenants(_: Admin, tenants: web::Data<Tenants>) -> Result<HttpR
 }
 
 /// `GET /api/admin/tenants/{id}`: the tenant and its tokens (ids only).
+#[utoipa::path(
+    get,
+    path = "/api/admin/tenants/{id}",
+    security(("admin_token" = [])),
+    tag = "admin",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "The tenant and its tokens (ids only)", body = Object)),
+)]
 pub async fn get_tenant(
     _: Admin,
     tenants: web::Data<Tenants>,
@@ -87,6 +114,18 @@ pub async fn get_tenant(
 
 /// `PATCH /api/admin/tenants/{id}`: the fields given change (`null` clears
 /// an optional one); `numbers` replaces the list (another tenant's -> 409).
+#[utoipa::path(
+    patch,
+    path = "/api/admin/tenants/{id}",
+    security(("admin_token" = [])),
+    tag = "admin",
+    params(("id" = String, Path, description = "The tenant id")),
+    request_body(content = Object, description = "The fields to change; `null` clears an optional one"),
+    responses(
+        (status = 200, description = "The tenant as changed", body = Object),
+        (status = 409, description = "A number is another tenant's", body = ErrorBody),
+    ),
+)]
 pub async fn update_tenant(
     _: Admin,
     tenants: web::Data<Tenants>,
@@ -103,6 +142,14 @@ pub async fn update_tenant(
 }
 
 /// `DELETE /api/admin/tenants/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/tenants/{id}",
+    security(("admin_token" = [])),
+    tag = "admin",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "`{\"id\", \"deleted\": true}`", body = Object)),
+)]
 pub async fn delete_tenant(
     _: Admin,
     tenants: web::Data<Tenants>,
@@ -114,6 +161,14 @@ pub async fn delete_tenant(
 }
 
 /// `POST /api/admin/tenants/{id}/tokens`: 201 `{"api_token", "token_id"}`.
+#[utoipa::path(
+    post,
+    path = "/api/admin/tenants/{id}/tokens",
+    security(("admin_token" = [])),
+    tag = "admin",
+    params(("id" = String, Path, description = "The tenant id")),
+    responses((status = 201, description = "`{\"api_token\", \"token_id\"}`: the token is shown this once", body = Object)),
+)]
 pub async fn issue_token(
     _: Admin,
     tenants: web::Data<Tenants>,
@@ -124,6 +179,17 @@ pub async fn issue_token(
 }
 
 /// `DELETE /api/admin/tenants/{id}/tokens/{token_id}`: the token stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/tenants/{id}/tokens/{token_id}",
+    security(("admin_token" = [])),
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The tenant id"),
+        ("token_id" = String, Path, description = "The token's id"),
+    ),
+    responses((status = 200, description = "`{\"token_id\", \"revoked\": true}`", body = Object)),
+)]
 pub async fn revoke_token(
     _: Admin,
     tenants: web::Data<Tenants>,

@@ -152,6 +152,23 @@ struct LogAnswer {
 }
 
 /// `GET /api/calls`.
+#[utoipa::path(
+    get,
+    path = "/api/calls",
+    tag = "calls",
+    params(
+        ("direction" = Option<String>, Query, description = "`inbound` or `outbound`"),
+        ("disposition" = Option<String>, Query, description = "One disposition"),
+        ("from" = Option<String>, Query, description = "The caller's number (E.164)"),
+        ("to" = Option<String>, Query, description = "The number called (E.164)"),
+        ("since" = Option<String>, Query, description = "RFC 3339: calls created at or after"),
+        ("until" = Option<String>, Query, description = "RFC 3339: calls created at or before"),
+        ("campaign_id" = Option<String>, Query, description = "The campaign's calls only"),
+        ("limit" = Option<String>, Query, description = "Calls per page, 1 to 200 (50)"),
+        ("cursor" = Option<String>, Query, description = "A `next_cursor` from the page before"),
+    ),
+    responses((status = 200, description = "`{\"calls\": [...], \"next_cursor\"}`, newest first", body = Object)),
+)]
 pub async fn list_calls(service: Tenant, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut query = query_object(&req)?;
     if let Value::Object(map) = &mut query {

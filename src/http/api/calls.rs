@@ -1,5 +1,5 @@
 //! `POST /api/calls/outbound` (one call, or a campaign with `contacts`) and
-//! `GET /api/calls/{id}`.
+//! `GET /api/calls/{id}` (the record, its timeline and its transcript).
 
 use std::collections::BTreeMap;
 
@@ -15,12 +15,14 @@ use super::request;
 use crate::app::single::{self, Admitted};
 use crate::app::{calls, AppState, NewCall, PlacedCall};
 use crate::call::{
-    ApiFailure, CallRecord, CallState, CampaignLink, Direction, Disposition, TimelineEntry,
+    ApiFailure, CallRecord, CallState, CampaignLink, Direction, Disposition, Intent, Prompt,
+    TimelineEntry,
 };
 use crate::campaign::create::input::{FlowName, Name, Phone, TimeZoneName, Variables};
 use crate::campaign::create::CampaignRequest;
 use crate::campaign::dry_run;
 use crate::http::auth::Tenant;
+use crate::http::error::ErrorBody;
 use crate::http::ApiError;
 use crate::store::StoreError;
 
@@ -91,6 +93,21 @@ impl CallRequest {
 /// `POST /api/calls/outbound`: place one call (201), or start a campaign (202);
 /// with `"dry_run": true`, what would happen (200). An `Idempotency-Key`
 /// makes a repeat of the request answer as the first did (see `idempotency`).
+#[utoipa::path(
+    post,
+    path = "/api/calls/outbound",
+    tag = "calls",
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key and body answers as the first did")),
+    request_body(content = Object, description = "One call (`to`, optional `flow`, `name`, `variables`, `timezone`, `state`, `schedule`, `from`) or a campaign (`contacts` and its settings); `\"dry_run\": true` says what would happen and creates nothing"),
+    responses(
+        (status = 200, description = "Dry run: what would happen", body = Object),
+        (status = 201, description = "The call was placed", body = Object),
+        (status = 202, description = "The campaign was started, or the call scheduled", body = Object),
+        (status = 409, description = "On the do-not-call list, a call in progress to the number, or a repeat still running", body = ErrorBody),
+        (status = 422, description = "Held by the calling rules, or a field names something the tenant may not use", body = ErrorBody),
+        (status = 502, description = "Twilio refused the call or gave no clear answer", body = ErrorBody),
+    ),
+)]
 pub async fn create_outbound(
     service: Tenant,
     req: HttpRequest,
@@ -339,21 +356,87 @@ impl<'a> CallView<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// `GET /api/calls/{id}`: the call, a summary, its timeline and its transcript.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct CallDetail<'a> {
+    /// The call record (numbers masked).
+    #[schema(value_type = Object)]
     call: CallView<'a>,
+    #[schema(value_type = Object)]
     summary: PlacedCall,
-    timeline: Vec<TimelineEntry>,
+    /// Every event, oldest first: `at`, `event`, `from`, `to`, `via`, `twiml`
+    /// and, on a gather's entry, `heard`.
+    #[schema(value_type = Vec<Object>)]
+    timeline: &'a [TimelineEntry],
+    /// Each question asked and the answer heard, oldest first.
+    transcript: Vec<TranscriptTurn<'a>>,
+}
+
+/// One question and its answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct TranscriptTurn<'a> {
+    /// The `<Gather>` answered (1 for the first question).
+    turn: u32,
+    /// When the answer arrived (RFC 3339).
+    at: DateTime<Utc>,
+    /// The question's words as the callee heard them.
+    #[schema(value_type = Option<String>)]
+    prompt: Option<&'a str>,
+    /// The question by the flow's prompt key (`identify`, `consent`, `pitch`,
+    /// or their `_reprompt`).
+    #[schema(value_type = Option<String>)]
+    prompt_key: Option<&'static str>,
+    /// The callee's speech as Twilio heard it, at most 500 characters; null when
+    /// nothing was said.
+    #[schema(value_type = Option<String>)]
+    heard: Option<&'a str>,
+    /// Twilio's confidence in `heard`, 0 to 1.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    confidence: Option<f64>,
+    /// The keys pressed, if any.
+    #[schema(value_type = Option<String>)]
+    digits: Option<&'a str>,
+    /// What the answer was read as: `yes`, `no`, `opt_out`, `unclear` or `silence`.
+    #[schema(value_type = String)]
+    intent: Intent,
+}
+
+/// The gathers' answers from a call's timeline.
+fn transcript(timeline: &[TimelineEntry]) -> Vec<TranscriptTurn<'_>> {
+    timeline
+        .iter()
+        .filter_map(|entry| {
+            let heard = entry.heard.as_ref()?;
+            Some(TranscriptTurn {
+                turn: heard.turn,
+                at: entry.at,
+                prompt: heard.prompt_text.as_deref(),
+                prompt_key: heard.prompt.map(Prompt::key),
+                heard: heard.speech.as_deref(),
+                confidence: heard.confidence.map(|c| c.value()),
+                digits: heard.digits.as_deref(),
+                intent: heard.intent,
+            })
+        })
+        .collect()
 }
 
 /// `GET /api/calls/{id}`: the record and its timeline; `id` may be a Twilio CallSid.
+#[utoipa::path(
+    get,
+    path = "/api/calls/{id}",
+    tag = "calls",
+    params(("id" = String, Path, description = "The call id, or Twilio's CallSid")),
+    responses((status = 200, description = "The call, its timeline and its transcript", body = CallDetail)),
+)]
 pub async fn get_call(service: Tenant, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     match calls::get_any_call(&service, &id).await? {
         calls::AnyCall::Outbound(record, version, timeline) => {
             Ok(HttpResponse::Ok().json(CallDetail {
                 call: CallView::new(&record, version),
                 summary: PlacedCall::from(&*record),
-                timeline,
+                transcript: transcript(&timeline),
+                timeline: &timeline,
             }))
         }
         calls::AnyCall::Inbound(record, version, timeline) => Ok(HttpResponse::Ok().json(

@@ -7,9 +7,17 @@ use super::{query_object, request};
 use crate::campaign::model::Phase;
 use crate::campaign::status::{self, ListQuery, Steer};
 use crate::http::auth::Tenant;
+use crate::http::error::ErrorBody;
 use crate::http::ApiError;
 
 /// `GET /api/campaigns/{id}`: status, counts, next scheduled dial.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{id}",
+    tag = "campaigns",
+    params(("id" = String, Path, description = "The campaign id")),
+    responses((status = 200, description = "Status, counts, the next scheduled dial", body = Object)),
+)]
 pub async fn get_campaign(
     service: Tenant,
     id: web::Path<String>,
@@ -90,6 +98,19 @@ impl TryFrom<String> for PageLimit {
 }
 
 /// `GET /api/campaigns/{id}/calls?state=&disposition=&cursor=&limit=`.
+#[utoipa::path(
+    get,
+    path = "/api/campaigns/{id}/calls",
+    tag = "campaigns",
+    params(
+        ("id" = String, Path, description = "The campaign id"),
+        ("state" = Option<String>, Query, description = "The contacts in one state"),
+        ("disposition" = Option<String>, Query, description = "The contacts with one disposition"),
+        ("cursor" = Option<String>, Query, description = "Where the page starts"),
+        ("limit" = Option<String>, Query, description = "Contacts per page"),
+    ),
+    responses((status = 200, description = "A page of the campaign's contacts", body = Object)),
+)]
 pub async fn list_campaign_calls(
     service: Tenant,
     id: web::Path<String>,
@@ -105,7 +126,30 @@ pub async fn list_campaign_calls(
     Ok(HttpResponse::Ok().json(status::list(&service, &id, q).await?))
 }
 
+/// What `POST /api/campaigns/{id}/{action}` does (for the description).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Action {
+    Pause,
+    Resume,
+    Cancel,
+}
+
 /// `POST /api/campaigns/{id}/{pause|resume|cancel}`.
+#[utoipa::path(
+    post,
+    path = "/api/campaigns/{id}/{action}",
+    tag = "campaigns",
+    params(
+        ("id" = String, Path, description = "The campaign id"),
+        ("action" = inline(Action), Path, description = "`pause`, `resume` or `cancel`"),
+    ),
+    responses(
+        (status = 200, description = "The campaign after the change", body = Object),
+        (status = 409, description = "Not possible in the campaign's state", body = ErrorBody),
+    ),
+)]
 pub async fn steer_campaign(
     service: Tenant,
     path: web::Path<(String, Steer)>,

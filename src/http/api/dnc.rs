@@ -11,9 +11,12 @@ use crate::http::auth::Tenant;
 use crate::http::ApiError;
 use crate::phone::E164;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DncRequest)]
 struct DncRequest {
+    /// E.164, e.g. `+15551234567`.
+    #[schema(value_type = String)]
     number: Phone,
 }
 
@@ -50,6 +53,16 @@ fn path_number(raw: &str) -> Result<E164, ApiError> {
 }
 
 /// `POST /api/dnc` `{"number": "+1..."}`: 201 when added, 200 when it already was.
+#[utoipa::path(
+    post,
+    path = "/api/dnc",
+    tag = "dnc",
+    request_body(content = DncRequest, description = "The number to put on the list"),
+    responses(
+        (status = 200, description = "It already was on the list", body = Object),
+        (status = 201, description = "Added", body = Object),
+    ),
+)]
 pub async fn add_dnc(service: Tenant, body: web::Bytes) -> Result<HttpResponse, ApiError> {
     let DncRequest { number } = parse_body(&body)?;
     let added = service.add_to_dnc(&number.0, "api").await?;
@@ -66,6 +79,13 @@ pub async fn add_dnc(service: Tenant, body: web::Bytes) -> Result<HttpResponse, 
 }
 
 /// `GET /api/dnc/{number}`.
+#[utoipa::path(
+    get,
+    path = "/api/dnc/{number}",
+    tag = "dnc",
+    params(("number" = String, Path, description = "E.164")),
+    responses((status = 200, description = "Whether the number is on the list, since when and why", body = Object)),
+)]
 pub async fn get_dnc(service: Tenant, number: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let number = path_number(&number)?;
     let stored = service.store.dnc_get(number.as_str()).await?;
@@ -91,6 +111,13 @@ pub async fn get_dnc(service: Tenant, number: web::Path<String>) -> Result<HttpR
 }
 
 /// `DELETE /api/dnc/{number}`.
+#[utoipa::path(
+    delete,
+    path = "/api/dnc/{number}",
+    tag = "dnc",
+    params(("number" = String, Path, description = "E.164")),
+    responses((status = 200, description = "Removed", body = Object)),
+)]
 pub async fn remove_dnc(
     service: Tenant,
     number: web::Path<String>,

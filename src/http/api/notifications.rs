@@ -65,6 +65,20 @@ struct ListAnswer {
 }
 
 /// `GET /api/notifications`.
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "sms",
+    params(
+        ("status" = Option<String>, Query, description = "queued, sent, delivered, undelivered or failed"),
+        ("type" = Option<String>, Query, description = "api, missed_call, follow_up or menu_text"),
+        ("since" = Option<String>, Query, description = "RFC 3339: created at or after"),
+        ("until" = Option<String>, Query, description = "RFC 3339: created at or before"),
+        ("limit" = Option<u32>, Query, description = "1 to 200 (default 50)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses((status = 200, description = "The tenant's texts, newest first, and the next page's cursor", body = Object)),
+)]
 pub async fn list_notifications(
     service: Tenant,
     req: HttpRequest,
@@ -95,6 +109,13 @@ pub async fn list_notifications(
 }
 
 /// `GET /api/notifications/{id}`: another tenant's id is not found.
+#[utoipa::path(
+    get,
+    path = "/api/notifications/{id}",
+    tag = "sms",
+    params(("id" = String, Path, description = "The notification id")),
+    responses((status = 200, description = "The text: recipient, body, template, status with Twilio's error, timestamps", body = Object)),
+)]
 pub async fn get_notification(
     service: Tenant,
     id: web::Path<String>,

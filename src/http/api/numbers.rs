@@ -9,6 +9,7 @@ use super::{parse_body, query_object, request};
 use crate::app::numbers::{self, Acquire, Available, OwnedNumber};
 use crate::campaign::create::input::Phone;
 use crate::http::auth::Tenant;
+use crate::http::error::ErrorBody;
 use crate::http::ApiError;
 use crate::tenant::{admin, Tenants};
 use crate::twilio::rest::NumberSearch;
@@ -115,6 +116,22 @@ struct SearchAnswer {
 }
 
 /// `GET /api/numbers/available`.
+#[utoipa::path(
+    get,
+    path = "/api/numbers/available",
+    tag = "numbers",
+    params(
+        ("country" = Option<String>, Query, description = "ISO 3166-1 alpha-2 (US)"),
+        ("area_code" = Option<String>, Query, description = "Three digits"),
+        ("contains" = Option<String>, Query, description = "Twilio's pattern: digits, letters, `*`"),
+        ("limit" = Option<String>, Query, description = "How many to list"),
+    ),
+    responses(
+        (status = 200, description = "Numbers on offer", body = Object),
+        (status = 422, description = "Twilio refused the search", body = ErrorBody),
+        (status = 502, description = "Twilio gave no clear answer", body = ErrorBody),
+    ),
+)]
 pub async fn search_numbers(service: Tenant, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let mut query = query_object(&req)?;
     if let Value::Object(map) = &mut query {
@@ -193,6 +210,18 @@ struct NumberAnswer {
 
 /// `POST /api/numbers`: `201` with the number as set up at Twilio. Claimed
 /// for the tenant, then written to its record (a caller ID of its own at once).
+#[utoipa::path(
+    post,
+    path = "/api/numbers",
+    tag = "numbers",
+    request_body(content = Object, description = "Buy one (`phone_number` from a search, or `area_code`), or attach one the account holds (`phone_number` and `sid`)"),
+    responses(
+        (status = 201, description = "The number, pointed at this service and one of the tenant's caller IDs", body = Object),
+        (status = 409, description = "The number is held by a tenant", body = ErrorBody),
+        (status = 422, description = "Twilio refused", body = ErrorBody),
+        (status = 502, description = "Twilio gave no clear answer", body = ErrorBody),
+    ),
+)]
 pub async fn acquire_number(
     service: Tenant,
     tenants: web::Data<Tenants>,
@@ -217,6 +246,12 @@ struct ListAnswer {
 }
 
 /// `GET /api/numbers`: the tenant's numbers.
+#[utoipa::path(
+    get,
+    path = "/api/numbers",
+    tag = "numbers",
+    responses((status = 200, description = "The tenant's numbers", body = Object)),
+)]
 pub async fn list_numbers(service: Tenant) -> Result<HttpResponse, ApiError> {
     let numbers = numbers::list(&service.store)
         .await?
@@ -233,6 +268,17 @@ struct ReleaseAnswer {
 }
 
 /// `DELETE /api/numbers/{number}`: released at Twilio and no longer the tenant's.
+#[utoipa::path(
+    delete,
+    path = "/api/numbers/{number}",
+    tag = "numbers",
+    params(("number" = String, Path, description = "E.164, one of the tenant's numbers")),
+    responses(
+        (status = 200, description = "Released to Twilio", body = Object),
+        (status = 409, description = "The tenant's caller ID", body = ErrorBody),
+        (status = 502, description = "Twilio gave no clear answer", body = ErrorBody),
+    ),
+)]
 pub async fn release_number(
     service: Tenant,
     tenants: web::Data<Tenants>,

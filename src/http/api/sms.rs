@@ -80,6 +80,18 @@ impl SmsRequest {
 }
 
 /// `POST /api/sms`.
+#[utoipa::path(
+    post,
+    path = "/api/sms",
+    tag = "sms",
+    request_body(content = Object, description = "`{\"to\", \"body\"}` or `{\"to\", \"template\", \"variables\"}`, optional `from` (one of the tenant's numbers)"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key answers as the first did")),
+    responses(
+        (status = 202, description = "Queued: `{\"notification_id\", \"status\": \"queued\"}`", body = Object),
+        (status = 409, description = "The number is on the do-not-call list", body = Object),
+        (status = 422, description = "`from` is not one of the tenant's numbers", body = Object),
+    ),
+)]
 pub async fn send_sms(
     service: Tenant,
     req: HttpRequest,

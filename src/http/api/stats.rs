@@ -9,13 +9,19 @@ use serde::Serialize;
 
 use crate::http::auth::Tenant;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub callbacks_handled: u64,
     pub redis_round_trips: u64,
     pub uptime_s: f64,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    tag = "stats",
+    responses((status = 200, description = "This process's counters", body = Stats)),
+)]
 pub async fn stats(service: Tenant) -> HttpResponse {
     HttpResponse::Ok().json(Stats {
         callbacks_handled: service.callbacks.load(Ordering::Relaxed),

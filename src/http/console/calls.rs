@@ -10,6 +10,7 @@ use super::templates::call::{self as view, CallPage};
 use super::templates::Section;
 use super::ConsoleError;
 use crate::app::calls;
+use crate::app::recording::{self, RecordingError};
 
 /// `GET /console/calls/{id}` (`id` may be a Twilio CallSid).
 pub async fn detail(viewer: Viewer, id: web::Path<String>) -> Result<HttpResponse, ConsoleError> {
@@ -27,16 +28,24 @@ pub async fn detail(viewer: Viewer, id: web::Path<String>) -> Result<HttpRespons
 }
 
 /// `GET /console/calls/{id}/recording`: the call's recording, played in the
-/// page. Its body comes from the recording proxy of `/api/calls/{id}/recording`
-/// (fetched from Twilio with the account's credentials); until that is part of
-/// the build, a call's recording is not found here.
+/// page, streamed from Twilio with the account's credentials by the same
+/// proxy as `GET /api/calls/{id}/recording`.
 pub async fn recording(
     viewer: Viewer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let record = calls::record(&viewer, &id).await?;
-    if record.recording_sid.is_none() {
-        return Err(ConsoleError::NotFound);
+    let media = match recording::fetch(&viewer, &id).await {
+        Ok(media) => media,
+        Err(RecordingError::NotFound) => return Err(ConsoleError::NotFound),
+        Err(RecordingError::Service(e)) => return Err(e.into()),
+        Err(RecordingError::Upstream(m)) => return Err(ConsoleError::Conflict(m)),
+    };
+    let mut resp = HttpResponse::Ok();
+    resp.content_type(media.content_type().unwrap_or("audio/mpeg"))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .insert_header(("X-Content-Type-Options", "nosniff"));
+    if let Some(len) = media.content_length() {
+        resp.no_chunking(len);
     }
-    Err(ConsoleError::NotFound)
+    Ok(resp.streaming(media.into_stream()))
 }

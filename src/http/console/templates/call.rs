@@ -63,6 +63,26 @@ pub fn call(p: &CallPage<'_>, chrome: &Chrome<'_>) -> Markup {
                     audio controls preload="none" src=(src) { a href=(src) { "Download the recording" } }
                 }
             }
+            @if p.timeline.iter().any(|e| e.heard.is_some()) {
+                section.card aria-labelledby="transcript-h" {
+                    h2 #transcript-h { "Transcript" }
+                    ol.transcript #transcript {
+                        @for heard in p.timeline.iter().filter_map(|e| e.heard.as_ref()) {
+                            li {
+                                @if let Some(q) = &heard.prompt_text { p { strong { "Asked: " } (q) } }
+                                p {
+                                    strong { "Heard: " }
+                                    @if let Some(s) = &heard.speech { "“" (s) "”" }
+                                    @if let Some(d) = &heard.digits { "keys " code { (d) } }
+                                    @if heard.speech.is_none() && heard.digits.is_none() { "(nothing)" }
+                                    @if let Some(c) = heard.confidence { " (confidence " (format!("{:.2}", c.value())) ")" }
+                                }
+                                p { strong { "Read as: " } (serde_json::to_value(heard.intent).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
             section.card aria-labelledby="timeline-h" {
                 h2 #timeline-h { "Timeline" }
                 @if p.timeline.is_empty() { p { "Nothing has happened yet." } }
