@@ -23,3 +23,5 @@ fi
 # figures are the point (cargo hides the output of passing tests).
 CI="${CI:-true}" cargo test --locked --workspace -- --skip fault_suite::
 CI="${CI:-true}" cargo test --locked --test it fault_suite:: -- --nocapture
+# The Dockerfile, built and run against a real Redis (podman).
+bash scripts/container-check.sh
