@@ -13,7 +13,7 @@ fn digits(d: &str) -> Reply {
 }
 
 /// Presses 1 (book: ring the salon).
-fn books() -> Caller {
+pub fn books() -> Caller {
     Caller {
         replies: vec![digits("1")],
         ..Caller::default()

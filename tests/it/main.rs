@@ -24,6 +24,7 @@ mod helpers;
 mod inbound;
 mod inbound_helpers;
 mod inbound_round_trips;
+mod inbound_texts;
 mod limits;
 mod number_ownership;
 mod numbers;

@@ -16,16 +16,16 @@ use crate::tenants::{admin, create_tenant, ADMIN_TOKEN};
 
 /// One delivery as the receiver saw it.
 #[derive(Clone, Debug)]
-struct Delivery {
-    headers: http::HeaderMap,
-    body: String,
-    accepted: bool,
+pub struct Delivery {
+    pub headers: http::HeaderMap,
+    pub body: String,
+    pub accepted: bool,
 }
 
-type Log = Arc<Mutex<Vec<Delivery>>>;
+pub type Log = Arc<Mutex<Vec<Delivery>>>;
 
 /// A receiver that fails the first `fail_first` deliveries (500), then accepts.
-fn receiver(fail_first: usize) -> (String, Log) {
+pub fn receiver(fail_first: usize) -> (String, Log) {
     let log: Log = Arc::default();
     let l = log.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -71,7 +71,7 @@ fn receiver(fail_first: usize) -> (String, Log) {
     (url, log)
 }
 
-async fn wait_accepted(log: &Log, n: usize, secs: u64) -> Vec<Delivery> {
+pub async fn wait_accepted(log: &Log, n: usize, secs: u64) -> Vec<Delivery> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let seen = log.lock().unwrap().clone();
