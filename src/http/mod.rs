@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod metrics;
 mod request_id;
+mod signed;
 mod webhooks;
 mod webhooks_inbound;
 
