@@ -11,6 +11,7 @@ mod error;
 mod health;
 mod metrics;
 mod request_id;
+mod signed;
 mod webhooks;
 mod webhooks_inbound;
 mod webhooks_sms;

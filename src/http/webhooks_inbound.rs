@@ -7,7 +7,7 @@
 use actix_web::{web, HttpResponse};
 use tracing::{error, warn, Instrument};
 
-use super::webhooks::{xml, Signed};
+use super::signed::{xml, Signed};
 use crate::app::inbound::{self as inbound_app, NewInbound};
 use crate::app::ServiceError;
 use crate::inbound::InboundInput;

@@ -8,7 +8,7 @@
 use actix_web::{web, HttpResponse};
 use tracing::{error, warn};
 
-use super::webhooks::{xml, Signed};
+use super::signed::{xml, Signed};
 use crate::observe::{self, CallbackKind};
 use crate::phone::{mask, E164};
 use crate::sms::incoming::{self, Answer, IncomingText};

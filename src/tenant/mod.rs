@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod bootstrap;
+pub mod forward;
 pub mod model;
 pub mod registry;
 pub mod tasks;
