@@ -96,6 +96,14 @@ pub async fn pacing(
 ) -> Result<Value, String> {
     let speed: f64 = (60.0 / target).clamp(1.0, 10.0);
     let tenant = format!("bench-pace-{}", target as u64);
+    // One Twilio account, one pace (kept under global keys): the runs before
+    // this one took its slots on other service clocks.
+    crate::store::Store::connect(redis_url, &tenant)
+        .await
+        .map_err(|e| e.to_string())?
+        .forget_account_pace()
+        .await
+        .map_err(|e| e.to_string())?;
     let server = Server::start(
         redis_url,
         sim,

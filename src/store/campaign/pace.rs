@@ -133,6 +133,24 @@ impl Store {
         Ok(wait)
     }
 
+    /// Forgets the account's pace (its next slot and its log of dials sent).
+    /// For a deployment whose service clock was moved (the benchmark runs
+    /// servers on different clocks against one Redis): slots taken on
+    /// another clock would otherwise hold every dial until they expire.
+    pub async fn forget_account_pace(&self) -> Result<(), StoreError> {
+        let mut conn = self.worker_conn().await;
+        // Two keys in two cluster slots: one command each.
+        let _: () = redis::cmd("DEL")
+            .arg(keys::account_pace())
+            .query_async(&mut conn)
+            .await?;
+        let _: () = redis::cmd("DEL")
+            .arg(keys::account_sent())
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
     /// A campaign dial claimed for `slot_ms` goes out at `dial_ms` instead
     /// (it waited for the account): moves the campaign's next slot with it
     /// (see `scripts/pace_delay.lua`). False when another dial of the campaign
