@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${PY_TOOLS_VENV:-target/py-tools}"
 STAMP="$VENV/.installed-v1"
-if [ -f "$STAMP" ]; then
+# Reused only when it still works (a venv moved with its directory does not).
+if [ -f "$STAMP" ] && "$VENV/bin/python" -c 'import schemathesis, openapi_spec_validator' >/dev/null 2>&1; then
   exit 0
 fi
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then

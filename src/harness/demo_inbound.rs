@@ -76,6 +76,7 @@ pub async fn run(
     sim.add_number(SimNumber {
         voice_url: Some(format!("{base_url}/twilio/voice/inbound")),
         status_callback: Some(format!("{base_url}/twilio/voice/status")),
+        sms_url: Some(format!("{base_url}/twilio/sms/incoming")),
         ..SimNumber::new(number)
     });
     let shown = crate::phone::mask(number);

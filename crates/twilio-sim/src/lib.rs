@@ -399,14 +399,13 @@ impl Simulator {
     }
 
     /// Puts `number` in the account as given (webhooks set or not) and
-    /// returns its `PN...` sid.
+    /// returns its `PN...` sid. A number the account already holds is
+    /// replaced: an account holds each phone number once.
     pub fn add_number(&self, number: SimNumber) -> String {
         let sid = number.sid.clone();
-        self.state
-            .numbers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(number);
+        let mut numbers = self.state.numbers.lock().unwrap_or_else(|p| p.into_inner());
+        numbers.retain(|n| n.phone_number != number.phone_number);
+        numbers.push(number);
         sid
     }
 
