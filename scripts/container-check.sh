@@ -69,7 +69,7 @@ fi
 
 log "building the Dockerfile"
 start=$(date +%s)
-"${PODMAN[@]}" build -q "${LIMITS[@]}" \
+"${PODMAN[@]}" build -q --format docker "${LIMITS[@]}" \
   --build-arg RUST_IMAGE="$RUST" --build-arg RUNTIME_IMAGE="$BASE" \
   -t "$TAG" . >/dev/null
 log "built in $(($(date +%s) - start)) s; image size: $("${PODMAN[@]}" image inspect "$TAG" --format '{{.Size}}') bytes"
